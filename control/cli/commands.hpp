@@ -1,0 +1,19 @@
+#pragma once
+/// The `shardgate` subcommands. Each takes the arguments after its name and
+/// returns the process exit code: 0 success, 1 runtime failure, 2 bad input
+/// (usage, SQL, TOML), with one clear line on stderr.
+
+#include <span>
+#include <string_view>
+
+namespace shardgate::cli {
+
+using command_fn = int (*)(std::span<const std::string_view> args);
+
+struct command {
+    std::string_view name;
+    std::string_view summary;
+    command_fn run;
+};
+
+} // namespace shardgate::cli

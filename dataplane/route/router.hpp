@@ -1,0 +1,119 @@
+#pragma once
+/// The route stage: one plan's strategy applied to whole bursts. One dispatch
+/// per burst (std::visit on the strategy variant), never a virtual call per
+/// record; no allocation, lock or exception after construction.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "shardgate/burst.hpp"
+#include "shardgate/counters.hpp"
+#include "shardgate/ids.hpp"
+#include "shardgate/partition_table.hpp"
+#include "shardgate/plan.hpp"
+
+namespace shardgate {
+
+/// Fills routing keys for records of a burst. Implemented by the decoders,
+/// which know the record format; the router calls it once per burst, only for
+/// the records whose key it needs (smart_repartition's fast path needs none).
+class key_extractor {
+public:
+    virtual ~key_extractor() = default;
+    /// For each i in `indices` (ascending, < burst.size) set burst.keys[i] and
+    /// burst.key_states[i]; keys[i] must be {} when the state is not ok.
+    virtual void extract_keys(record_burst& burst, std::span<const std::uint16_t> indices) noexcept = 0;
+    /// The same for every record [0, burst.size).
+    virtual void extract_all_keys(record_burst& burst) noexcept = 0;
+};
+
+/// Hash → partition for the plan's hash function: xxh3 through the key-group
+/// table, or Kafka's (murmur2 & 0x7fffffff) % N.
+class partition_function {
+public:
+    explicit partition_function(const routing_params& p);
+
+    /// Hashes keys[i] into hashes[i] (keys with a state other than ok hash as empty).
+    void hash(std::span<const key_ref> keys, std::span<std::uint64_t> hashes) const noexcept;
+    [[nodiscard]] partition_id operator()(std::uint64_t hash) const noexcept {
+        if (kind_ == hash_function::xxh3) return table_(hash);
+        return partition_id{(static_cast<std::uint32_t>(hash) & 0x7fffffffu) % partitions_};
+    }
+    [[nodiscard]] std::uint32_t partitions() const noexcept { return partitions_; }
+    [[nodiscard]] hash_function kind() const noexcept { return kind_; }
+    [[nodiscard]] const partition_table& table() const noexcept { return table_; }
+
+private:
+    hash_function kind_;
+    std::uint64_t seed_;
+    std::uint32_t partitions_;
+    partition_table table_;
+};
+
+/// Why a declared source partitioning is not aligned with the plan's routing
+/// (empty when it is): smart_repartition's fast path is exact only when the
+/// source hashed the same key columns with our partition function (same hash,
+/// seed and key groups) into P partitions and N divides P.
+[[nodiscard]] std::string smart_alignment_problem(const routing_params& p);
+
+namespace route {
+
+struct always_hash {
+    partition_function fn;
+};
+
+struct smart_repartition {
+    partition_function fn;
+    std::vector<std::uint16_t> fast_map; ///< source partition → partition; empty when not aligned
+    std::uint32_t sample_every;          ///< verify one record in this many
+    std::uint32_t countdown;             ///< records until the next sample
+    bool fallen_back;                    ///< a sample contradicted the fast path: hash from now on
+};
+
+struct round_robin {
+    std::uint32_t partitions;
+    std::uint32_t next; ///< per router, so per core: no shared counter
+};
+
+struct sticky_partition {
+    std::uint32_t partitions;
+    std::vector<std::uint16_t> table; ///< source partition → partition; empty when P undeclared
+};
+
+struct fan_in {
+    partition_id target;
+};
+
+} // namespace route
+
+class router {
+public:
+    /// Builds the strategy from the plan's routing parameters. Throws
+    /// std::invalid_argument for a plan it cannot execute (strategy auto,
+    /// fan_in target ≥ N, N out of range, keys missing for a hashing strategy).
+    explicit router(const routing_params& params);
+
+    /// Routes records [0, burst.size) into out[0, burst.size): a partition, or
+    /// invalid_partition for a record that must not reach one (its reason is
+    /// counted: missing/bad key, bad source partition). Returns the number of
+    /// records given a valid partition. Only the owning core may call it.
+    /// Precondition: out.size() >= burst.size.
+    std::size_t route_burst(record_burst& burst, key_extractor& keys, std::span<partition_id> out,
+                            counter_block& counters) noexcept;
+
+    [[nodiscard]] strategy_kind kind() const noexcept;
+    [[nodiscard]] std::uint32_t partitions() const noexcept { return partitions_; }
+    /// smart_repartition: true while routing by source partition.
+    [[nodiscard]] bool smart_fast_path_active() const noexcept;
+
+private:
+    using strategy = std::variant<route::always_hash, route::smart_repartition, route::round_robin,
+                                  route::sticky_partition, route::fan_in>;
+    std::uint32_t partitions_;
+    strategy strategy_;
+};
+
+} // namespace shardgate

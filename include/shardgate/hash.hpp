@@ -1,0 +1,57 @@
+#pragma once
+/// Key hashing: XXH3-64 over bursts of keys (batched, SIMD where the CPU has
+/// it), and Kafka's murmur2 for topics produced by Kafka clients.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "shardgate/record.hpp"
+
+namespace shardgate {
+
+/// The partition function a plan uses.
+enum class hash_function : std::uint8_t {
+    xxh3,          ///< XXH3-64(seed) → power-of-two key-group table → partition
+    kafka_murmur2, ///< (murmur2(key) & 0x7fffffff) % N, as Kafka's default partitioner
+};
+
+[[nodiscard]] constexpr std::string_view to_string(hash_function h) noexcept {
+    return h == hash_function::xxh3 ? "xxh3" : "kafka_murmur2";
+}
+
+/// Batch XXH3 implementations; `best` is picked once at start from CPU features.
+enum class xxh3_path : std::uint8_t { scalar, interleaved, avx2, avx512, best };
+
+[[nodiscard]] std::string_view to_string(xxh3_path p) noexcept;
+
+/// True when this CPU (and this build) can run `p`.
+[[nodiscard]] bool xxh3_path_available(xxh3_path p) noexcept;
+
+/// Path `best` resolves to on this CPU.
+[[nodiscard]] xxh3_path xxh3_best_path() noexcept;
+
+/// XXH3_64bits_withSeed of each key: out[i] = XXH3(keys[i], seed), bit-identical
+/// to libxxhash. Precondition: out.size() >= keys.size(). Any thread; no
+/// allocation. Cost: see tools/shardgate-hashbench.
+void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std::uint64_t> out,
+                xxh3_path path = xxh3_path::best) noexcept;
+
+/// Single key XXH3_64bits_withSeed (the scalar reference).
+[[nodiscard]] std::uint64_t xxh3_64(const void* data, std::size_t length, std::uint64_t seed) noexcept;
+
+/// Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2, seed
+/// 0x9747b28c), bit for bit, as a signed-agnostic 32-bit value.
+[[nodiscard]] std::uint32_t kafka_murmur2(const void* data, std::size_t length) noexcept;
+
+/// Kafka's default partition for a key: (murmur2(key) & 0x7fffffff) % n.
+[[nodiscard]] inline std::uint32_t kafka_partition(const void* data, std::size_t length,
+                                                   std::uint32_t n) noexcept {
+    return (kafka_murmur2(data, length) & 0x7fffffffu) % n;
+}
+
+/// kafka_murmur2 of each key into out[i] (zero-extended).
+void kafka_murmur2_burst(std::span<const key_ref> keys, std::span<std::uint64_t> out) noexcept;
+
+} // namespace shardgate

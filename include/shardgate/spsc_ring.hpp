@@ -1,0 +1,131 @@
+#pragma once
+/// Bounded lock-free single-producer single-consumer ring with burst
+/// enqueue/dequeue (after rigtorp's SPSCQueue and DPDK's rte_ring SP/SC).
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory_resource>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace shardgate {
+
+/// One producer thread, one consumer thread. Capacity is a power of two;
+/// every slot is usable. `*_burst` calls move as many items as fit (possibly 0)
+/// and return that count: a partial burst is normal, not an error.
+template <typename T>
+class spsc_ring {
+    static_assert(std::is_trivially_copyable_v<T>, "ring items are copied with memcpy");
+
+public:
+    /// Throws std::invalid_argument unless capacity is a power of two ≥ 2.
+    /// Storage comes from `mem` (a NUMA-local resource on the producer's node,
+    /// or the default heap).
+    explicit spsc_ring(std::size_t capacity,
+                       std::pmr::memory_resource* mem = std::pmr::new_delete_resource())
+        : capacity_(check_capacity(capacity)), mask_(capacity - 1), mem_(mem),
+          slots_(static_cast<T*>(mem->allocate(capacity * sizeof(T), alignof(T) > 64 ? alignof(T) : 64))) {}
+
+    spsc_ring(const spsc_ring&) = delete;
+    spsc_ring& operator=(const spsc_ring&) = delete;
+    ~spsc_ring() { mem_->deallocate(slots_, capacity_ * sizeof(T), alignof(T) > 64 ? alignof(T) : 64); }
+
+    /// Producer only. Copies up to items.size() items; returns how many.
+    std::size_t enqueue_burst(std::span<const T> items) noexcept {
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        std::size_t free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
+        if (free < items.size()) {
+            // acquire: the consumer's release store of head_ happens after it
+            // copied the slots out, so we may overwrite them.
+            head_cache_ = head_.load(std::memory_order_acquire);
+            free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
+        }
+        const std::size_t n = std::min(free, items.size());
+        if (n == 0) return 0;
+        copy_in(tail, items.data(), n);
+        // release: publishes the slot contents before the new tail.
+        tail_.store(tail + n, std::memory_order_release);
+        return n;
+    }
+
+    /// Producer only. All or nothing: enqueues every item or none.
+    bool enqueue_bulk(std::span<const T> items) noexcept {
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        if (capacity_ - static_cast<std::size_t>(tail - head_cache_) < items.size()) {
+            head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
+            if (capacity_ - static_cast<std::size_t>(tail - head_cache_) < items.size()) return false;
+        }
+        if (!items.empty()) {
+            copy_in(tail, items.data(), items.size());
+            tail_.store(tail + items.size(), std::memory_order_release);
+        }
+        return true;
+    }
+
+    /// Consumer only. Moves up to out.size() items into out; returns how many.
+    std::size_t dequeue_burst(std::span<T> out) noexcept {
+        const std::uint64_t head = head_.load(std::memory_order_relaxed);
+        std::size_t avail = static_cast<std::size_t>(tail_cache_ - head);
+        if (avail < out.size()) {
+            // acquire: pairs with the producer's release of tail_, so the
+            // slots below it are fully written.
+            tail_cache_ = tail_.load(std::memory_order_acquire);
+            avail = static_cast<std::size_t>(tail_cache_ - head);
+        }
+        const std::size_t n = std::min(avail, out.size());
+        if (n == 0) return 0;
+        const std::size_t at = static_cast<std::size_t>(head) & mask_;
+        const std::size_t first = std::min(n, capacity_ - at);
+        std::memcpy(out.data(), slots_ + at, first * sizeof(T));
+        std::memcpy(out.data() + first, slots_, (n - first) * sizeof(T));
+        // release: our reads of the slots happen before the producer reuses them.
+        head_.store(head + n, std::memory_order_release);
+        return n;
+    }
+
+    /// Any thread; exact only when both sides are quiescent.
+    [[nodiscard]] std::size_t size() const noexcept {
+        return static_cast<std::size_t>(tail_.load(std::memory_order_acquire) -
+                                        head_.load(std::memory_order_acquire));
+    }
+    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+private:
+    static std::size_t check_capacity(std::size_t c) {
+        if (c < 2 || !std::has_single_bit(c))
+            throw std::invalid_argument("ring capacity must be a power of two >= 2, got " +
+                                        std::to_string(c));
+        return c;
+    }
+    void copy_in(std::uint64_t tail, const T* src, std::size_t n) noexcept {
+        const std::size_t at = static_cast<std::size_t>(tail) & mask_;
+        const std::size_t first = std::min(n, capacity_ - at);
+        std::memcpy(slots_ + at, src, first * sizeof(T));
+        std::memcpy(slots_, src + first, (n - first) * sizeof(T));
+    }
+
+    // Read-only after construction; shared by both sides without contention.
+    const std::size_t capacity_;
+    const std::size_t mask_;
+    std::pmr::memory_resource* const mem_;
+    T* const slots_;
+
+    // Indices count items ever moved (64-bit, never wrap in practice); the
+    // slot is index & mask_. Each side's index and its cached copy of the other
+    // side's index live on their own cache line: one writer per line.
+    alignas(64) std::atomic<std::uint64_t> tail_{0}; ///< written by producer
+    std::uint64_t head_cache_ = 0;                    ///< producer's copy of head_
+    alignas(64) std::atomic<std::uint64_t> head_{0}; ///< written by consumer
+    std::uint64_t tail_cache_ = 0;                    ///< consumer's copy of tail_
+    alignas(64) char pad_[1]{};                       ///< keeps the next object off head_'s line
+};
+
+} // namespace shardgate

@@ -1,0 +1,101 @@
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <cstdint>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "shardgate/spsc_ring.hpp"
+
+using shardgate::spsc_ring;
+
+BOOST_AUTO_TEST_SUITE(spsc_ring_suite)
+
+BOOST_AUTO_TEST_CASE(rejects_capacity_that_is_not_a_power_of_two) {
+    BOOST_CHECK_THROW(spsc_ring<int>(0), std::invalid_argument);
+    BOOST_CHECK_THROW(spsc_ring<int>(1), std::invalid_argument);
+    BOOST_CHECK_THROW(spsc_ring<int>(12), std::invalid_argument);
+    BOOST_CHECK_NO_THROW(spsc_ring<int>(16));
+}
+
+BOOST_AUTO_TEST_CASE(every_slot_is_usable_and_a_full_ring_takes_nothing) {
+    spsc_ring<int> r(8);
+    std::array<int, 10> in{};
+    std::iota(in.begin(), in.end(), 1);
+    BOOST_TEST(r.enqueue_burst(in) == 8u); // partial: only capacity fits
+    BOOST_TEST(r.size() == 8u);
+    BOOST_TEST(r.enqueue_burst(std::span<const int>(in.data(), 1)) == 0u);
+    std::array<int, 10> out{};
+    BOOST_TEST(r.dequeue_burst(out) == 8u);
+    for (int i = 0; i < 8; ++i) BOOST_TEST(out[i] == i + 1);
+    BOOST_TEST(r.dequeue_burst(out) == 0u);
+    BOOST_TEST(r.empty());
+}
+
+BOOST_AUTO_TEST_CASE(wraps_around_in_order) {
+    spsc_ring<std::uint64_t> r(8);
+    std::uint64_t next_in = 0, next_out = 0;
+    // Bursts of 3 in and 2 out walk the indices around the ring many times.
+    for (int round = 0; round < 1000; ++round) {
+        std::array<std::uint64_t, 3> in{next_in, next_in + 1, next_in + 2};
+        next_in += r.enqueue_burst(in);
+        std::array<std::uint64_t, 2> out{};
+        const auto n = r.dequeue_burst(out);
+        for (std::size_t i = 0; i < n; ++i) BOOST_REQUIRE_EQUAL(out[i], next_out++);
+    }
+    std::array<std::uint64_t, 8> rest{};
+    const auto n = r.dequeue_burst(rest);
+    for (std::size_t i = 0; i < n; ++i) BOOST_REQUIRE_EQUAL(rest[i], next_out++);
+    BOOST_TEST(next_out == next_in);
+    BOOST_TEST(next_in > 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(partial_dequeue_returns_what_is_there) {
+    spsc_ring<int> r(4);
+    std::array<int, 2> in{7, 8};
+    BOOST_TEST(r.enqueue_burst(in) == 2u);
+    std::array<int, 4> out{};
+    BOOST_TEST(r.dequeue_burst(out) == 2u);
+    BOOST_TEST(out[0] == 7);
+    BOOST_TEST(out[1] == 8);
+}
+
+BOOST_AUTO_TEST_CASE(bulk_is_all_or_nothing) {
+    spsc_ring<int> r(4);
+    std::array<int, 3> three{1, 2, 3};
+    BOOST_TEST(r.enqueue_bulk(three));
+    BOOST_TEST(!r.enqueue_bulk(std::span<const int>(three.data(), 2))); // only 1 free
+    BOOST_TEST(r.size() == 3u);
+    BOOST_TEST(r.enqueue_bulk(std::span<const int>(three.data(), 1)));
+    BOOST_TEST(r.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(two_threads_keep_order_and_count) {
+    constexpr std::uint64_t total = 20'000'000;
+    spsc_ring<std::uint64_t> r(1024);
+    std::thread producer([&] {
+        std::array<std::uint64_t, 32> buf{};
+        std::uint64_t next = 0;
+        while (next < total) {
+            // Vary the burst size so partial bursts and wrap-around interleave.
+            const std::size_t want = std::min<std::uint64_t>(1 + next % 32, total - next);
+            for (std::size_t i = 0; i < want; ++i) buf[i] = next + i;
+            next += r.enqueue_burst(std::span<const std::uint64_t>(buf.data(), want));
+        }
+    });
+    std::uint64_t expect = 0;
+    bool in_order = true;
+    std::array<std::uint64_t, 64> out{};
+    while (expect < total) {
+        const std::size_t want = 1 + expect % 64;
+        const auto n = r.dequeue_burst(std::span<std::uint64_t>(out.data(), want));
+        for (std::size_t i = 0; i < n; ++i) in_order &= out[i] == expect++;
+    }
+    producer.join();
+    BOOST_TEST(in_order);
+    BOOST_TEST(expect == total);
+    BOOST_TEST(r.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
