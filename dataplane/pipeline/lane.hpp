@@ -1,0 +1,71 @@
+#pragma once
+/// A lane: the path of one partition's records from one dataplane core to the
+/// egress thread that owns the partition. The core writes records, in their
+/// output framing, into fixed-size blocks from the lane's pool; a full (or
+/// timed-out) block goes through the `full` ring to egress, which hands it to
+/// the partition's sink and, once the sink is done with it, returns it through
+/// the `free` ring. No copy between staging and the sink, no allocation after
+/// construction, and a bounded amount of memory per lane.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory_resource>
+#include <span>
+
+#include "shardgate/spsc_ring.hpp"
+
+namespace shardgate {
+
+/// A block as it travels: which block of the lane, how many bytes and records
+/// it holds. Trivially copyable: it is what the rings carry.
+struct block_ref {
+    std::uint32_t index = 0;
+    std::uint32_t length = 0;
+    std::uint32_t records = 0;
+};
+
+class lane {
+public:
+    /// `blocks` blocks of `block_bytes` bytes each, from `mem` (the producing
+    /// core's NUMA node). Throws std::invalid_argument when blocks == 0 or
+    /// block_bytes == 0.
+    lane(std::uint32_t blocks, std::uint32_t block_bytes,
+         std::pmr::memory_resource* mem = std::pmr::new_delete_resource());
+    lane(const lane&) = delete;
+    lane& operator=(const lane&) = delete;
+    ~lane();
+
+    [[nodiscard]] std::uint32_t block_bytes() const noexcept { return block_bytes_; }
+    [[nodiscard]] std::uint32_t blocks() const noexcept { return blocks_; }
+    [[nodiscard]] std::byte* data(std::uint32_t index) const noexcept {
+        return memory_ + std::size_t{index} * block_bytes_;
+    }
+
+    // --- producer side: the dataplane core -------------------------------
+    /// Takes a free block; false when every block is full or with egress
+    /// (the lane is full: backpressure).
+    bool acquire(std::uint32_t& index) noexcept { return free_.dequeue_burst(std::span(&index, 1)) == 1; }
+    /// Hands a filled block to egress. Never fails: the ring holds every block.
+    void publish(const block_ref& b) noexcept { (void)full_.enqueue_burst(std::span(&b, 1)); }
+
+    // --- consumer side: the egress thread ---------------------------------
+    /// Up to out.size() published blocks, oldest first.
+    std::size_t take(std::span<block_ref> out) noexcept { return full_.dequeue_burst(out); }
+    /// Returns a block the sink is done with. Never fails.
+    void give_back(std::uint32_t index) noexcept { (void)free_.enqueue_burst(std::span(&index, 1)); }
+
+    /// Any thread; exact when both sides are quiescent: blocks waiting for egress.
+    [[nodiscard]] std::size_t published() const noexcept { return full_.size(); }
+    /// Any thread; exact when quiescent: every block is back in the pool.
+    [[nodiscard]] bool all_free() const noexcept { return free_.size() == blocks_; }
+
+private:
+    std::uint32_t blocks_;
+    std::uint32_t block_bytes_;
+    std::pmr::memory_resource* mem_;
+    std::byte* memory_;
+    spsc_ring<block_ref> full_; // core → egress
+    spsc_ring<std::uint32_t> free_; // egress → core
+};
+
+} // namespace shardgate
