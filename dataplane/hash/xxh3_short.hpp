@@ -1,0 +1,128 @@
+#pragma once
+// Internal to dataplane/hash: XXH3-64's short-key cases (xxHash 0.8.1,
+// XXH3_len_0to16_64b) restated over pre-computed per-seed constants, shared by
+// the scalar, interleaved and SIMD paths of xxh3_burst.
+//
+// Every short key is first reduced to one or two little-endian words:
+//   len 0       nothing (the hash depends on the seed only)
+//   len 1..3    w0 = {c3, len, c1, c2} as XXH3_len_1to3_64b packs them
+//   len 4..8    w0 = first 4 bytes, w1 = last 4 bytes (they overlap below 8)
+//   len 9..16   w0 = first 8 bytes, w1 = last 8 bytes (they overlap below 16)
+// then mixed with the seed-dependent bitflips and avalanched as XXH3 does.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "shardgate/record.hpp"
+
+namespace shardgate::xxh3_detail {
+
+/// XXH3's secret samples for keys of 0..16 bytes, folded with one seed. The
+/// reference recomputes these per key; a burst computes them once.
+struct short_consts {
+    std::uint64_t seed;
+    std::uint64_t bitflip_1to3;  ///< (readLE32(s) ^ readLE32(s+4)) + seed
+    std::uint64_t bitflip_4to8;  ///< (readLE64(s+8) ^ readLE64(s+16)) - (seed ^ swap32(seed) << 32)
+    std::uint64_t bitflip_9to16_lo; ///< (readLE64(s+24) ^ readLE64(s+32)) + seed
+    std::uint64_t bitflip_9to16_hi; ///< (readLE64(s+40) ^ readLE64(s+48)) - seed
+    std::uint64_t empty_hash;    ///< XXH3 of the empty key
+};
+
+/// The constants for `seed` (kSecret, as XXH3_64bits_withSeed uses for ≤ 240 bytes).
+[[nodiscard]] short_consts make_short_consts(std::uint64_t seed) noexcept;
+
+/// XXH3_64bits_withSeed of any key, the inlined reference (not inlined here:
+/// SIMD paths call it for lanes longer than 16 bytes).
+[[nodiscard]] std::uint64_t hash_reference(const std::byte* data, std::size_t length, std::uint64_t seed) noexcept;
+
+inline constexpr std::uint64_t prime64_2 = 0xC2B2AE3D27D4EB4FULL;
+inline constexpr std::uint64_t prime64_3 = 0x165667B19E3779F9ULL;
+inline constexpr std::uint64_t avalanche_mul = 0x165667919E3779F9ULL; ///< XXH3_avalanche
+inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;   ///< XXH3_rrmxmx
+
+[[nodiscard]] inline std::uint64_t load64(const std::byte* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8); // little-endian hosts only (x86-64, aarch64 LE)
+    return v;
+}
+[[nodiscard]] inline std::uint32_t load32(const std::byte* p) noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+/// XXH3_len_1to3_64b's packed word. Precondition: 1 ≤ len ≤ 3.
+[[nodiscard]] inline std::uint32_t pack_1to3(const std::byte* p, std::uint32_t len) noexcept {
+    const auto c1 = static_cast<std::uint32_t>(p[0]);
+    const auto c2 = static_cast<std::uint32_t>(p[len >> 1]);
+    const auto c3 = static_cast<std::uint32_t>(p[len - 1]);
+    return c1 << 16 | c2 << 24 | c3 | len << 8;
+}
+
+[[nodiscard]] inline std::uint64_t xxh64_avalanche(std::uint64_t h) noexcept {
+    h ^= h >> 33;
+    h *= prime64_2;
+    h ^= h >> 29;
+    h *= prime64_3;
+    h ^= h >> 32;
+    return h;
+}
+
+[[nodiscard]] inline std::uint64_t xxh3_avalanche(std::uint64_t h) noexcept {
+    h ^= h >> 37;
+    h *= avalanche_mul;
+    h ^= h >> 32;
+    return h;
+}
+
+[[nodiscard]] inline std::uint64_t rotl64(std::uint64_t v, int r) noexcept { return v << r | v >> (64 - r); }
+
+[[nodiscard]] inline std::uint64_t rrmxmx(std::uint64_t h, std::uint64_t len) noexcept {
+    h ^= rotl64(h, 49) ^ rotl64(h, 24);
+    h *= rrmxmx_mul;
+    h ^= (h >> 35) + len;
+    h *= rrmxmx_mul;
+    return h ^ (h >> 28);
+}
+
+[[nodiscard]] inline std::uint64_t mul128_fold64(std::uint64_t a, std::uint64_t b) noexcept {
+    const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+    return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+}
+
+/// The 1..3 byte case from its packed word.
+[[nodiscard]] inline std::uint64_t finish_1to3(std::uint32_t packed, const short_consts& c) noexcept {
+    return xxh64_avalanche(std::uint64_t{packed} ^ c.bitflip_1to3);
+}
+
+/// The 4..8 byte case from the first and last 4 bytes.
+[[nodiscard]] inline std::uint64_t finish_4to8(std::uint32_t first, std::uint32_t last, std::uint64_t len,
+                                               const short_consts& c) noexcept {
+    const std::uint64_t input64 = last + (std::uint64_t{first} << 32);
+    return rrmxmx(input64 ^ c.bitflip_4to8, len);
+}
+
+/// The 9..16 byte case from the first and last 8 bytes.
+[[nodiscard]] inline std::uint64_t finish_9to16(std::uint64_t first, std::uint64_t last, std::uint64_t len,
+                                                const short_consts& c) noexcept {
+    const std::uint64_t lo = first ^ c.bitflip_9to16_lo;
+    const std::uint64_t hi = last ^ c.bitflip_9to16_hi;
+    return xxh3_avalanche(len + __builtin_bswap64(lo) + hi + mul128_fold64(lo, hi));
+}
+
+/// XXH3 of a key of at most 16 bytes. Precondition: len ≤ 16.
+[[nodiscard]] inline std::uint64_t hash_short(const std::byte* p, std::uint32_t len, const short_consts& c) noexcept {
+    if (len > 8) return finish_9to16(load64(p), load64(p + len - 8), len, c);
+    if (len >= 4) return finish_4to8(load32(p), load32(p + len - 4), len, c);
+    if (len) return finish_1to3(pack_1to3(p, len), c);
+    return c.empty_hash;
+}
+
+// The SIMD paths (xxh3_avx2.cpp, xxh3_avx512.cpp), compiled for their ISA with
+// function target attributes so the rest of the build keeps the baseline ISA.
+// Callers check CPU support first. out[i] = XXH3(keys[i]) for i < n.
+void burst_avx2(const key_ref* keys, std::size_t n, const short_consts& c, std::uint64_t* out) noexcept;
+void burst_avx512(const key_ref* keys, std::size_t n, const short_consts& c, std::uint64_t* out) noexcept;
+
+} // namespace shardgate::xxh3_detail
