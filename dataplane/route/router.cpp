@@ -64,8 +64,6 @@ std::vector<std::uint16_t> smart_fast_map(const routing_params& p) {
     return map;
 }
 
-bool same_name(std::string_view a, std::string_view b) noexcept { return detail::iequals(a, b); }
-
 } // namespace
 
 partition_function::partition_function(const routing_params& p)
@@ -77,30 +75,6 @@ void partition_function::hash(std::span<const key_ref> keys, std::span<std::uint
         xxh3_burst(keys, seed_, hashes);
     else
         kafka_murmur2_burst(keys, hashes);
-}
-
-std::string smart_alignment_problem(const routing_params& p) {
-    const source_partitioning& s = p.source;
-    if (s.partitions == 0) return "the source declares no partitioning";
-    if (s.partitioner != p.hash)
-        return "the source was partitioned with " + std::string(to_string(s.partitioner)) +
-               " but the plan hashes with " + std::string(to_string(p.hash));
-    if (p.partitions == 0 || s.partitions % p.partitions != 0)
-        return "N=" + std::to_string(p.partitions) + " does not divide the source's P=" +
-               std::to_string(s.partitions);
-    if (s.partitions > max_partitions + 1u)
-        return "the source's P=" + std::to_string(s.partitions) + " exceeds " + std::to_string(max_partitions);
-    if (p.hash == hash_function::xxh3) {
-        if (s.seed != p.seed) return "the source's xxh3 seed differs from the plan's";
-        const std::uint32_t groups = s.key_groups ? s.key_groups : effective_key_groups(p);
-        if (groups != effective_key_groups(p)) return "the source's key-group count differs from the plan's";
-        if (s.partitions > groups) return "the source's P exceeds the key-group count";
-    }
-    if (s.key_columns.size() != p.keys.size()) return "the source's key columns differ from the routing keys";
-    for (std::size_t i = 0; i < p.keys.size(); ++i)
-        if (!p.keys[i].is_plain_column() || !same_name(p.keys[i].text, s.key_columns[i]))
-            return "the source's key columns differ from the routing keys";
-    return {};
 }
 
 router::router(const routing_params& p) : partitions_(checked_partitions(p)), strategy_(route::fan_in{}) {

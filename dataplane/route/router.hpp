@@ -14,6 +14,7 @@
 #include "shardgate/ids.hpp"
 #include "shardgate/partition_table.hpp"
 #include "shardgate/plan.hpp"
+#include "shardgate/smart_alignment.hpp"
 
 namespace shardgate {
 
@@ -53,11 +54,8 @@ private:
     partition_table table_;
 };
 
-/// Why a declared source partitioning is not aligned with the plan's routing
-/// (empty when it is): smart_repartition's fast path is exact only when the
-/// source hashed the same key columns with our partition function (same hash,
-/// seed and key groups) into P partitions and N divides P.
-[[nodiscard]] std::string smart_alignment_problem(const routing_params& p);
+// smart_alignment_problem(routing_params) lives in shardgate/smart_alignment.hpp
+// (shared with the control plane's planner).
 
 namespace route {
 
