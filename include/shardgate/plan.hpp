@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shardgate/hash.hpp"
@@ -26,6 +27,26 @@ enum class query_kind : std::uint8_t { select, create_stream, create_table };
 
 /// Where the strategy choice came from, highest precedence first.
 enum class strategy_origin : std::uint8_t { annotation, with_property, config, automatic };
+
+[[nodiscard]] constexpr std::string_view to_string(strategy_origin o) noexcept {
+    switch (o) {
+    case strategy_origin::annotation: return "annotation";
+    case strategy_origin::with_property: return "with_property";
+    case strategy_origin::config: return "config";
+    case strategy_origin::automatic: return "automatic";
+    }
+    return "?";
+}
+
+/// One input of a JOIN and the keys its records are hashed by. Every source
+/// of a join is hashed with the same function, seed and N, and the keys of
+/// all sources line up position by position (orders.customer_id with
+/// customers.id), so matching records meet on one partition.
+struct source_keys {
+    std::string source;         ///< stream or table name as the query wrote it
+    std::string alias;          ///< its alias in the query, empty when none
+    std::vector<key_expr> keys; ///< same length and order for every source
+};
 
 /// How a source says it was partitioned upstream (for smart_repartition).
 struct source_partitioning {
@@ -55,6 +76,10 @@ struct plan {
     strategy_origin origin = strategy_origin::automatic;
     std::string reason;                ///< why this strategy and these keys, one or more sentences
     std::vector<std::string> warnings; ///< accepted but risky choices
+    /// JOIN queries routed by key: every source's keys, FROM source first
+    /// (routing.keys equals per_source[0].keys). Empty for single-source
+    /// queries and for strategies that route without keys.
+    std::vector<source_keys> per_source;
     std::uint64_t epoch = 0;           ///< bumps on every reprogramming
 };
 
