@@ -28,7 +28,8 @@ struct record_burst {
     std::uint32_t size = 0;
     std::array<record_view, max_burst> records;
     std::array<source_partition, max_burst> source_partitions;
-    std::array<std::uint64_t, max_burst> sequences; ///< 0 when the format has none
+    std::array<std::uint64_t, max_burst> sequences;  ///< 0 when the format has none
+    std::array<std::int64_t, max_burst> event_times; ///< 0 when the format has none
     std::array<key_ref, max_burst> keys;            ///< valid after key extraction
     std::array<key_status, max_burst> key_states;
     std::array<std::uint64_t, max_burst> hashes; ///< valid after hashing

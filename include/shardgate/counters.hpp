@@ -14,6 +14,7 @@ namespace shardgate {
 #define SHARDGATE_COUNTERS(X)                                                                      \
     X(records_in, "records decoded from sources")                                                 \
     X(records_routed, "records given a partition and staged for egress")                          \
+    X(records_rejected, "records not routed: malformed or unroutable (reasons below)")            \
     X(records_out, "records handed to a sink")                                                    \
     X(bytes_in, "record bytes decoded from sources")                                              \
     X(bytes_out, "record bytes handed to a sink")                                                 \
@@ -28,6 +29,8 @@ namespace shardgate {
     X(malformed_oversized, "records or keys larger than the configured maximum")                  \
     X(bad_source_partition, "records whose source partition is outside the declared range")       \
     X(dead_lettered, "records forwarded to the dead-letter sink")                                 \
+    X(dead_letter_dropped, "rejected records the dead-letter sink had no room for (still counted by reason)") \
+    X(drop_shutdown, "records still held when the drain timeout ended a shutdown")                \
     X(smart_fast_path, "smart_repartition: records routed by source partition without hashing")   \
     X(smart_hashed, "smart_repartition: records routed by hashing their key")                     \
     X(smart_verified, "smart_repartition: sampled records whose hash confirmed the fast path")    \

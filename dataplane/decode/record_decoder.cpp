@@ -1,0 +1,372 @@
+#include "dataplane/decode/record_decoder.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+#include "dataplane/decode/ndjson_reader.hpp"
+
+namespace shardgate {
+namespace {
+
+/// Bytes of unescaped strings one burst may need (csv "" quotes, JSON escapes).
+constexpr std::size_t arena_bytes = max_burst * 512;
+
+template <typename T>
+T load_le(const std::byte* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v); // x86-64 and the formats are little-endian
+    return v;
+}
+
+/// A fixed-layout field's value.
+key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
+    const std::byte* p = rec + f.offset;
+    switch (f.type) {
+    case field_type::u8: return key_value::of_int(load_le<std::uint8_t>(p));
+    case field_type::u16: return key_value::of_int(load_le<std::uint16_t>(p));
+    case field_type::u32: return key_value::of_int(load_le<std::uint32_t>(p));
+    case field_type::u64: return key_value::of_int(static_cast<std::int64_t>(load_le<std::uint64_t>(p)));
+    case field_type::i32: return key_value::of_int(load_le<std::int32_t>(p));
+    case field_type::i64:
+    case field_type::int64: return key_value::of_int(load_le<std::int64_t>(p));
+    case field_type::str: {
+        // Trailing NULs pad the field; they are not part of the value.
+        std::uint32_t n = f.size;
+        while (n > 0 && p[n - 1] == std::byte{0}) --n;
+        key_value v;
+        v.type = value_type::string;
+        v.data = p;
+        v.length = n;
+        return v;
+    }
+    }
+    return key_value::null_value();
+}
+
+/// Integer metadata (source partition, sequence, event time) from a value.
+bool as_int(const key_value& v, std::int64_t& out) noexcept {
+    if (v.type == value_type::int64) {
+        out = v.i;
+        return true;
+    }
+    if (v.type == value_type::string) {
+        const char* b = reinterpret_cast<const char*>(v.data);
+        const auto r = std::from_chars(b, b + v.length, out);
+        return v.length && r.ec == std::errc{} && r.ptr == b + v.length;
+    }
+    return false;
+}
+
+source_partition to_source_partition(bool ok, std::int64_t v) noexcept {
+    // A value outside [0, 2^32-1) cannot name a source partition; the router
+    // counts it where the strategy needs one.
+    if (!ok || v < 0 || v >= static_cast<std::int64_t>(unknown_source_partition.value()))
+        return unknown_source_partition;
+    return source_partition{static_cast<std::uint32_t>(v)};
+}
+
+} // namespace
+
+counter counter_of(reject_reason r) noexcept {
+    switch (r) {
+    case reject_reason::truncated: return counter::malformed_truncated;
+    case reject_reason::syntax: return counter::malformed_syntax;
+    case reject_reason::missing_key: return counter::malformed_missing_key;
+    case reject_reason::bad_key_value: return counter::malformed_bad_key_value;
+    case reject_reason::oversized: return counter::malformed_oversized;
+    case reject_reason::bad_source_partition: return counter::bad_source_partition;
+    }
+    return counter::malformed_syntax;
+}
+
+reject_reason reject_reason_of(key_status s) noexcept {
+    switch (s) {
+    case key_status::missing: return reject_reason::missing_key;
+    case key_status::oversized: return reject_reason::oversized;
+    case key_status::ok:
+    case key_status::bad_value: break;
+    }
+    return reject_reason::bad_key_value;
+}
+
+record_decoder::record_decoder(const record_format& format, std::span<const key_expr> keys,
+                               std::uint32_t max_record_bytes)
+    : format_(format), max_record_bytes_(max_record_bytes), fields_(max_burst), arena_(arena_bytes) {
+    if (format_.kind == format_kind::fixed && format_.record_size == 0)
+        throw std::invalid_argument("fixed record format needs a record_size");
+    if (format_.kind == format_kind::fixed && format_.record_size > max_record_bytes_)
+        throw std::invalid_argument("fixed records of " + std::to_string(format_.record_size) +
+                                    " bytes do not fit the largest record the lanes carry (" +
+                                    std::to_string(max_record_bytes_) + " bytes)");
+    auto special = [&](const std::string& name, const char* what) {
+        if (name.empty() || format_.kind == format_kind::ndjson) return -1;
+        const auto idx = format_.find_field(name);
+        if (!idx)
+            throw std::invalid_argument(std::string(what) + " '" + name + "' is not a field of the " +
+                                        std::string(to_string(format_.kind)) + " format");
+        const field_type t = format_.fields[*idx].type;
+        if (t == field_type::str && format_.kind == format_kind::fixed)
+            throw std::invalid_argument(std::string(what) + " '" + name + "' must be an integer field");
+        return static_cast<int>(*idx);
+    };
+    source_field_ = special(format_.source_partition_field, "source_partition_field");
+    sequence_field_ = special(format_.sequence_field, "sequence_field");
+    event_time_field_ = special(format_.event_time_field, "event_time_field");
+    for (int f : {source_field_, sequence_field_, event_time_field_})
+        if (f >= 0) csv_last_needed_ = std::max(csv_last_needed_, static_cast<std::uint32_t>(f));
+
+    const key_program::resolver resolve = [this](std::string_view name) -> std::optional<std::uint32_t> {
+        for (std::uint32_t s = 0; s < slot_names_.size(); ++s)
+            if (slot_names_[s] == name) return s;
+        if (slot_names_.size() == field_values::max_slots) return std::nullopt;
+        std::uint32_t field = 0;
+        if (format_.kind != format_kind::ndjson) {
+            const auto idx = format_.find_field(name);
+            if (!idx) return std::nullopt;
+            field = *idx;
+            csv_last_needed_ = std::max(csv_last_needed_, field);
+        }
+        slot_names_.emplace_back(name);
+        slot_field_.push_back(field);
+        return static_cast<std::uint32_t>(slot_names_.size() - 1);
+    };
+    if (!keys.empty()) keys_ = std::make_unique<key_set>(keys, resolve);
+    if (format_.kind == format_kind::ndjson) json_ = std::make_unique<ndjson_reader>(*this);
+}
+
+record_decoder::~record_decoder() = default;
+
+std::byte* record_decoder::arena_take(std::size_t n) noexcept {
+    if (arena_.size() - arena_used_ < n) return nullptr;
+    std::byte* p = arena_.data() + arena_used_;
+    arena_used_ += n;
+    return p;
+}
+
+bool record_decoder::read_fixed(const std::byte* p, std::uint32_t i, record_burst& b, reject_reason&) noexcept {
+    field_values& fv = fields_[i];
+    for (std::uint32_t s = 0; s < slot_field_.size(); ++s) fv.values[s] = fixed_value(format_.fields[slot_field_[s]], p);
+    fv.present = (1u << slot_field_.size()) - 1; // slots ≤ 16: every declared field is present
+    fv.unusable = 0;
+    if (source_field_ >= 0) {
+        std::int64_t v = 0;
+        const bool ok = as_int(fixed_value(format_.fields[source_field_], p), v);
+        b.source_partitions[i] = to_source_partition(ok, v);
+    }
+    if (sequence_field_ >= 0) b.sequences[i] = static_cast<std::uint64_t>(fixed_value(format_.fields[sequence_field_], p).i);
+    if (event_time_field_ >= 0) b.event_times[i] = fixed_value(format_.fields[event_time_field_], p).i;
+    return true;
+}
+
+bool record_decoder::read_csv(const std::byte* rec, std::uint32_t n, std::uint32_t i, record_burst& b,
+                              reject_reason& why) noexcept {
+    const char* p = reinterpret_cast<const char*>(rec);
+    const char* end = p + n;
+    if (end > p && end[-1] == '\r') --end; // CRLF lines: the '\r' is not data
+    field_values& fv = fields_[i];
+    fv.present = 0;
+    fv.unusable = 0;
+    const std::uint32_t columns = static_cast<std::uint32_t>(format_.fields.size());
+    std::uint32_t col = 0;
+    std::int64_t meta = 0;
+    while (true) {
+        if (col >= columns) {
+            why = reject_reason::syntax; // more columns than declared
+            return false;
+        }
+        // One field: quoted ("..." with "" for a quote, commas allowed) or bare.
+        const char* f = p;
+        const char* fend;
+        bool escaped = false, quoted = false;
+        if (p < end && *p == '"') {
+            quoted = true;
+            const char* q = p + 1;
+            while (true) {
+                q = static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(end - q)));
+                if (!q) {
+                    why = reject_reason::syntax; // unterminated quote
+                    return false;
+                }
+                if (q + 1 < end && q[1] == '"') {
+                    escaped = true;
+                    q += 2;
+                    continue;
+                }
+                break;
+            }
+            f = p + 1;
+            fend = q;
+            p = q + 1;
+            if (p < end && *p != ',') {
+                why = reject_reason::syntax; // text after a closing quote
+                return false;
+            }
+        } else {
+            const char* c = static_cast<const char*>(std::memchr(p, ',', static_cast<std::size_t>(end - p)));
+            fend = c ? c : end;
+            p = fend;
+        }
+        if (col <= csv_last_needed_) {
+            key_value v;
+            if (fend == f && !quoted) {
+                v = key_value::null_value(); // an empty, unquoted field is NULL
+            } else if (format_.fields[col].type == field_type::int64) {
+                std::int64_t x = 0;
+                const char* s = f;
+                if (s < fend && *s == '+') ++s;
+                const auto r = std::from_chars(s, fend, x);
+                if (s == fend || r.ec != std::errc{} || r.ptr != fend) {
+                    why = reject_reason::syntax; // not an integer in an int column
+                    return false;
+                }
+                v = key_value::of_int(x);
+            } else {
+                const char* data = f;
+                std::size_t len = static_cast<std::size_t>(fend - f);
+                if (escaped) {
+                    std::byte* out = arena_take(len);
+                    if (!out) {
+                        why = reject_reason::oversized;
+                        return false;
+                    }
+                    std::size_t k = 0;
+                    for (const char* s = f; s < fend; ++s) {
+                        out[k++] = static_cast<std::byte>(*s);
+                        if (*s == '"') ++s; // "" → "
+                    }
+                    data = reinterpret_cast<const char*>(out);
+                    len = k;
+                }
+                v = key_value::of_string(std::string_view(data, len));
+            }
+            for (std::uint32_t s = 0; s < slot_field_.size(); ++s)
+                if (slot_field_[s] == col) {
+                    fv.values[s] = v;
+                    fv.present |= 1u << s;
+                }
+            if (static_cast<int>(col) == source_field_) {
+                const bool ok = as_int(v, meta);
+                b.source_partitions[i] = to_source_partition(ok, meta);
+            }
+            if (static_cast<int>(col) == sequence_field_) b.sequences[i] = as_int(v, meta) ? static_cast<std::uint64_t>(meta) : 0;
+            if (static_cast<int>(col) == event_time_field_) b.event_times[i] = as_int(v, meta) ? meta : 0;
+        }
+        ++col;
+        if (p >= end) break;
+        ++p; // the comma
+    }
+    if (col != columns) {
+        why = reject_reason::syntax; // fewer columns than declared
+        return false;
+    }
+    return true;
+}
+
+bool record_decoder::read_ndjson(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b,
+                                 reject_reason& why) noexcept {
+    return json_->read(p, n, i, b, why);
+}
+
+bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record_burst& b, std::uint32_t capacity,
+                            reject_sink& rejects, counter_block& counters) noexcept {
+    if (b.size == 0) arena_used_ = 0;
+    const std::byte* const base = chunk.data;
+    if (chunk.flags & chunk_oversized) {
+        // The first bytes of one record that was too long; the source dropped the rest.
+        counters.add(counter::records_in);
+        counters.add(counter::bytes_in, chunk.length);
+        rejects.reject(std::span(base, chunk.length), reject_reason::oversized);
+        offset = chunk.length;
+        return true;
+    }
+    std::uint32_t records = 0, bytes = 0;
+    auto admit = [&](const std::byte* p, std::uint32_t n) noexcept {
+        const std::uint32_t i = b.size;
+        ++records;
+        bytes += n;
+        b.source_partitions[i] = chunk.partition;
+        b.sequences[i] = 0;
+        b.event_times[i] = 0;
+        reject_reason why = reject_reason::syntax;
+        bool ok;
+        if (n > max_record_bytes_) {
+            ok = false;
+            why = reject_reason::oversized;
+        } else {
+            switch (format_.kind) {
+            case format_kind::fixed: ok = read_fixed(p, i, b, why); break;
+            case format_kind::csv: ok = read_csv(p, n, i, b, why); break;
+            case format_kind::ndjson: ok = read_ndjson(p, n, i, b, why); break;
+            default: ok = false;
+            }
+        }
+        if (!ok) [[unlikely]] {
+            rejects.reject(std::span(p, n), why);
+            return;
+        }
+        b.records[i] = record_view{p, n};
+        b.key_states[i] = key_status::ok;
+        b.keys[i] = {};
+        ++b.size;
+    };
+
+    if (format_.kind == format_kind::fixed) {
+        const std::uint32_t rs = format_.record_size;
+        while (b.size < capacity && chunk.length - offset >= rs) {
+            admit(base + offset, rs);
+            offset += rs;
+        }
+        if (b.size < capacity && offset < chunk.length && chunk.length - offset < rs) {
+            // A trailing partial record: the datagram or stream ended inside it.
+            const std::uint32_t n = chunk.length - offset;
+            ++records;
+            bytes += n;
+            rejects.reject(std::span(base + offset, n), reject_reason::truncated);
+            offset = chunk.length;
+        }
+    } else {
+        while (b.size < capacity && offset < chunk.length) {
+            const std::byte* p = base + offset;
+            const std::uint32_t left = chunk.length - offset;
+            const void* nl = std::memchr(p, '\n', left);
+            const std::uint32_t n = nl ? static_cast<std::uint32_t>(static_cast<const std::byte*>(nl) - p) : left;
+            offset += n + (nl ? 1 : 0);
+            if (n == 0 || (n == 1 && p[0] == std::byte{'\r'})) {
+                // An empty line carries no record: counted, nothing to forward.
+                ++records;
+                rejects.reject(std::span(p, n), reject_reason::syntax);
+                continue;
+            }
+            admit(p, n);
+        }
+    }
+    counters.add(counter::records_in, records);
+    counters.add(counter::bytes_in, bytes);
+    return offset >= chunk.length;
+}
+
+void record_decoder::extract_keys(record_burst& b, std::span<const std::uint16_t> indices) noexcept {
+    if (!keys_) {
+        for (auto i : indices) {
+            b.keys[i] = {};
+            b.key_states[i] = key_status::ok;
+        }
+        return;
+    }
+    for (auto i : indices) keys_->encode(b, i, fields_[i]);
+}
+
+void record_decoder::extract_all_keys(record_burst& b) noexcept {
+    if (!keys_) {
+        for (std::uint32_t i = 0; i < b.size; ++i) {
+            b.keys[i] = {};
+            b.key_states[i] = key_status::ok;
+        }
+        return;
+    }
+    for (std::uint32_t i = 0; i < b.size; ++i) keys_->encode(b, i, fields_[i]);
+}
+
+} // namespace shardgate

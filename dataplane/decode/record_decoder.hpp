@@ -1,0 +1,106 @@
+#pragma once
+/// The decode and key stages of a dataplane core: frames the chunks its
+/// sources hand over into records, reads the fields the plan routes by (and
+/// the source partition, sequence and event time), and turns them into
+/// canonical routing keys. Malformed records are counted by reason and
+/// handed to a reject sink; they never stop the burst.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/keys/key_program.hpp"
+#include "dataplane/pipeline/source.hpp"
+#include "dataplane/route/router.hpp"
+#include "shardgate/burst.hpp"
+#include "shardgate/counters.hpp"
+#include "shardgate/format.hpp"
+#include "shardgate/key_expr.hpp"
+
+namespace shardgate {
+
+/// Why a record was rejected; each maps to a counter.
+enum class reject_reason : std::uint8_t {
+    truncated = 1,     ///< malformed_truncated
+    syntax = 2,        ///< malformed_syntax
+    missing_key = 3,   ///< malformed_missing_key
+    bad_key_value = 4, ///< malformed_bad_key_value
+    oversized = 5,     ///< malformed_oversized
+    bad_source_partition = 6,
+};
+
+[[nodiscard]] counter counter_of(reject_reason r) noexcept;
+[[nodiscard]] reject_reason reject_reason_of(key_status s) noexcept;
+
+/// Where a core sends what it cannot route: counts it and, when configured,
+/// forwards it to the dead-letter sink.
+class reject_sink {
+public:
+    virtual ~reject_sink() = default;
+    /// The owning core. `record` stays valid only during the call.
+    virtual void reject(std::span<const std::byte> record, reject_reason why) noexcept = 0;
+};
+
+class ndjson_reader;
+
+class record_decoder final : public key_extractor {
+public:
+    /// Compiles the routing keys against the format. Throws
+    /// std::invalid_argument when a key reads a field a fixed or csv format
+    /// does not declare, or the format is unusable (fixed with record_size 0).
+    /// `max_record_bytes`: longer records are oversized (the smaller of the
+    /// format's limit and what fits a lane block).
+    record_decoder(const record_format& format, std::span<const key_expr> keys, std::uint32_t max_record_bytes);
+    ~record_decoder() override;
+    record_decoder(const record_decoder&) = delete;
+    record_decoder& operator=(const record_decoder&) = delete;
+
+    /// Appends records of `chunk`, from byte `offset` on, to `burst` until the
+    /// chunk ends or the burst holds `capacity` records; advances `offset`.
+    /// Returns true when the chunk is used up. Records that are malformed go
+    /// to `rejects` and are counted; every record counts in records_in and
+    /// bytes_in. The owning core only; no allocation.
+    bool decode(const rx_chunk& chunk, std::uint32_t& offset, record_burst& burst, std::uint32_t capacity,
+                reject_sink& rejects, counter_block& counters) noexcept;
+
+    /// key_extractor: evaluates the routing keys of the given records.
+    void extract_keys(record_burst& burst, std::span<const std::uint16_t> indices) noexcept override;
+    void extract_all_keys(record_burst& burst) noexcept override;
+
+    /// Call before filling a new burst: releases per-burst scratch.
+    void begin_burst() noexcept { arena_used_ = 0; }
+
+    [[nodiscard]] const record_format& format() const noexcept { return format_; }
+    [[nodiscard]] std::uint32_t max_record_bytes() const noexcept { return max_record_bytes_; }
+
+    /// The slot of a field name (assigned as routing keys ask for them).
+    [[nodiscard]] std::size_t slot_count() const noexcept { return slot_names_.size(); }
+
+private:
+    /// Reads one record's fields into fields_[i] and burst metadata; false with
+    /// `why` when it is malformed.
+    bool read_fixed(const std::byte* p, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
+    bool read_csv(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
+    bool read_ndjson(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
+    std::byte* arena_take(std::size_t n) noexcept;
+
+    record_format format_;
+    std::uint32_t max_record_bytes_;
+    std::vector<std::string> slot_names_;      ///< field name per slot
+    std::vector<std::uint32_t> slot_field_;    ///< fixed/csv: format field index per slot
+    // Special fields (format field index, or -1 when not configured).
+    int source_field_ = -1, sequence_field_ = -1, event_time_field_ = -1;
+    std::uint32_t csv_last_needed_ = 0;        ///< csv: highest column index anything reads
+    /// Per burst record: which format field maps to which slot (csv), fields read.
+    std::vector<field_values> fields_;
+    std::unique_ptr<key_set> keys_;
+    std::unique_ptr<ndjson_reader> json_;
+    /// Unescaped strings (csv "" quotes, JSON escapes) for the current burst.
+    std::vector<std::byte> arena_;
+    std::size_t arena_used_ = 0;
+    friend class ndjson_reader;
+};
+
+} // namespace shardgate

@@ -1,0 +1,63 @@
+#include "dataplane/pipeline/egress.hpp"
+
+#include <array>
+#include <stdexcept>
+
+namespace shardgate {
+
+egress::egress(std::vector<egress_partition> partitions, counter_block& counters) : counters_(counters) {
+    parts_.reserve(partitions.size());
+    for (auto& p : partitions) {
+        if (!p.out) throw std::invalid_argument("an egress partition needs a sink");
+        parts_.push_back(state{std::move(p.lanes), std::move(p.out), {}, false, 0});
+    }
+}
+
+std::size_t egress::poll() noexcept {
+    std::size_t work = 0;
+    // Blocks taken from one lane per turn: enough to fill a sink's send slots,
+    // few enough that one busy core does not starve the others.
+    constexpr std::size_t per_turn = 16;
+    for (state& s : parts_) {
+        if (s.has_pending) {
+            if (!s.out->submit(s.pending, counters_)) continue;
+            s.has_pending = false;
+            ++work;
+        }
+        const auto lanes = static_cast<std::uint32_t>(s.lanes.size());
+        for (std::uint32_t k = 0; k < lanes && !s.has_pending; ++k) {
+            lane& l = *s.lanes[(s.next_lane + k) % lanes];
+            std::array<block_ref, 1> taken;
+            // Take one at a time while the sink accepts, so a refusal leaves at
+            // most one block pending and the rest stay in order in the lane.
+            for (std::size_t t = 0; t < per_turn; ++t) {
+                if (l.take(std::span(taken.data(), 1)) == 0) break;
+                const tx_block b{l.data(taken[0].index), taken[0].length, taken[0].records, &l, taken[0].index};
+                if (!s.out->submit(b, counters_)) {
+                    s.pending = b;
+                    s.has_pending = true;
+                    break;
+                }
+                ++work;
+            }
+        }
+        s.next_lane = lanes ? (s.next_lane + 1) % lanes : 0;
+    }
+    for (state& s : parts_) work += s.out->poll(counters_);
+    return work;
+}
+
+bool egress::idle() const noexcept {
+    for (const state& s : parts_) {
+        if (s.has_pending || !s.out->idle()) return false;
+        for (const lane* l : s.lanes)
+            if (l->published()) return false;
+    }
+    return true;
+}
+
+void egress::close() noexcept {
+    for (state& s : parts_) s.out->close(counters_);
+}
+
+} // namespace shardgate

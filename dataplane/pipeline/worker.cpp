@@ -1,0 +1,239 @@
+#include "dataplane/pipeline/worker.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace shardgate {
+namespace {
+/// Dead-letter entries: a 4-byte little-endian length, a reason byte, then the
+/// record's bytes as they arrived (docs/record-formats.md).
+constexpr std::uint32_t dead_letter_header = 5;
+} // namespace
+
+worker::worker(const worker_options& options, const routing_params& routing, std::vector<worker_input> inputs,
+               std::vector<lane*> lanes, lane* dead_letter, counter_block& counters)
+    : options_(options), router_(routing), inputs_(std::move(inputs)), lanes_(std::move(lanes)),
+      blocks_(lanes_.size()), dead_letter_(dead_letter), counters_(counters) {
+    if (options_.burst_size == 0 || options_.burst_size > max_burst)
+        throw std::invalid_argument("burst_size must be in [1, " + std::to_string(max_burst) + "], got " +
+                                    std::to_string(options_.burst_size));
+    if (lanes_.size() != routing.partitions)
+        throw std::invalid_argument("a worker needs one lane per partition (" + std::to_string(routing.partitions) +
+                                    "), got " + std::to_string(lanes_.size()));
+    for (const auto& in : inputs_)
+        if (!in.src || !in.decoder) throw std::invalid_argument("a worker input needs a source and a decoder");
+    for (lane* l : lanes_)
+        if (!l) throw std::invalid_argument("a worker lane is missing");
+}
+
+void worker::reject(std::span<const std::byte> record, reject_reason why) noexcept {
+    counters_.add(counter_of(why));
+    counters_.add(counter::records_rejected);
+    dead_letter(record, why);
+}
+
+void worker::dead_letter(std::span<const std::byte> record, reject_reason why) noexcept {
+    if (!dead_letter_) return;
+    const auto n = static_cast<std::uint32_t>(record.size());
+    if (n + dead_letter_header > dead_letter_->block_bytes() ||
+        !reserve(*dead_letter_, dead_block_, n + dead_letter_header)) {
+        counters_.add(counter::dead_letter_dropped);
+        return;
+    }
+    std::byte* p = dead_letter_->data(dead_block_.index) + dead_block_.used;
+    for (int k = 0; k < 4; ++k) p[k] = static_cast<std::byte>(n >> (8 * k));
+    p[4] = static_cast<std::byte>(why);
+    if (n) std::memcpy(p + dead_letter_header, record.data(), n);
+    dead_block_.used += n + dead_letter_header;
+    ++dead_block_.records;
+    counters_.add(counter::dead_lettered);
+}
+
+bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
+    if (b.open && l.block_bytes() - b.used >= bytes) return true;
+    if (b.open) publish(l, b);
+    if (!l.acquire(b.index)) [[unlikely]]
+        return false;
+    b.open = true;
+    b.used = 0;
+    b.records = 0;
+    b.opened_ns = now_;
+    const std::uint64_t due = now_ + options_.drain_deadline_ns;
+    if (due < next_due_) next_due_ = due;
+    return true;
+}
+
+void worker::publish(lane& l, open_block& b) noexcept {
+    if (b.open && b.records) l.publish(block_ref{b.index, b.used, b.records});
+    else if (b.open) l.give_back(b.index); // unreachable in practice: blocks open to take a record
+    b.open = false;
+}
+
+bool worker::scatter() noexcept {
+    const std::uint32_t n = burst_.size;
+    const bool lossless = options_.policy == backpressure_policy::block && inputs_[input_].src->lossless();
+    const std::uint32_t newline = options_.line_framed ? 1 : 0;
+    std::uint32_t routed = 0, dropped = 0, rejected = 0;
+    for (std::uint32_t i = scatter_pos_; i < n; ++i) {
+        const partition_id p = parts_[i];
+        const record_view r = burst_.records[i];
+        if (p == invalid_partition) [[unlikely]] {
+            // Counted by the router already (missing key, bad source partition).
+            const reject_reason why = burst_.key_states[i] != key_status::ok ? reject_reason_of(burst_.key_states[i])
+                                                                             : reject_reason::bad_source_partition;
+            dead_letter(std::span(r.data, r.length), why);
+            ++rejected;
+            continue;
+        }
+        lane& l = *lanes_[p.value()];
+        open_block& b = blocks_[p.value()];
+        if (!reserve(l, b, r.length + newline)) [[unlikely]] {
+            if (lossless) {
+                // Hold the rest of the burst; sources stay unpolled until egress
+                // gives blocks back, so TCP flow control holds the sender.
+                scatter_pos_ = i;
+                counters_.add(counter::records_routed, routed);
+                counters_.add(counter::drop_ring_full, dropped);
+                counters_.add(counter::records_rejected, rejected);
+                return false;
+            }
+            ++dropped;
+            continue;
+        }
+        std::byte* dst = l.data(b.index) + b.used;
+        std::memcpy(dst, r.data, r.length);
+        if (newline) dst[r.length] = std::byte{'\n'};
+        b.used += r.length + newline;
+        ++b.records;
+        ++routed;
+    }
+    counters_.add(counter::records_routed, routed);
+    counters_.add(counter::drop_ring_full, dropped);
+    counters_.add(counter::records_rejected, rejected);
+    scatter_pos_ = n;
+    return true;
+}
+
+std::size_t worker::advance() noexcept {
+    std::size_t handled = 0;
+    worker_input& in = inputs_[input_];
+    while (true) {
+        if (scattering_) {
+            if (!scatter()) return handled;
+            handled += burst_.size;
+            scattering_ = false;
+            burst_.size = 0;
+        }
+        if (chunk_ == nchunks_) {
+            release_chunks();
+            return handled;
+        }
+        if (in.decoder->decode(chunks_[chunk_], offset_, burst_, options_.burst_size, *this, counters_)) {
+            ++chunk_;
+            offset_ = 0;
+        }
+        if (burst_.size == options_.burst_size || (chunk_ == nchunks_ && burst_.size > 0)) {
+            router_.route_burst(burst_, *in.decoder, parts_, counters_);
+            scatter_pos_ = 0;
+            scattering_ = true;
+        }
+    }
+}
+
+void worker::release_chunks() noexcept {
+    if (nchunks_) inputs_[input_].src->release(std::span<const rx_chunk>(chunks_.data(), nchunks_));
+    nchunks_ = chunk_ = 0;
+    offset_ = 0;
+    busy_ = false;
+}
+
+std::size_t worker::poll(std::uint64_t now_ns) noexcept {
+    now_ = now_ns;
+    std::size_t handled = 0;
+    bool polled_any = false;
+    if (busy_) handled += advance();
+    if (!busy_) {
+        const std::size_t count = inputs_.size();
+        for (std::size_t k = 0; k < count && !busy_; ++k) {
+            const std::size_t i = (next_input_ + k) % count;
+            const std::size_t n = inputs_[i].src->poll(chunks_, counters_);
+            if (n == 0) continue;
+            polled_any = true;
+            input_ = i;
+            nchunks_ = n;
+            chunk_ = 0;
+            offset_ = 0;
+            busy_ = true;
+            handled += advance();
+        }
+        next_input_ = count ? (next_input_ + 1) % count : 0;
+    }
+    if (now_ >= next_due_) flush_due();
+    if (stopping_) quiet_ = !busy_ && !polled_any && handled == 0;
+    return handled;
+}
+
+void worker::flush_due() noexcept {
+    next_due_ = ~std::uint64_t{0};
+    auto check = [&](lane& l, open_block& b) {
+        if (!b.open) return;
+        const std::uint64_t due = b.opened_ns + options_.drain_deadline_ns;
+        if (due <= now_) publish(l, b);
+        else if (due < next_due_) next_due_ = due;
+    };
+    for (std::size_t p = 0; p < lanes_.size(); ++p) check(*lanes_[p], blocks_[p]);
+    if (dead_letter_) check(*dead_letter_, dead_block_);
+}
+
+void worker::flush_all() noexcept {
+    for (std::size_t p = 0; p < lanes_.size(); ++p) publish(*lanes_[p], blocks_[p]);
+    if (dead_letter_) publish(*dead_letter_, dead_block_);
+    next_due_ = ~std::uint64_t{0};
+}
+
+void worker::stop_sources() noexcept {
+    stopping_ = true;
+    quiet_ = false;
+    for (auto& in : inputs_) in.src->stop();
+}
+
+bool worker::drained() const noexcept {
+    if (!stopping_ || busy_) return false;
+    bool finished = true;
+    for (const auto& in : inputs_) finished = finished && in.src->finished();
+    return finished || quiet_;
+}
+
+void worker::abandon() noexcept {
+    if (!busy_) return;
+    std::uint64_t held = 0;
+    if (scattering_) {
+        // Valid records not yet placed are dropped; unroutable ones (their
+        // reason counted by the router) are rejected, as scatter would have.
+        std::uint64_t rejected = 0;
+        for (std::uint32_t i = scatter_pos_; i < burst_.size; ++i) {
+            const bool valid = parts_[i] != invalid_partition;
+            held += valid;
+            rejected += !valid;
+        }
+        counters_.add(counter::records_rejected, rejected);
+        scattering_ = false;
+        burst_.size = 0;
+    }
+    // Chunks not decoded yet: decode them only to count their records in, and
+    // as dropped, so in = out + dropped + malformed still holds exactly.
+    record_decoder& d = *inputs_[input_].decoder;
+    while (chunk_ < nchunks_) {
+        if (d.decode(chunks_[chunk_], offset_, burst_, options_.burst_size, *this, counters_)) {
+            ++chunk_;
+            offset_ = 0;
+        }
+        held += burst_.size;
+        burst_.size = 0;
+    }
+    counters_.add(counter::drop_shutdown, held);
+    release_chunks();
+}
+
+} // namespace shardgate

@@ -1,0 +1,121 @@
+#pragma once
+/// A dataplane core: polls its sources, decodes what they hand over a burst at
+/// a time, routes each burst with one strategy dispatch, and scatters the
+/// records into per-partition blocks of its lanes (flushed when full or when
+/// the drain deadline passes). Records it cannot route go to the dead-letter
+/// lane. Runs on one pinned thread; nothing here allocates, locks, throws or
+/// logs after construction.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dataplane/decode/record_decoder.hpp"
+#include "dataplane/pipeline/lane.hpp"
+#include "dataplane/pipeline/source.hpp"
+#include "dataplane/route/router.hpp"
+#include "shardgate/burst.hpp"
+#include "shardgate/config.hpp"
+#include "shardgate/counters.hpp"
+
+namespace shardgate {
+
+struct worker_options {
+    std::uint32_t burst_size = 32;           ///< records per route burst, 1..max_burst
+    std::uint64_t drain_deadline_ns = 100'000; ///< a non-empty block leaves after at most this long
+    backpressure_policy policy = backpressure_policy::block;
+    bool line_framed = false;                ///< text formats: each record leaves followed by '\n'
+};
+
+/// One input of a worker: a source and the decoder for its records (sources
+/// feeding different sides of a join route by different keys).
+struct worker_input {
+    std::unique_ptr<source> src;
+    record_decoder* decoder = nullptr;
+};
+
+class worker final : private reject_sink {
+public:
+    /// `lanes[p]` is this core's lane to partition p (size N); `dead_letter`
+    /// may be null (rejects are then only counted). Throws
+    /// std::invalid_argument on a bad option.
+    worker(const worker_options& options, const routing_params& routing, std::vector<worker_input> inputs,
+           std::vector<lane*> lanes, lane* dead_letter, counter_block& counters);
+
+    /// One loop iteration at time `now_ns` (steady clock): polls sources,
+    /// decodes, routes, scatters, flushes blocks whose deadline passed.
+    /// Returns the records handled (0 = nothing to do). The owning thread only.
+    std::size_t poll(std::uint64_t now_ns) noexcept;
+
+    /// Asks every source to stop taking new work (see source::stop). Records
+    /// already received are still handled by later polls.
+    void stop_sources() noexcept;
+
+    /// True after stop_sources() once nothing is held and every source is
+    /// finished or came back empty since the last poll that did work.
+    [[nodiscard]] bool drained() const noexcept;
+
+    /// Publishes every non-empty block now (shutdown).
+    void flush_all() noexcept;
+
+    /// Records held because a lane was full (lossless backpressure): the core
+    /// stops polling sources until egress frees a block.
+    [[nodiscard]] bool blocked() const noexcept { return busy_ && scattering_; }
+
+    /// Drops whatever is still held (shutdown after the drain timeout),
+    /// counting it as drop_shutdown, and releases the chunks.
+    void abandon() noexcept;
+
+    [[nodiscard]] const router& routing() const noexcept { return router_; }
+
+private:
+    struct open_block {
+        std::uint32_t index = 0;
+        std::uint32_t used = 0;
+        std::uint32_t records = 0;
+        std::uint64_t opened_ns = 0;
+        bool open = false;
+    };
+
+    void reject(std::span<const std::byte> record, reject_reason why) noexcept override;
+    void dead_letter(std::span<const std::byte> record, reject_reason why) noexcept;
+    std::size_t advance() noexcept;
+    bool scatter() noexcept;
+    /// Room for `bytes` in lane p's open block (publishing a full one and
+    /// opening the next); false when the lane has no free block.
+    bool reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept;
+    void publish(lane& l, open_block& b) noexcept;
+    void flush_due() noexcept;
+    void release_chunks() noexcept;
+
+    worker_options options_;
+    router router_;
+    std::vector<worker_input> inputs_;
+    std::vector<lane*> lanes_;
+    std::vector<open_block> blocks_;
+    lane* dead_letter_;
+    open_block dead_block_;
+    counter_block& counters_;
+
+    // The current unit of work: chunks of one source's poll.
+    static constexpr std::size_t max_chunks = 64;
+    std::array<rx_chunk, max_chunks> chunks_{};
+    std::size_t nchunks_ = 0, chunk_ = 0;
+    std::uint32_t offset_ = 0;
+    std::size_t input_ = 0;        ///< which input the chunks came from
+    bool busy_ = false;            ///< chunks are held (being processed or blocked)
+    bool scattering_ = false;      ///< burst_ is routed; scatter resumes at scatter_pos_
+    std::uint32_t scatter_pos_ = 0;
+    record_burst burst_;
+    std::array<partition_id, max_burst> parts_{};
+
+    std::size_t next_input_ = 0;   ///< round-robin start among inputs
+    std::uint64_t now_ = 0;
+    std::uint64_t next_due_ = ~std::uint64_t{0}; ///< earliest deadline of an open block
+    bool stopping_ = false;
+    bool quiet_ = false;           ///< the last poll after stop found nothing anywhere
+};
+
+} // namespace shardgate

@@ -1,0 +1,267 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "dataplane/decode/record_decoder.hpp"
+
+using namespace shardgate;
+
+namespace {
+
+record_format trade_fixed() {
+    record_format f;
+    f.kind = format_kind::fixed;
+    f.record_size = 40;
+    f.fields = {{"seq", field_type::u64, 0, 0},
+                {"source", field_type::u32, 8, 0},
+                {"symbol", field_type::str, 12, 12},
+                {"trader_id", field_type::u64, 24, 0},
+                {"price", field_type::i64, 32, 0}};
+    f.source_partition_field = "source";
+    f.sequence_field = "seq";
+    return f;
+}
+
+record_format trade_csv() {
+    record_format f;
+    f.kind = format_kind::csv;
+    f.fields = {{"seq", field_type::int64, 0, 0},
+                {"source", field_type::int64, 0, 0},
+                {"symbol", field_type::str, 0, 0},
+                {"trader_id", field_type::int64, 0, 0},
+                {"price", field_type::int64, 0, 0}};
+    f.source_partition_field = "source";
+    f.sequence_field = "seq";
+    return f;
+}
+
+record_format trade_ndjson() {
+    record_format f;
+    f.kind = format_kind::ndjson;
+    f.source_partition_field = "source";
+    f.sequence_field = "seq";
+    return f;
+}
+
+struct trade {
+    std::uint64_t seq;
+    std::uint32_t source;
+    std::string symbol;
+    std::uint64_t trader;
+    std::int64_t price;
+};
+
+void put_fixed(std::string& out, const trade& t) {
+    char rec[40] = {};
+    std::memcpy(rec, &t.seq, 8);
+    std::memcpy(rec + 8, &t.source, 4);
+    std::memcpy(rec + 12, t.symbol.data(), std::min<std::size_t>(t.symbol.size(), 12));
+    std::memcpy(rec + 24, &t.trader, 8);
+    std::memcpy(rec + 32, &t.price, 8);
+    out.append(rec, 40);
+}
+
+std::string csv_of(const trade& t) {
+    return std::to_string(t.seq) + "," + std::to_string(t.source) + "," + t.symbol + "," + std::to_string(t.trader) +
+           "," + std::to_string(t.price);
+}
+
+std::string json_of(const trade& t) {
+    return "{\"seq\":" + std::to_string(t.seq) + ",\"source\":" + std::to_string(t.source) + ",\"symbol\":\"" +
+           t.symbol + "\",\"trader_id\":" + std::to_string(t.trader) + ",\"price\":" + std::to_string(t.price) + "}";
+}
+
+struct collect final : reject_sink {
+    std::vector<std::pair<std::string, reject_reason>> got;
+    void reject(std::span<const std::byte> r, reject_reason why) noexcept override {
+        got.emplace_back(std::string(reinterpret_cast<const char*>(r.data()), r.size()), why);
+    }
+};
+
+/// Decodes one datagram (with rx_padding after it) into a burst.
+struct harness {
+    record_decoder dec;
+    record_burst burst;
+    collect rejects;
+    counter_block counters;
+    std::string storage;
+
+    harness(const record_format& f, std::vector<key_expr> keys, std::uint32_t max_rec = 4096)
+        : dec(f, keys, max_rec) {}
+
+    void decode(const std::string& datagram, source_partition sp = unknown_source_partition) {
+        storage = datagram + std::string(rx_padding, '\0');
+        rx_chunk c{reinterpret_cast<const std::byte*>(storage.data()), static_cast<std::uint32_t>(datagram.size()), sp,
+                   0, chunk_none};
+        burst.size = 0;
+        std::uint32_t off = 0;
+        while (!dec.decode(c, off, burst, max_burst, rejects, counters)) {
+        }
+        dec.extract_all_keys(burst);
+    }
+    std::string key(std::uint32_t i) const {
+        return {reinterpret_cast<const char*>(burst.keys[i].data), burst.keys[i].length};
+    }
+};
+
+const std::vector<trade> trades{{1, 3, "AAPL", 42, 1893400}, {2, 0, "MSFT", 7, -5}, {1, 2, "S00001", 0, 0}};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(record_decoder_suite)
+
+BOOST_AUTO_TEST_CASE(the_same_trade_gives_the_same_key_in_every_format) {
+    const std::vector<key_expr> keys{column_key("trader_id"), column_key("symbol")};
+    harness fx(trade_fixed(), keys), cx(trade_csv(), keys), jx(trade_ndjson(), keys);
+    std::string fixed, csv, json;
+    for (const auto& t : trades) {
+        put_fixed(fixed, t);
+        csv += csv_of(t) + "\n";
+        json += json_of(t) + "\n";
+    }
+    fx.decode(fixed);
+    cx.decode(csv);
+    jx.decode(json);
+    for (harness* h : {&fx, &cx, &jx}) {
+        BOOST_REQUIRE_EQUAL(h->burst.size, trades.size());
+        BOOST_TEST(h->rejects.got.empty());
+        BOOST_TEST(h->counters.get(counter::records_in) == trades.size());
+    }
+    for (std::uint32_t i = 0; i < trades.size(); ++i) {
+        BOOST_TEST(fx.key(i) == cx.key(i));
+        BOOST_TEST(fx.key(i) == jx.key(i));
+        for (harness* h : {&fx, &cx, &jx}) {
+            BOOST_TEST(h->burst.source_partitions[i].value() == trades[i].source);
+            BOOST_TEST(h->burst.sequences[i] == trades[i].seq);
+        }
+    }
+    // Records are views of the bytes as they arrived.
+    BOOST_TEST(std::string(cx.burst.records[1].text()) == csv_of(trades[1]));
+    BOOST_TEST(std::string(jx.burst.records[2].text()) == json_of(trades[2]));
+    BOOST_TEST(fx.burst.records[1].length == 40u);
+}
+
+BOOST_AUTO_TEST_CASE(single_string_key_is_the_raw_value) {
+    harness fx(trade_fixed(), {column_key("symbol")});
+    std::string fixed;
+    put_fixed(fixed, trades[0]);
+    fx.decode(fixed);
+    BOOST_TEST(fx.key(0) == "AAPL"); // NUL padding is not part of the value
+}
+
+BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
+    harness fx(trade_fixed(), {column_key("symbol")});
+    std::string d;
+    put_fixed(d, trades[0]);
+    put_fixed(d, trades[1]);
+    d += std::string(13, 'x');
+    fx.decode(d);
+    BOOST_TEST(fx.burst.size == 2u);
+    BOOST_REQUIRE_EQUAL(fx.rejects.got.size(), 1u);
+    BOOST_TEST((fx.rejects.got[0].second == reject_reason::truncated));
+    BOOST_TEST(fx.rejects.got[0].first.size() == 13u);
+    BOOST_TEST(fx.counters.get(counter::records_in) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kept) {
+    harness cx(trade_csv(), {column_key("symbol")});
+    const std::string d = csv_of(trades[0]) + "\n" +      // ok
+                          "1,2,AAPL,3\n" +                 // too few columns
+                          "1,2,AAPL,3,4,5\n" +             // too many columns
+                          "x,2,AAPL,3,4\n" +               // not an int in an int column
+                          "1,2,\"unterminated,3,4\n" +      // bad quote
+                          "\n" +                           // empty line
+                          "5,1,\"A,\"\"B\",3,4\r\n" +      // quoted with comma and escaped quote, CRLF
+                          "6,1,,3,4";                      // empty = NULL key, last line without newline
+    cx.decode(d);
+    BOOST_REQUIRE_EQUAL(cx.burst.size, 3u);
+    BOOST_TEST(cx.key(0) == "AAPL");
+    BOOST_TEST(cx.key(1) == "A,\"B");
+    BOOST_TEST((cx.burst.key_states[2] == key_status::ok)); // NULL is a value
+    BOOST_TEST(cx.key(2) != "NULL");
+    BOOST_REQUIRE_EQUAL(cx.rejects.got.size(), 5u);
+    for (const auto& [rec, why] : cx.rejects.got) BOOST_TEST((why == reject_reason::syntax), rec);
+    BOOST_TEST(cx.counters.get(counter::records_in) == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(ndjson_missing_fields_bad_json_and_unhashable_values) {
+    harness jx(trade_ndjson(), {column_key("symbol")});
+    const std::string d = json_of(trades[0]) + "\n" +
+                          "{\"seq\":1,\"source\":1}\n" +            // no symbol: missing key
+                          "{\"seq\":1,\"symbol\":\"A\"\n" +          // bad JSON
+                          "[1,2]\n" +                                 // not an object
+                          "{\"symbol\":{\"a\":1}}\n" +                // object as key
+                          "{\"symbol\":\"esc\\u0041\\n\"}\n" +        // escapes are unescaped
+                          "{\"symbol\":null}";                        // NULL key
+    jx.decode(d);
+    BOOST_REQUIRE_EQUAL(jx.burst.size, 5u);
+    BOOST_TEST(jx.key(0) == "AAPL");
+    BOOST_TEST((jx.burst.key_states[1] == key_status::missing));
+    BOOST_TEST((jx.burst.key_states[2] == key_status::bad_value));
+    BOOST_TEST(jx.key(3) == "escA\n");
+    BOOST_TEST((jx.burst.key_states[4] == key_status::ok));
+    BOOST_REQUIRE_EQUAL(jx.rejects.got.size(), 2u);
+    BOOST_TEST((jx.rejects.got[0].second == reject_reason::syntax));
+    BOOST_TEST((jx.rejects.got[1].second == reject_reason::syntax));
+}
+
+BOOST_AUTO_TEST_CASE(oversized_records_and_chunks) {
+    harness jx(trade_ndjson(), {column_key("symbol")}, 64);
+    const std::string big = "{\"symbol\":\"" + std::string(100, 'x') + "\"}";
+    jx.decode(big + "\n" + json_of(trades[1]));
+    BOOST_TEST(jx.burst.size == 1u);
+    BOOST_REQUIRE_EQUAL(jx.rejects.got.size(), 1u);
+    BOOST_TEST((jx.rejects.got[0].second == reject_reason::oversized));
+
+    // A stream source's oversized fragment counts once.
+    std::string frag(64 + rx_padding, 'y');
+    rx_chunk c{reinterpret_cast<const std::byte*>(frag.data()), 64, unknown_source_partition, 0, chunk_oversized};
+    std::uint32_t off = 0;
+    jx.burst.size = 0;
+    BOOST_TEST(jx.dec.decode(c, off, jx.burst, max_burst, jx.rejects, jx.counters));
+    BOOST_TEST(jx.burst.size == 0u);
+    BOOST_TEST((jx.rejects.got.back().second == reject_reason::oversized));
+}
+
+BOOST_AUTO_TEST_CASE(source_partition_comes_from_the_chunk_unless_the_format_carries_it) {
+    record_format f = trade_fixed();
+    f.source_partition_field.clear();
+    harness fx(f, {column_key("symbol")});
+    std::string d;
+    put_fixed(d, trades[0]);
+    fx.decode(d, source_partition{9});
+    BOOST_TEST(fx.burst.source_partitions[0].value() == 9u);
+}
+
+BOOST_AUTO_TEST_CASE(bursts_stop_at_capacity_and_resume) {
+    harness fx(trade_fixed(), {column_key("symbol")});
+    std::string d;
+    for (int i = 0; i < 10; ++i) put_fixed(d, trades[i % 3]);
+    fx.storage = d + std::string(rx_padding, '\0');
+    rx_chunk c{reinterpret_cast<const std::byte*>(fx.storage.data()), static_cast<std::uint32_t>(d.size()),
+               unknown_source_partition, 0, chunk_none};
+    std::uint32_t off = 0;
+    fx.burst.size = 0;
+    BOOST_TEST(!fx.dec.decode(c, off, fx.burst, 4, fx.rejects, fx.counters));
+    BOOST_TEST(fx.burst.size == 4u);
+    BOOST_TEST(off == 160u);
+    fx.burst.size = 0;
+    BOOST_TEST(!fx.dec.decode(c, off, fx.burst, 4, fx.rejects, fx.counters));
+    fx.burst.size = 0;
+    BOOST_TEST(fx.dec.decode(c, off, fx.burst, 4, fx.rejects, fx.counters));
+    BOOST_TEST(fx.burst.size == 2u);
+    BOOST_TEST(fx.counters.get(counter::records_in) == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(keys_on_undeclared_fields_are_refused_at_setup) {
+    BOOST_CHECK_THROW(record_decoder(trade_fixed(), std::vector<key_expr>{column_key("venue")}, 4096),
+                      std::invalid_argument);
+    BOOST_CHECK_THROW(record_decoder(trade_csv(), std::vector<key_expr>{column_key("venue")}, 4096),
+                      std::invalid_argument);
+    // ndjson members need no declaration.
+    BOOST_CHECK_NO_THROW(record_decoder(trade_ndjson(), std::vector<key_expr>{column_key("venue")}, 4096));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
