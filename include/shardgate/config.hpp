@@ -53,6 +53,7 @@ struct source_config {
     std::uint16_t dpdk_port = 0;
     std::uint16_t dpdk_queue = 0;
     std::uint16_t udp_port = 0; ///< dpdk: accept only UDP to this destination port (0 = any)
+    friend bool operator==(const source_config&, const source_config&) = default;
 };
 
 enum class sink_kind : std::uint8_t { udp, tcp, file, null, dpdk };
@@ -76,6 +77,7 @@ struct sink_config {
     std::string path;     ///< file
     std::uint16_t dpdk_port = 0;   ///< dpdk: egress port
     std::string dpdk_mac;          ///< dpdk: destination MAC "aa:bb:cc:dd:ee:ff"
+    friend bool operator==(const sink_config&, const sink_config&) = default;
 };
 
 /// What to do when a partition's ring is full.
@@ -105,6 +107,7 @@ struct router_config {
     std::uint32_t stats_interval_ms = 1000; ///< live stats line period (0 = none)
     std::string query_text;                 ///< the query (from query_file or query)
     std::string query_origin;               ///< the query file's path, or "inline"
+    friend bool operator==(const router_config&, const router_config&) = default;
 };
 
 /// DPDK environment (issue: DPDK ports). Empty `eal_args` and no ports = DPDK unused.
@@ -117,6 +120,7 @@ struct dpdk_port_config {
     std::string mac;           ///< source MAC for frames we build ("" = the port's own)
     std::string ip;            ///< source IPv4 for frames we build
     std::uint16_t udp_port = 0; ///< source UDP port for frames we build
+    friend bool operator==(const dpdk_port_config&, const dpdk_port_config&) = default;
 };
 
 struct dpdk_config {
@@ -127,6 +131,7 @@ struct dpdk_config {
     std::uint32_t payload_bytes = 1472; ///< records per tx frame up to this payload
     std::uint32_t tx_drain_us = 100;
     [[nodiscard]] bool used() const noexcept { return !ports.empty(); }
+    friend bool operator==(const dpdk_config&, const dpdk_config&) = default;
 };
 
 struct config {

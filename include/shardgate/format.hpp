@@ -65,6 +65,7 @@ struct field_spec {
     field_type type = field_type::str;
     std::uint32_t offset = 0; ///< fixed only: byte offset in the record
     std::uint32_t size = 0;   ///< fixed only: bytes (str: declared size; trailing NULs are not part of the value)
+    friend bool operator==(const field_spec&, const field_spec&) = default;
 };
 
 /// A configured record format. Validated by the config loader: fixed fields
@@ -86,6 +87,7 @@ struct record_format {
     }
     /// True when records are separated by '\n' (csv, ndjson).
     [[nodiscard]] bool line_framed() const noexcept { return kind != format_kind::fixed; }
+    friend bool operator==(const record_format&, const record_format&) = default;
 };
 
 } // namespace shardgate
