@@ -10,7 +10,7 @@
 
 #include <cstddef>
 
-#include "dataplane/hash/xxh3_short.hpp"
+#include "dataplane/hash/xxh3_kernels.hpp"
 
 #define SG_AVX2_TARGET __attribute__((target("avx2")))
 #define SG_AVX2_INLINE SG_AVX2_TARGET __attribute__((always_inline)) inline
@@ -95,70 +95,106 @@ SG_AVX2_INLINE __m256i in_range(__m256i len, long long lo, long long hi) {
                                _mm256_cmpgt_epi64(set1(static_cast<std::uint64_t>(hi + 1)), len));
 }
 
-/// Four keys.
-SG_AVX2_INLINE void hash4(const key_ref* keys, const short_consts& c, std::uint64_t* out) {
-    // key_ref is {pointer, 32-bit length, 4 bytes padding}: a = {p0,l0,p1,l1},
-    // b = {p2,l2,p3,l3}; unpack gives {p0,p2,p1,p3}, the permute restores order.
+SG_AVX2_INLINE bool all(__m256i mask) { return _mm256_movemask_pd(_mm256_castsi256_pd(mask)) == 0xF; }
+SG_AVX2_INLINE bool any(__m256i mask) { return !_mm256_testz_si256(mask, mask); }
+
+/// The lengths of four keys, one per 64-bit lane. key_ref is {pointer,
+/// 32-bit length, 4 bytes padding}: a = {p0,l0,p1,l1}, b = {p2,l2,p3,l3};
+/// unpackhi gives {l0,l2,l1,l3}, the permute restores the order.
+SG_AVX2_INLINE __m256i lengths4(const key_ref* keys) {
     static_assert(sizeof(key_ref) == 16 && offsetof(key_ref, length) == 8);
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys));
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(keys + 2));
-    const __m256i ptr = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xD8);
-    const __m256i len = _mm256_and_si256(_mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xD8),
-                                         set1(0xFFFFFFFFu));
-    const auto* base = static_cast<const long long*>(nullptr);
+    return _mm256_and_si256(_mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xD8), set1(0xFFFFFFFFu));
+}
 
+SG_AVX2_INLINE __m256i from_lanes(std::uint64_t w0, std::uint64_t w1, std::uint64_t w2, std::uint64_t w3) {
+    return _mm256_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2), static_cast<long long>(w1),
+                             static_cast<long long>(w0));
+}
+
+SG_AVX2_INLINE __m256i finish_9to16(__m256i first, __m256i last, __m256i len, const short_consts& c) {
+    const __m256i lo = _mm256_xor_si256(first, set1(c.bitflip_9to16_lo));
+    const __m256i hi = _mm256_xor_si256(last, set1(c.bitflip_9to16_hi));
+    const __m256i acc = _mm256_add_epi64(_mm256_add_epi64(len, bswap64(lo)),
+                                         _mm256_add_epi64(hi, mul128_fold64(lo, hi)));
+    return xxh3_avalanche(acc);
+}
+
+/// XXH3_len_4to8_64b's input word: first 4 bytes high, last 4 bytes low.
+inline std::uint64_t word_4to8(const std::byte* p, std::uint32_t len) noexcept {
+    return std::uint64_t{load32(p)} << 32 | load32(p + len - 4);
+}
+
+struct lane_words {
+    std::uint64_t first, last;
+};
+
+/// The words a key of at most 16 bytes reduces to (xxh3_kernels.hpp); zero
+/// for the empty key and keys longer than 16 bytes.
+inline lane_words lane(const key_ref& k) noexcept {
+    const std::byte* p = k.data;
+    const std::uint32_t l = k.length;
+    if (l - 9u <= 7u) return {load64(p), load64(p + l - 8)};
+    if (l - 4u <= 4u) return {word_4to8(p, l), 0};
+    if (l - 1u <= 2u) return {pack_1to3(p, l), 0};
+    return {0, 0};
+}
+
+/// Four keys of mixed length classes: each lane loads what its class needs,
+/// every class present is computed for all lanes and merged under its mask.
+/// Out of line, so the uniform loop below keeps its registers.
+SG_AVX2_TARGET __attribute__((noinline)) void hash4_mixed(const key_ref* keys, const seeded_consts& consts,
+                                                          std::uint64_t* out) {
+    const short_consts c = consts.s;
+    const __m256i len = lengths4(keys);
     const __m256i m_9to16 = in_range(len, 9, 16);
     const __m256i m_4to8 = in_range(len, 4, 8);
     const __m256i m_1to3 = in_range(len, 1, 3);
-    const int long_bits = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(len, set1(16))));
-
+    const lane_words l0 = lane(keys[0]), l1 = lane(keys[1]), l2 = lane(keys[2]), l3 = lane(keys[3]);
+    const __m256i first = from_lanes(l0.first, l1.first, l2.first, l3.first);
     __m256i h = set1(c.empty_hash);
-    if (!_mm256_testz_si256(m_9to16, m_9to16)) {
-        const __m256i first = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, ptr, m_9to16, 1);
-        const __m256i last = _mm256_mask_i64gather_epi64(
-            _mm256_setzero_si256(), base, _mm256_add_epi64(ptr, _mm256_sub_epi64(len, set1(8))), m_9to16, 1);
-        const __m256i lo = _mm256_xor_si256(first, set1(c.bitflip_9to16_lo));
-        const __m256i hi = _mm256_xor_si256(last, set1(c.bitflip_9to16_hi));
-        const __m256i acc = _mm256_add_epi64(_mm256_add_epi64(len, bswap64(lo)),
-                                             _mm256_add_epi64(hi, mul128_fold64(lo, hi)));
-        h = _mm256_blendv_epi8(h, xxh3_avalanche(acc), m_9to16);
-    }
-    if (!_mm256_testz_si256(m_4to8, m_4to8)) {
-        // 32-bit gathers with 64-bit addresses take the low half of each lane mask.
-        const __m128i m32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(m_4to8, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
-        const auto* base32 = static_cast<const int*>(nullptr);
-        const __m128i first = _mm256_mask_i64gather_epi32(_mm_setzero_si128(), base32, ptr, m32, 1);
-        const __m128i last = _mm256_mask_i64gather_epi32(
-            _mm_setzero_si128(), base32, _mm256_add_epi64(ptr, _mm256_sub_epi64(len, set1(4))), m32, 1);
-        const __m256i input64 = _mm256_or_si256(_mm256_slli_epi64(_mm256_cvtepu32_epi64(first), 32),
-                                                _mm256_cvtepu32_epi64(last));
-        h = _mm256_blendv_epi8(h, rrmxmx(_mm256_xor_si256(input64, set1(c.bitflip_4to8)), len), m_4to8);
-    }
-    if (!_mm256_testz_si256(m_1to3, m_1to3)) {
-        // No byte gather: pack the three bytes per lane with scalar loads.
-        alignas(32) std::uint64_t packed[4] = {};
-        for (unsigned j = 0; j < 4; ++j)
-            if (keys[j].length - 1u <= 2u) packed[j] = pack_1to3(keys[j].data, keys[j].length);
-        const __m256i keyed =
-            _mm256_xor_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(packed)), set1(c.bitflip_1to3));
-        h = _mm256_blendv_epi8(h, xxh64_avalanche(keyed), m_1to3);
-    }
+    if (any(m_9to16))
+        h = _mm256_blendv_epi8(h, finish_9to16(first, from_lanes(l0.last, l1.last, l2.last, l3.last), len, c), m_9to16);
+    if (any(m_4to8)) h = _mm256_blendv_epi8(h, rrmxmx(_mm256_xor_si256(first, set1(c.bitflip_4to8)), len), m_4to8);
+    if (any(m_1to3)) h = _mm256_blendv_epi8(h, xxh64_avalanche(_mm256_xor_si256(first, set1(c.bitflip_1to3))), m_1to3);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), h);
-    for (unsigned m = static_cast<unsigned>(long_bits); m; m &= m - 1) {
-        const unsigned j = static_cast<unsigned>(__builtin_ctz(m));
-        out[j] = hash_reference(keys[j].data, keys[j].length, c.seed);
-    }
+    for (int j = 0; j < 4; ++j)
+        if (keys[j].length > 16) out[j] = hash_long(keys[j].data, keys[j].length, consts);
 }
 
 } // namespace
 
-SG_AVX2_TARGET void burst_avx2(const key_ref* keys, std::size_t n, const short_consts& c,
+SG_AVX2_TARGET void burst_avx2(const key_ref* keys, std::size_t n, const seeded_consts& consts,
                                std::uint64_t* out) noexcept {
+    const short_consts c = consts.s; // stores to out[] cannot alias a local copy
     std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) hash4(keys + i, c, out + i);
-    for (; i < n; ++i)
-        out[i] = keys[i].length <= 16 ? hash_short(keys[i].data, keys[i].length, c)
-                                      : hash_reference(keys[i].data, keys[i].length, c.seed);
+    for (; i + 4 <= n; i += 4) {
+        const key_ref* k = keys + i;
+        const __m256i len = lengths4(k);
+        // One length class across all four lanes (fixed-width keys): loads
+        // with no per-lane branch, one class computed.
+        if (all(in_range(len, 4, 8))) {
+            const __m256i w = from_lanes(word_4to8(k[0].data, k[0].length), word_4to8(k[1].data, k[1].length),
+                                         word_4to8(k[2].data, k[2].length), word_4to8(k[3].data, k[3].length));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                                rrmxmx(_mm256_xor_si256(w, set1(c.bitflip_4to8)), len));
+        } else if (all(in_range(len, 9, 16))) {
+            const __m256i first = from_lanes(load64(k[0].data), load64(k[1].data), load64(k[2].data), load64(k[3].data));
+            const __m256i last = from_lanes(load64(k[0].data + k[0].length - 8), load64(k[1].data + k[1].length - 8),
+                                            load64(k[2].data + k[2].length - 8), load64(k[3].data + k[3].length - 8));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), finish_9to16(first, last, len, c));
+        } else if (all(_mm256_cmpgt_epi64(len, set1(16)))) {
+            // Longer keys: the interleaved path takes the whole run at once.
+            std::size_t end = i + 4;
+            while (end + 4 <= n && all(_mm256_cmpgt_epi64(lengths4(keys + end), set1(16)))) end += 4;
+            burst_interleaved(k, end - i, consts, out + i);
+            i = end - 4;
+        } else {
+            hash4_mixed(k, consts, out + i);
+        }
+    }
+    if (i < n) burst_interleaved(keys + i, n - i, consts, out + i); // the tail, < 4 keys
 }
 
 } // namespace shardgate::xxh3_detail

@@ -27,7 +27,7 @@
 
 #include <cstddef>
 
-#include "dataplane/hash/xxh3_short.hpp"
+#include "dataplane/hash/xxh3_kernels.hpp"
 
 #define SG_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 #define SG_AVX512_INLINE SG_AVX512_TARGET __attribute__((always_inline)) inline
@@ -104,68 +104,186 @@ SG_AVX512_INLINE __m512i finish_9to16(__m512i first, __m512i last, __m512i len, 
     return xxh3_avalanche(acc);
 }
 
-SG_AVX512_INLINE __m512i finish_4to8(__m256i first, __m256i last, __m512i len, const short_consts& c) {
-    const __m512i input64 =
-        _mm512_or_si512(_mm512_slli_epi64(_mm512_cvtepu32_epi64(first), 32), _mm512_cvtepu32_epi64(last));
-    return rrmxmx(_mm512_xor_si512(input64, set1(c.bitflip_4to8)), len);
+/// XXH3_len_4to8_64b's input word: first 4 bytes high, last 4 bytes low.
+inline std::uint64_t word_4to8(const std::byte* p, std::uint32_t len) noexcept {
+    return std::uint64_t{load32(p)} << 32 | load32(p + len - 4);
 }
 
-/// Keys [0, count), 1 ≤ count ≤ 8; lanes beyond count are never read or written.
-SG_AVX512_INLINE void hash8(const key_ref* keys, unsigned count, const short_consts& c, std::uint64_t* out) {
-    // key_ref is {pointer, 32-bit length, 4 bytes padding}: qwords 0,2,4,6
-    // of the pair of loads are pointers, 1,3,5,7 lengths. Masked loads do not
-    // touch memory past the burst.
+SG_AVX512_INLINE __m512i from_lanes(const std::uint64_t (&w)[8]) {
+    return _mm512_set_epi64(static_cast<long long>(w[7]), static_cast<long long>(w[6]), static_cast<long long>(w[5]),
+                            static_cast<long long>(w[4]), static_cast<long long>(w[3]), static_cast<long long>(w[2]),
+                            static_cast<long long>(w[1]), static_cast<long long>(w[0]));
+}
+
+/// The words a key of at most 16 bytes reduces to (xxh3_kernels.hpp); zero
+/// for the empty key and keys longer than 16 bytes.
+struct lane_words {
+    std::uint64_t first, last;
+};
+
+SG_AVX512_INLINE lane_words lane(const key_ref& k) {
+    const std::byte* p = k.data;
+    const std::uint32_t l = k.length;
+    if (l - 9u <= 7u) return {load64(p), load64(p + l - 8)};
+    if (l - 4u <= 4u) return {word_4to8(p, l), 0};
+    if (l - 1u <= 2u) return {pack_1to3(p, l), 0};
+    return {0, 0};
+}
+
+/// The lengths of eight keys, one per 64-bit lane. key_ref is {pointer,
+/// 32-bit length, 4 bytes padding}: qwords 1,3,5,7 of the pair of loads.
+SG_AVX512_INLINE __m512i lengths8(const key_ref* keys) {
     static_assert(sizeof(key_ref) == 16 && offsetof(key_ref, length) == 8);
-    const __mmask8 live = static_cast<__mmask8>(count >= 8 ? 0xFF : (1u << count) - 1);
-    const __mmask8 load0 = static_cast<__mmask8>(count >= 4 ? 0xFF : (1u << (2 * count)) - 1);
-    const __mmask8 load1 = static_cast<__mmask8>(count >= 8 ? 0xFF : count > 4 ? (1u << (2 * (count - 4))) - 1 : 0);
-    const __m512i kr0 = _mm512_maskz_loadu_epi64(load0, keys);
-    const __m512i kr1 = _mm512_maskz_loadu_epi64(load1, keys + 4);
-    const __m512i ptr = _mm512_permutex2var_epi64(kr0, _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), kr1);
-    const __m512i len = _mm512_and_si512(_mm512_permutex2var_epi64(kr0, _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1), kr1),
-                                         set1(0xFFFFFFFFu));
+    const __m512i kr0 = _mm512_loadu_si512(keys);
+    const __m512i kr1 = _mm512_loadu_si512(keys + 4);
+    return _mm512_and_si512(_mm512_permutex2var_epi64(kr0, _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1), kr1),
+                            set1(0xFFFFFFFFu));
+}
 
-    const __mmask8 m_9to16 = _mm512_mask_cmple_epu64_mask(live, _mm512_sub_epi64(len, set1(9)), set1(7));
-    const __mmask8 m_4to8 = _mm512_mask_cmple_epu64_mask(live, _mm512_sub_epi64(len, set1(4)), set1(4));
-    const __mmask8 m_1to3 = _mm512_mask_cmple_epu64_mask(live, _mm512_sub_epi64(len, set1(1)), set1(2));
-    const __mmask8 m_long = _mm512_mask_cmpgt_epu64_mask(live, len, set1(16));
+/// Lanes whose length is in [lo, hi]: one subtract, one unsigned compare.
+SG_AVX512_INLINE __mmask8 in_range(__m512i len, std::uint64_t lo, std::uint64_t hi) {
+    return _mm512_cmple_epu64_mask(_mm512_sub_epi64(len, set1(lo)), set1(hi - lo));
+}
 
-    __m512i h = set1(c.empty_hash);
-    if (m_9to16) {
-        const __m512i first = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), m_9to16, ptr, nullptr, 1);
-        const __m512i last = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), m_9to16,
-                                                         _mm512_add_epi64(ptr, _mm512_sub_epi64(len, set1(8))), nullptr, 1);
-        h = _mm512_mask_mov_epi64(h, m_9to16, finish_9to16(first, last, len, c));
-    }
-    if (m_4to8) {
-        const __m256i first = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), m_4to8, ptr, nullptr, 1);
-        const __m256i last = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), m_4to8,
-                                                         _mm512_add_epi64(ptr, _mm512_sub_epi64(len, set1(4))), nullptr, 1);
-        h = _mm512_mask_mov_epi64(h, m_4to8, finish_4to8(first, last, len, c));
-    }
-    if (m_1to3) {
-        alignas(64) std::uint64_t packed[8] = {};
-        for (unsigned m = m_1to3; m; m &= m - 1) {
-            const unsigned j = static_cast<unsigned>(__builtin_ctz(m));
-            packed[j] = pack_1to3(keys[j].data, keys[j].length);
+/// Keys of groups that mix length classes, sorted by class (indices into the
+/// chunk), so each class is then hashed eight at a time with no per-key
+/// branch. Sorting is branch-free (vpcompressd), which matters: when lengths
+/// vary unpredictably, per-key class branches mispredict about every other
+/// key and cost more than the hashing.
+constexpr std::size_t chunk = 256;
+struct class_lists {
+    // +8: a compress stores eight entries whatever the count.
+    alignas(32) std::uint32_t k9to16[chunk + 8];
+    alignas(32) std::uint32_t k4to8[chunk + 8];
+    alignas(32) std::uint32_t k1to3[chunk + 8];
+    std::uint32_t n9to16 = 0, n4to8 = 0, n1to3 = 0;
+};
+
+SG_AVX512_INLINE void append(std::uint32_t* list, std::uint32_t& count, __mmask8 m, __m256i ids) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(list + count), _mm256_maskz_compress_epi32(m, ids));
+    count += static_cast<std::uint32_t>(__builtin_popcount(m));
+}
+
+/// out[ix[j]] = lane j of h.
+SG_AVX512_INLINE void scatter8(std::uint64_t* out, const std::uint32_t* ix, __m512i h) {
+    alignas(64) std::uint64_t t[8];
+    _mm512_store_si512(t, h);
+    for (int j = 0; j < 8; ++j) out[ix[j]] = t[j];
+}
+
+/// Hashes the listed keys of one class: eight at a time in the vector, the
+/// last few (< 8) key by key (their class branch is now predictable).
+template <int Class>
+SG_AVX512_INLINE void hash_list(const key_ref* keys, const std::uint32_t* list, std::uint32_t count,
+                                const short_consts& c, std::uint64_t* out) {
+    std::uint32_t t = 0;
+    for (; t + 8 <= count; t += 8) {
+        const std::uint32_t* ix = list + t;
+        std::uint64_t w0[8], w1[8], l[8];
+        for (int j = 0; j < 8; ++j) {
+            const key_ref& k = keys[ix[j]];
+            l[j] = k.length;
+            if constexpr (Class == 16) {
+                w0[j] = load64(k.data);
+                w1[j] = load64(k.data + k.length - 8);
+            } else if constexpr (Class == 8) {
+                w0[j] = word_4to8(k.data, k.length);
+            } else {
+                w0[j] = pack_1to3(k.data, k.length);
+            }
         }
-        const __m512i keyed = _mm512_xor_si512(_mm512_load_si512(packed), set1(c.bitflip_1to3));
-        h = _mm512_mask_mov_epi64(h, m_1to3, xxh64_avalanche(keyed));
+        __m512i h;
+        if constexpr (Class == 16)
+            h = finish_9to16(from_lanes(w0), from_lanes(w1), from_lanes(l), c);
+        else if constexpr (Class == 8)
+            h = rrmxmx(_mm512_xor_si512(from_lanes(w0), set1(c.bitflip_4to8)), from_lanes(l));
+        else
+            h = xxh64_avalanche(_mm512_xor_si512(from_lanes(w0), set1(c.bitflip_1to3)));
+        scatter8(out, ix, h);
     }
-    _mm512_mask_storeu_epi64(out, live, h);
-    for (unsigned m = m_long; m; m &= m - 1) {
-        const unsigned j = static_cast<unsigned>(__builtin_ctz(m));
-        out[j] = hash_reference(keys[j].data, keys[j].length, c.seed);
+    for (; t < count; ++t) out[list[t]] = hash_short(keys[list[t]].data, keys[list[t]].length, c);
+}
+
+/// Hashes consecutive groups of eight keys while all eight lengths are in
+/// one class (fixed-width keys): loads with no per-lane branch, one class
+/// computed, results in place. Returns where the run ended. Out of line with
+/// its own registers, so the loop is tight.
+template <int Class>
+SG_AVX512_TARGET __attribute__((noinline)) std::size_t run_uniform(const key_ref* keys, std::size_t i, std::size_t n,
+                                                                   const short_consts& consts, std::uint64_t* out) {
+    const short_consts c = consts; // stores to out[] cannot alias a local copy
+    for (; i + 8 <= n; i += 8) {
+        const key_ref* k = keys + i;
+        const __m512i len = lengths8(k);
+        std::uint64_t w0[8], w1[8];
+        if constexpr (Class == 8) {
+            if (in_range(len, 4, 8) != 0xFF) break;
+            for (unsigned j = 0; j < 8; ++j) w0[j] = word_4to8(k[j].data, k[j].length);
+            _mm512_storeu_si512(out + i, rrmxmx(_mm512_xor_si512(from_lanes(w0), set1(c.bitflip_4to8)), len));
+        } else {
+            if (in_range(len, 9, 16) != 0xFF) break;
+            for (unsigned j = 0; j < 8; ++j) {
+                w0[j] = load64(k[j].data);
+                w1[j] = load64(k[j].data + k[j].length - 8);
+            }
+            _mm512_storeu_si512(out + i, finish_9to16(from_lanes(w0), from_lanes(w1), len, c));
+        }
     }
+    return i;
+}
+
+/// Keys [0, n) of one chunk, n ≤ chunk.
+SG_AVX512_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, std::size_t n,
+                                                           const seeded_consts& consts, std::uint64_t* out) {
+    const short_consts& c = consts.s;
+    class_lists lists;
+    const __m256i lane_ids = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    std::size_t i = 0;
+    while (i + 8 <= n) {
+        const key_ref* k = keys + i;
+        const __m512i len = lengths8(k);
+        const __mmask8 m_4to8 = in_range(len, 4, 8);
+        if (m_4to8 == 0xFF) {
+            i = run_uniform<8>(keys, i, n, c, out);
+            continue;
+        }
+        const __mmask8 m_9to16 = in_range(len, 9, 16);
+        if (m_9to16 == 0xFF) {
+            i = run_uniform<16>(keys, i, n, c, out);
+            continue;
+        }
+        const __mmask8 m_long = _mm512_cmpgt_epu64_mask(len, set1(16));
+        if (m_long == 0xFF) {
+            // Longer keys: the interleaved path takes the whole run at once.
+            std::size_t end = i + 8;
+            while (end + 8 <= n && _mm512_cmpgt_epu64_mask(lengths8(keys + end), set1(16)) == 0xFF) end += 8;
+            burst_interleaved(k, end - i, consts, out + i);
+            i = end;
+            continue;
+        }
+        // Mixed classes: list the lanes by class for later.
+        const __m256i ids = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(i)), lane_ids);
+        append(lists.k9to16, lists.n9to16, m_9to16, ids);
+        append(lists.k4to8, lists.n4to8, m_4to8, ids);
+        append(lists.k1to3, lists.n1to3, in_range(len, 1, 3), ids);
+        _mm512_mask_storeu_epi64(out + i, _mm512_cmpeq_epu64_mask(len, _mm512_setzero_si512()), set1(c.empty_hash));
+        for (unsigned m = m_long; m; m &= m - 1) {
+            const unsigned j = static_cast<unsigned>(__builtin_ctz(m));
+            out[i + j] = hash_long(k[j].data, k[j].length, consts);
+        }
+        i += 8;
+    }
+    if (lists.n9to16) hash_list<16>(keys, lists.k9to16, lists.n9to16, c, out);
+    if (lists.n4to8) hash_list<8>(keys, lists.k4to8, lists.n4to8, c, out);
+    if (lists.n1to3) hash_list<3>(keys, lists.k1to3, lists.n1to3, c, out);
+    if (i < n) burst_interleaved(keys + i, n - i, consts, out + i); // the tail, < 8 keys
 }
 
 } // namespace
 
-SG_AVX512_TARGET void burst_avx512(const key_ref* keys, std::size_t n, const short_consts& c,
+SG_AVX512_TARGET void burst_avx512(const key_ref* keys, std::size_t n, const seeded_consts& consts,
                                    std::uint64_t* out) noexcept {
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) hash8(keys + i, 8, c, out + i);
-    if (i < n) hash8(keys + i, static_cast<unsigned>(n - i), c, out + i);
+    for (std::size_t i = 0; i < n; i += chunk) hash_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
 }
 
 } // namespace shardgate::xxh3_detail

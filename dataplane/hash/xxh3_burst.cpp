@@ -9,27 +9,115 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "dataplane/hash/xxh3_short.hpp"
+#include "dataplane/hash/xxh3_kernels.hpp"
 #include "shardgate/hash.hpp"
 
 namespace shardgate {
 namespace xxh3_detail {
 
-short_consts make_short_consts(std::uint64_t seed) noexcept {
+seeded_consts make_consts(std::uint64_t seed) noexcept {
     const xxh_u8* s = XXH3_kSecret;
-    short_consts c{};
-    c.seed = seed;
-    c.bitflip_1to3 = (std::uint64_t{XXH_readLE32(s)} ^ XXH_readLE32(s + 4)) + seed;
+    seeded_consts c{};
+    c.s.seed = seed;
+    c.s.bitflip_1to3 = (std::uint64_t{XXH_readLE32(s)} ^ XXH_readLE32(s + 4)) + seed;
     const std::uint64_t seed48 = seed ^ (std::uint64_t{XXH_swap32(static_cast<xxh_u32>(seed))} << 32);
-    c.bitflip_4to8 = (XXH_readLE64(s + 8) ^ XXH_readLE64(s + 16)) - seed48;
-    c.bitflip_9to16_lo = (XXH_readLE64(s + 24) ^ XXH_readLE64(s + 32)) + seed;
-    c.bitflip_9to16_hi = (XXH_readLE64(s + 40) ^ XXH_readLE64(s + 48)) - seed;
-    c.empty_hash = xxh64_avalanche(seed ^ (XXH_readLE64(s + 56) ^ XXH_readLE64(s + 64)));
+    c.s.bitflip_4to8 = (XXH_readLE64(s + 8) ^ XXH_readLE64(s + 16)) - seed48;
+    c.s.bitflip_9to16_lo = (XXH_readLE64(s + 24) ^ XXH_readLE64(s + 32)) + seed;
+    c.s.bitflip_9to16_hi = (XXH_readLE64(s + 40) ^ XXH_readLE64(s + 48)) - seed;
+    c.s.empty_hash = xxh64_avalanche(seed ^ (XXH_readLE64(s + 56) ^ XXH_readLE64(s + 64)));
+    for (int k = 0; k < 8; ++k) {
+        c.mid.lo[k] = XXH_readLE64(s + 16 * k) + seed;
+        c.mid.hi[k] = XXH_readLE64(s + 16 * k + 8) - seed;
+    }
     return c;
 }
 
 std::uint64_t hash_reference(const std::byte* data, std::size_t length, std::uint64_t seed) noexcept {
     return XXH3_64bits_withSeed(data, length, seed);
+}
+
+std::uint64_t hash_long(const std::byte* p, std::uint32_t len, const seeded_consts& c) noexcept {
+    switch (len <= 128 ? mid_class(len) : 4) {
+    case 0: return hash_mid<1>(p, len, c.mid);
+    case 1: return hash_mid<2>(p, len, c.mid);
+    case 2: return hash_mid<3>(p, len, c.mid);
+    case 3: return hash_mid<4>(p, len, c.mid);
+    default: return hash_reference(p, len, c.s.seed);
+    }
+}
+
+namespace {
+
+/// True when every length is in [lo, hi]: one unsigned compare each.
+inline bool all_in(std::uint32_t lo, std::uint32_t hi, const key_ref* k) noexcept {
+    const std::uint32_t w = hi - lo;
+    return ((k[0].length - lo) <= w) & ((k[1].length - lo) <= w) & ((k[2].length - lo) <= w) &
+           ((k[3].length - lo) <= w);
+}
+
+// Four keys of one class, key after key in straight-line code: no branch
+// between them, so the core overlaps their four dependency chains. (Loading
+// all eight words first instead runs out of registers and spills.)
+inline void four_9to16(const key_ref* k, const short_consts& c, std::uint64_t* out) noexcept {
+    for (int j = 0; j < 4; ++j)
+        out[j] = finish_9to16(load64(k[j].data), load64(k[j].data + k[j].length - 8), k[j].length, c);
+}
+
+inline void four_4to8(const key_ref* k, const short_consts& c, std::uint64_t* out) noexcept {
+    for (int j = 0; j < 4; ++j)
+        out[j] = finish_4to8(load32(k[j].data), load32(k[j].data + k[j].length - 4), k[j].length, c);
+}
+
+/// Keys longer than 16 bytes, out of line so the short-key loop keeps its
+/// registers; one class branch per key, predictable for fixed-width keys.
+__attribute__((noinline)) void long_run(const key_ref* k, std::size_t n, const seeded_consts& c,
+                                        std::uint64_t* out) noexcept {
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::byte* p = k[j].data;
+        const std::uint32_t len = k[j].length;
+        switch (len <= 128 ? mid_class(len) : 4) {
+        case 0: out[j] = hash_mid<1>(p, len, c.mid); break;
+        case 1: out[j] = hash_mid<2>(p, len, c.mid); break;
+        case 2: out[j] = hash_mid<3>(p, len, c.mid); break;
+        case 3: out[j] = hash_mid<4>(p, len, c.mid); break;
+        default: out[j] = hash_reference(p, len, c.s.seed); break;
+        }
+    }
+}
+
+} // namespace
+
+/// Four keys at a time: when the four share a length class (the common case
+/// of fixed-width keys), they are hashed by that class's code alone with no
+/// branch between them, so the core overlaps four dependency chains; per-seed
+/// constants are computed once per burst. Mixed groups and the tail go key by
+/// key.
+void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& consts, std::uint64_t* out) noexcept {
+    // A local copy: stores to out[] cannot alias it, so its words stay in
+    // registers instead of being reloaded after every store.
+    const short_consts c = consts.s;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const key_ref* k = keys + i;
+        if (all_in(9, 16, k)) {
+            four_9to16(k, c, out + i);
+        } else if (all_in(4, 8, k)) {
+            four_4to8(k, c, out + i);
+        } else if (all_in(17, ~0u, k)) {
+            // A run of long keys goes out of line in one call.
+            std::size_t end = i + 4;
+            while (end + 4 <= n && all_in(17, ~0u, keys + end)) end += 4;
+            long_run(k, end - i, consts, out + i);
+            i = end - 4;
+        } else {
+            for (std::size_t j = 0; j < 4; ++j)
+                out[i + j] = k[j].length <= 16 ? hash_short(k[j].data, k[j].length, c)
+                                               : hash_long(k[j].data, k[j].length, consts);
+        }
+    }
+    for (; i < n; ++i)
+        out[i] = keys[i].length <= 16 ? hash_short(keys[i].data, keys[i].length, c)
+                                      : hash_long(keys[i].data, keys[i].length, consts);
 }
 
 } // namespace xxh3_detail
@@ -38,78 +126,33 @@ namespace {
 
 using namespace xxh3_detail;
 
-bool cpu_has_avx2() noexcept {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-}
+struct cpu_paths {
+    bool avx2;
+    bool avx512;
+    xxh3_path best;
+};
 
-bool cpu_has_avx512() noexcept {
+cpu_paths detect() noexcept {
+    __builtin_cpu_init();
+    cpu_paths p{};
+    p.avx2 = __builtin_cpu_supports("avx2");
     // The AVX-512 path uses F (512-bit integer ops), DQ (vpmullq), BW
     // (vpshufb on zmm for the byte swap) and VL. libgcc's feature bits
     // include the OS check (XCR0 enables the zmm state).
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    p.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    p.best = p.avx512 ? xxh3_path::avx512 : p.avx2 ? xxh3_path::avx2 : xxh3_path::interleaved;
+    return p;
 }
 
-xxh3_path detect_best() noexcept {
-    if (cpu_has_avx512()) return xxh3_path::avx512;
-    if (cpu_has_avx2()) return xxh3_path::avx2;
-    return xxh3_path::interleaved;
-}
-
-xxh3_path resolved_best() noexcept {
-    static const xxh3_path best = detect_best();
-    return best;
+/// Detected once, on first use (thread-safe static initialisation).
+const cpu_paths& cpu() noexcept {
+    static const cpu_paths p = detect();
+    return p;
 }
 
 void burst_scalar(const key_ref* keys, std::size_t n, std::uint64_t seed, std::uint64_t* out) noexcept {
     for (std::size_t i = 0; i < n; ++i) out[i] = XXH3_64bits_withSeed(keys[i].data, keys[i].length, seed);
-}
-
-/// True when every length is in [lo, hi]: one unsigned compare each.
-inline bool all_in(std::uint32_t lo, std::uint32_t hi, std::uint32_t a, std::uint32_t b, std::uint32_t c,
-                   std::uint32_t d) noexcept {
-    const std::uint32_t w = hi - lo;
-    return ((a - lo) <= w) & ((b - lo) <= w) & ((c - lo) <= w) & ((d - lo) <= w);
-}
-
-/// Four keys at a time: when the four share a length class, their loads and
-/// multiplies are written side by side with no branch between them, so the
-/// core overlaps four dependency chains; per-seed constants are hoisted out
-/// of the loop. Mixed groups and the tail go key by key.
-void burst_interleaved(const key_ref* keys, std::size_t n, const short_consts& c, std::uint64_t* out) noexcept {
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const key_ref* k = keys + i;
-        const std::uint32_t l0 = k[0].length, l1 = k[1].length, l2 = k[2].length, l3 = k[3].length;
-        if (all_in(9, 16, l0, l1, l2, l3)) {
-            const std::uint64_t a0 = load64(k[0].data), a1 = load64(k[1].data), a2 = load64(k[2].data),
-                                a3 = load64(k[3].data);
-            const std::uint64_t b0 = load64(k[0].data + l0 - 8), b1 = load64(k[1].data + l1 - 8),
-                                b2 = load64(k[2].data + l2 - 8), b3 = load64(k[3].data + l3 - 8);
-            out[i] = finish_9to16(a0, b0, l0, c);
-            out[i + 1] = finish_9to16(a1, b1, l1, c);
-            out[i + 2] = finish_9to16(a2, b2, l2, c);
-            out[i + 3] = finish_9to16(a3, b3, l3, c);
-        } else if (all_in(4, 8, l0, l1, l2, l3)) {
-            const std::uint32_t a0 = load32(k[0].data), a1 = load32(k[1].data), a2 = load32(k[2].data),
-                                a3 = load32(k[3].data);
-            const std::uint32_t b0 = load32(k[0].data + l0 - 4), b1 = load32(k[1].data + l1 - 4),
-                                b2 = load32(k[2].data + l2 - 4), b3 = load32(k[3].data + l3 - 4);
-            out[i] = finish_4to8(a0, b0, l0, c);
-            out[i + 1] = finish_4to8(a1, b1, l1, c);
-            out[i + 2] = finish_4to8(a2, b2, l2, c);
-            out[i + 3] = finish_4to8(a3, b3, l3, c);
-        } else {
-            for (std::size_t j = 0; j < 4; ++j)
-                out[i + j] = k[j].length <= 16 ? hash_short(k[j].data, k[j].length, c)
-                                               : hash_reference(k[j].data, k[j].length, c.seed);
-        }
-    }
-    for (; i < n; ++i)
-        out[i] = keys[i].length <= 16 ? hash_short(keys[i].data, keys[i].length, c)
-                                      : hash_reference(keys[i].data, keys[i].length, c.seed);
 }
 
 } // namespace
@@ -130,13 +173,13 @@ bool xxh3_path_available(xxh3_path p) noexcept {
     case xxh3_path::scalar:
     case xxh3_path::interleaved:
     case xxh3_path::best: return true;
-    case xxh3_path::avx2: return cpu_has_avx2();
-    case xxh3_path::avx512: return cpu_has_avx512();
+    case xxh3_path::avx2: return cpu().avx2;
+    case xxh3_path::avx512: return cpu().avx512;
     }
     return false;
 }
 
-xxh3_path xxh3_best_path() noexcept { return resolved_best(); }
+xxh3_path xxh3_best_path() noexcept { return cpu().best; }
 
 std::uint64_t xxh3_64(const void* data, std::size_t length, std::uint64_t seed) noexcept {
     return XXH3_64bits_withSeed(data, length, seed);
@@ -145,13 +188,13 @@ std::uint64_t xxh3_64(const void* data, std::size_t length, std::uint64_t seed) 
 void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std::uint64_t> out,
                 xxh3_path path) noexcept {
     const std::size_t n = keys.size();
-    if (path == xxh3_path::best || !xxh3_path_available(path)) path = resolved_best();
+    if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
     switch (path) {
     case xxh3_path::scalar: burst_scalar(keys.data(), n, seed, out.data()); return;
-    case xxh3_path::interleaved: burst_interleaved(keys.data(), n, make_short_consts(seed), out.data()); return;
-    case xxh3_path::avx2: burst_avx2(keys.data(), n, make_short_consts(seed), out.data()); return;
+    case xxh3_path::interleaved: burst_interleaved(keys.data(), n, make_consts(seed), out.data()); return;
+    case xxh3_path::avx2: burst_avx2(keys.data(), n, make_consts(seed), out.data()); return;
     case xxh3_path::avx512:
-    case xxh3_path::best: burst_avx512(keys.data(), n, make_short_consts(seed), out.data()); return;
+    case xxh3_path::best: burst_avx512(keys.data(), n, make_consts(seed), out.data()); return;
     }
 }
 

@@ -1,7 +1,8 @@
 // xxh3_burst on every dispatch path against libxxhash's own
 // XXH3_64bits_withSeed (the shared library, not an inlined copy): every key
 // length 0..1024, several seeds, unaligned keys, mixed-length bursts, every
-// burst size 1..max_burst, and keys that end at an unreadable page.
+// burst size 1..max_burst, longer bursts of runs of one length class, and
+// keys that end at an unreadable page.
 #include <boost/test/unit_test.hpp>
 
 #include <sys/mman.h>
@@ -100,6 +101,30 @@ void mixed_bursts(xxh3_path path) {
     BOOST_TEST(bad == 0u);
 }
 
+/// Long bursts (beyond max_burst) made of runs of one length class of random
+/// size, so runs of fixed-width keys start and stop anywhere in a vector and
+/// mixed stretches sit between them.
+void runs_of_classes(xxh3_path path) {
+    const auto bytes = random_bytes(64 * 1024, 9);
+    std::mt19937_64 rng(17);
+    constexpr std::uint32_t classes[][2] = {{0, 0}, {1, 3}, {4, 8}, {9, 16}, {17, 128}, {129, 300}, {1, 16}};
+    std::size_t bad = 0;
+    for (int round = 0; round < 40; ++round) {
+        std::vector<key_ref> keys;
+        const std::size_t total = 1 + rng() % 1200;
+        while (keys.size() < total) {
+            const auto& cls = classes[rng() % std::size(classes)];
+            const std::size_t run = 1 + rng() % 40;
+            for (std::size_t j = 0; j < run && keys.size() < total; ++j) {
+                const auto len = static_cast<std::uint32_t>(cls[0] + rng() % (cls[1] - cls[0] + 1));
+                keys.push_back({bytes.data() + rng() % (bytes.size() - len), len});
+            }
+        }
+        bad += check_burst(path, keys, seeds[round % seeds.size()], "runs of classes");
+    }
+    BOOST_TEST(bad == 0u);
+}
+
 /// Keys that end exactly where a readable page ends (and start exactly where
 /// one starts): a path that reads past a key's bytes dies here.
 void page_edges(xxh3_path path) {
@@ -142,6 +167,9 @@ BOOST_AUTO_TEST_SUITE(xxh3_burst_paths)
     }                                                                                            \
     BOOST_AUTO_TEST_CASE(p##_mixed_bursts, *utf::precondition(path_available{xxh3_path::p})) {   \
         mixed_bursts(xxh3_path::p);                                                              \
+    }                                                                                            \
+    BOOST_AUTO_TEST_CASE(p##_runs_of_classes, *utf::precondition(path_available{xxh3_path::p})) { \
+        runs_of_classes(xxh3_path::p);                                                           \
     }                                                                                            \
     BOOST_AUTO_TEST_CASE(p##_page_edges, *utf::precondition(path_available{xxh3_path::p})) {     \
         page_edges(xxh3_path::p);                                                                \

@@ -1,7 +1,8 @@
 #pragma once
-// Internal to dataplane/hash: XXH3-64's short-key cases (xxHash 0.8.1,
-// XXH3_len_0to16_64b) restated over pre-computed per-seed constants, shared by
-// the scalar, interleaved and SIMD paths of xxh3_burst.
+// Internal to dataplane/hash: XXH3-64's cases for keys of 0..128 bytes
+// (xxHash 0.8.1, XXH3_len_0to16_64b and XXH3_len_17to128_64b) restated over
+// constants computed once per seed, shared by the interleaved and SIMD paths
+// of xxh3_burst. Longer keys go to the inlined reference.
 //
 // Every short key is first reduced to one or two little-endian words:
 //   len 0       nothing (the hash depends on the seed only)
@@ -19,23 +20,36 @@
 namespace shardgate::xxh3_detail {
 
 /// XXH3's secret samples for keys of 0..16 bytes, folded with one seed. The
-/// reference recomputes these per key; a burst computes them once.
+/// reference recomputes these per key; a burst computes them once. Small
+/// enough that a path copies it into registers.
 struct short_consts {
     std::uint64_t seed;
-    std::uint64_t bitflip_1to3;  ///< (readLE32(s) ^ readLE32(s+4)) + seed
-    std::uint64_t bitflip_4to8;  ///< (readLE64(s+8) ^ readLE64(s+16)) - (seed ^ swap32(seed) << 32)
+    std::uint64_t bitflip_1to3;     ///< (readLE32(s) ^ readLE32(s+4)) + seed
+    std::uint64_t bitflip_4to8;     ///< (readLE64(s+8) ^ readLE64(s+16)) - (seed ^ swap32(seed) << 32)
     std::uint64_t bitflip_9to16_lo; ///< (readLE64(s+24) ^ readLE64(s+32)) + seed
     std::uint64_t bitflip_9to16_hi; ///< (readLE64(s+40) ^ readLE64(s+48)) - seed
-    std::uint64_t empty_hash;    ///< XXH3 of the empty key
+    std::uint64_t empty_hash;       ///< XXH3 of the empty key
+};
+
+/// XXH3_mix16B's secret words for 17..128 bytes, folded with one seed:
+/// lo[k] = readLE64(s+16k) + seed, hi[k] = readLE64(s+16k+8) - seed.
+struct mid_consts {
+    std::uint64_t lo[8];
+    std::uint64_t hi[8];
+};
+
+struct seeded_consts {
+    short_consts s;
+    mid_consts mid;
 };
 
 /// The constants for `seed` (kSecret, as XXH3_64bits_withSeed uses for ≤ 240 bytes).
-[[nodiscard]] short_consts make_short_consts(std::uint64_t seed) noexcept;
+[[nodiscard]] seeded_consts make_consts(std::uint64_t seed) noexcept;
 
-/// XXH3_64bits_withSeed of any key, the inlined reference (not inlined here:
-/// SIMD paths call it for lanes longer than 16 bytes).
+/// XXH3_64bits_withSeed of any key, the inlined reference, out of line.
 [[nodiscard]] std::uint64_t hash_reference(const std::byte* data, std::size_t length, std::uint64_t seed) noexcept;
 
+inline constexpr std::uint64_t prime64_1 = 0x9E3779B185EBCA87ULL;
 inline constexpr std::uint64_t prime64_2 = 0xC2B2AE3D27D4EB4FULL;
 inline constexpr std::uint64_t prime64_3 = 0x165667B19E3779F9ULL;
 inline constexpr std::uint64_t avalanche_mul = 0x165667919E3779F9ULL; ///< XXH3_avalanche
@@ -87,8 +101,16 @@ inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;   ///< XXH3_r
 }
 
 [[nodiscard]] inline std::uint64_t mul128_fold64(std::uint64_t a, std::uint64_t b) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    // One mulq into rdx:rax. GCC 12 routes unsigned __int128 products through
+    // the stack when several are live (store, reload, 4-5 cycles each).
+    std::uint64_t lo, hi;
+    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "%a"(a), "rm"(b) : "cc");
+    return lo ^ hi;
+#else
     const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
     return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+#endif
 }
 
 /// The 1..3 byte case from its packed word.
@@ -119,10 +141,39 @@ inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;   ///< XXH3_r
     return c.empty_hash;
 }
 
+/// XXH3_mix16B with pre-keyed secret words.
+[[nodiscard]] inline std::uint64_t mix16(const std::byte* p, int k, const mid_consts& m) noexcept {
+    return mul128_fold64(load64(p) ^ m.lo[k], load64(p + 8) ^ m.hi[k]);
+}
+
+/// XXH3_len_17to128_64b for a length whose number of 16-byte pairs is known:
+/// Pairs = 1 for 17..32 bytes, 2 for 33..64, 3 for 65..96, 4 for 97..128.
+template <int Pairs>
+[[nodiscard]] inline std::uint64_t hash_mid(const std::byte* p, std::uint32_t len, const mid_consts& c) noexcept {
+    std::uint64_t acc = len * prime64_1;
+    if constexpr (Pairs >= 4) acc += mix16(p + 48, 6, c) + mix16(p + len - 64, 7, c);
+    if constexpr (Pairs >= 3) acc += mix16(p + 32, 4, c) + mix16(p + len - 48, 5, c);
+    if constexpr (Pairs >= 2) acc += mix16(p + 16, 2, c) + mix16(p + len - 32, 3, c);
+    acc += mix16(p, 0, c) + mix16(p + len - 16, 1, c);
+    return xxh3_avalanche(acc);
+}
+
+/// hash_mid's Pairs - 1 for 17 ≤ len ≤ 128.
+[[nodiscard]] inline std::uint32_t mid_class(std::uint32_t len) noexcept { return (len - 1) >> 5; }
+
+/// XXH3 of a key longer than 16 bytes, out of line (the SIMD paths' lanes
+/// longer than 16 bytes).
+[[nodiscard]] std::uint64_t hash_long(const std::byte* p, std::uint32_t len, const seeded_consts& c) noexcept;
+
+/// The portable interleaved path (xxh3_burst.cpp), also the SIMD paths'
+/// fallback for groups of keys longer than 16 bytes and for a burst's last
+/// few keys.
+void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& c, std::uint64_t* out) noexcept;
+
 // The SIMD paths (xxh3_avx2.cpp, xxh3_avx512.cpp), compiled for their ISA with
 // function target attributes so the rest of the build keeps the baseline ISA.
 // Callers check CPU support first. out[i] = XXH3(keys[i]) for i < n.
-void burst_avx2(const key_ref* keys, std::size_t n, const short_consts& c, std::uint64_t* out) noexcept;
-void burst_avx512(const key_ref* keys, std::size_t n, const short_consts& c, std::uint64_t* out) noexcept;
+void burst_avx2(const key_ref* keys, std::size_t n, const seeded_consts& c, std::uint64_t* out) noexcept;
+void burst_avx512(const key_ref* keys, std::size_t n, const seeded_consts& c, std::uint64_t* out) noexcept;
 
 } // namespace shardgate::xxh3_detail
