@@ -7,18 +7,24 @@
 // The dispatcher (xxh3_burst.cpp) calls burst_avx512 only after checking the
 // CPU.
 //
-// Per group of eight keys: two loads bring the eight {pointer, length} pairs
-// in, two permutes split them into a pointer and a length vector, compares
-// sort the lanes into XXH3's length classes, and each class present in the
-// group is computed for all lanes and merged under its mask:
-//   9..16 bytes  masked 64-bit gathers of the first and last 8 bytes; the
-//                64x64→128 multiply is built from four 32x32→64 products
-//                (vpmuludq) since AVX-512 has no 64-bit high multiply
-//   4..8 bytes   masked 32-bit gathers of the first and last 4 bytes
-//   1..3 bytes   three bytes packed per lane with scalar loads (no byte
-//                gather exists), mixed in the vector
-//   0 bytes      a per-seed constant
-//   > 16 bytes   the scalar reference, lane by lane, after the vector store
+// The burst is walked eight keys at a time. Two loads and a permute give the
+// eight lengths as a vector; compares sort them into XXH3's length classes.
+//   - Runs of groups whose eight keys share a class (fixed-width keys, the
+//     common case) go to a tight loop per class: per-lane scalar loads of the
+//     words the class needs, assembled into vectors, then XXH3's arithmetic on
+//     eight keys at once. Classes: 4..8 bytes (first and last 4 bytes,
+//     rrmxmx), 9..16 (first and last 8 bytes; the 64x64→128 multiply is
+//     built from four 32x32→64 products, vpmuludq, as AVX-512 has no 64-bit
+//     high multiply), and 17..32, 33..64, 65..96, 97..128 (one 16-byte load
+//     per lane per XXH3_mix16B, transposed into vectors).
+//   - Groups that mix classes are sorted by class branch-free (vpcompressd
+//     into per-class index lists); each class is then hashed eight at a time
+//     the same way and scattered back. Empty keys take a per-seed constant.
+//   - Longer runs of mixed sizes above 16 bytes, keys over 128 bytes and the
+//     last < 8 keys go to the interleaved path.
+// Per-lane scalar loads beat gathers here: vpgatherqq measured about twice as
+// slow for the 4..16 byte classes, and masked loads slower still.
+//
 // GCC 12's AVX-512 intrinsics self-initialise an undefined vector
 // (_mm512_undefined_epi32) and trip -Wmaybe-uninitialized once inlined (GCC
 // bug 105593, fixed in GCC 13). The pragma has to precede the header.
@@ -104,30 +110,10 @@ SG_AVX512_INLINE __m512i finish_9to16(__m512i first, __m512i last, __m512i len, 
     return xxh3_avalanche(acc);
 }
 
-/// XXH3_len_4to8_64b's input word: first 4 bytes high, last 4 bytes low.
-inline std::uint64_t word_4to8(const std::byte* p, std::uint32_t len) noexcept {
-    return std::uint64_t{load32(p)} << 32 | load32(p + len - 4);
-}
-
 SG_AVX512_INLINE __m512i from_lanes(const std::uint64_t (&w)[8]) {
     return _mm512_set_epi64(static_cast<long long>(w[7]), static_cast<long long>(w[6]), static_cast<long long>(w[5]),
                             static_cast<long long>(w[4]), static_cast<long long>(w[3]), static_cast<long long>(w[2]),
                             static_cast<long long>(w[1]), static_cast<long long>(w[0]));
-}
-
-/// The words a key of at most 16 bytes reduces to (xxh3_kernels.hpp); zero
-/// for the empty key and keys longer than 16 bytes.
-struct lane_words {
-    std::uint64_t first, last;
-};
-
-SG_AVX512_INLINE lane_words lane(const key_ref& k) {
-    const std::byte* p = k.data;
-    const std::uint32_t l = k.length;
-    if (l - 9u <= 7u) return {load64(p), load64(p + l - 8)};
-    if (l - 4u <= 4u) return {word_4to8(p, l), 0};
-    if (l - 1u <= 2u) return {pack_1to3(p, l), 0};
-    return {0, 0};
 }
 
 /// The lengths of eight keys, one per 64-bit lane. key_ref is {pointer,
@@ -232,6 +218,58 @@ SG_AVX512_TARGET __attribute__((noinline)) std::size_t run_uniform(const key_ref
     return i;
 }
 
+/// Sixteen bytes at each of eight addresses as two vectors: lo = the first
+/// eight bytes of each, hi = the second eight. One 16-byte load per lane and
+/// eight shuffles (vs. sixteen scalar loads and twenty-two inserts).
+SG_AVX512_INLINE __m256i load16x2(const std::byte* a, const std::byte* b) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
+                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
+}
+
+SG_AVX512_INLINE void load16x8(const std::byte* const* p, __m512i& lo, __m512i& hi) {
+    // z0 = k0lo k0hi k1lo k1hi k2lo k2hi k3lo k3hi, z1 the same for k4..k7.
+    const __m512i z0 = _mm512_inserti64x4(_mm512_castsi256_si512(load16x2(p[0], p[1])), load16x2(p[2], p[3]), 1);
+    const __m512i z1 = _mm512_inserti64x4(_mm512_castsi256_si512(load16x2(p[4], p[5])), load16x2(p[6], p[7]), 1);
+    lo = _mm512_permutex2var_epi64(z0, _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), z1);
+    hi = _mm512_permutex2var_epi64(z0, _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1), z1);
+}
+
+/// XXH3_len_17to128_64b for runs of groups of eight keys with the same number
+/// of 16-byte pairs (Pairs = 1 for 17..32 bytes, 2 for 33..64, 3 for 65..96,
+/// 4 for 97..128): each XXH3_mix16B is one vector over the eight keys.
+/// Returns where the run ended.
+template <int Pairs>
+SG_AVX512_TARGET __attribute__((noinline)) std::size_t run_mid(const key_ref* keys, std::size_t i, std::size_t n,
+                                                               const mid_consts& m, std::uint64_t* out) {
+    constexpr std::uint64_t lo_len = Pairs == 1 ? 17 : 32 * (Pairs - 1) + 1;
+    constexpr std::uint64_t hi_len = 32 * Pairs;
+    for (; i + 8 <= n; i += 8) {
+        const key_ref* k = keys + i;
+        const __m512i len = lengths8(k);
+        if (in_range(len, lo_len, hi_len) != 0xFF) break;
+        __m512i acc = mul_lo(len, set1(prime64_1));
+        // Mix 2q reads 16 bytes at 16q, mix 2q+1 the 16 bytes ending 16q
+        // before the end, each with its own secret words (XXH3_mix16B).
+        for (int q = 0; q < Pairs; ++q) {
+            const std::byte* front[8];
+            const std::byte* back[8];
+            for (int j = 0; j < 8; ++j) {
+                front[j] = k[j].data + 16 * q;
+                back[j] = k[j].data + k[j].length - 16 * (q + 1);
+            }
+            __m512i lo, hi;
+            load16x8(front, lo, hi);
+            acc = _mm512_add_epi64(acc, mul128_fold64(_mm512_xor_si512(lo, set1(m.lo[2 * q])),
+                                                      _mm512_xor_si512(hi, set1(m.hi[2 * q]))));
+            load16x8(back, lo, hi);
+            acc = _mm512_add_epi64(acc, mul128_fold64(_mm512_xor_si512(lo, set1(m.lo[2 * q + 1])),
+                                                      _mm512_xor_si512(hi, set1(m.hi[2 * q + 1]))));
+        }
+        _mm512_storeu_si512(out + i, xxh3_avalanche(acc));
+    }
+    return i;
+}
+
 /// Keys [0, n) of one chunk, n ≤ chunk.
 SG_AVX512_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, std::size_t n,
                                                            const seeded_consts& consts, std::uint64_t* out) {
@@ -254,7 +292,13 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, 
         }
         const __mmask8 m_long = _mm512_cmpgt_epu64_mask(len, set1(16));
         if (m_long == 0xFF) {
-            // Longer keys: the interleaved path takes the whole run at once.
+            const std::size_t start = i;
+            if (in_range(len, 17, 32) == 0xFF) i = run_mid<1>(keys, i, n, consts.mid, out);
+            else if (in_range(len, 33, 64) == 0xFF) i = run_mid<2>(keys, i, n, consts.mid, out);
+            else if (in_range(len, 65, 96) == 0xFF) i = run_mid<3>(keys, i, n, consts.mid, out);
+            else if (in_range(len, 97, 128) == 0xFF) i = run_mid<4>(keys, i, n, consts.mid, out);
+            if (i != start) continue;
+            // Longer keys of mixed sizes: the interleaved path takes the run.
             std::size_t end = i + 8;
             while (end + 8 <= n && _mm512_cmpgt_epu64_mask(lengths8(keys + end), set1(16)) == 0xFF) end += 8;
             burst_interleaved(k, end - i, consts, out + i);

@@ -87,15 +87,35 @@ __attribute__((noinline)) void long_run(const key_ref* k, std::size_t n, const s
 
 } // namespace
 
-/// Four keys at a time: when the four share a length class (the common case
-/// of fixed-width keys), they are hashed by that class's code alone with no
-/// branch between them, so the core overlaps four dependency chains; per-seed
-/// constants are computed once per burst. Mixed groups and the tail go key by
-/// key.
-void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& consts, std::uint64_t* out) noexcept {
+namespace {
+
+/// Keys of mixed-class groups sorted by class, branch-free: each key's index
+/// is written at the end of every list and only its own list's count moves.
+/// With unpredictable lengths a class branch per key mispredicts about every
+/// other key and costs more than the hash.
+constexpr std::size_t chunk = 256;
+struct class_lists {
+    std::uint32_t k9to16[chunk], k4to8[chunk], k1to3[chunk], k_long[chunk];
+    std::uint32_t n9to16 = 0, n4to8 = 0, n1to3 = 0, n_long = 0;
+
+    void add(std::uint32_t index, std::uint32_t len) noexcept {
+        k9to16[n9to16] = index;
+        k4to8[n4to8] = index;
+        k1to3[n1to3] = index;
+        k_long[n_long] = index;
+        n9to16 += len - 9u <= 7u;
+        n4to8 += len - 4u <= 4u;
+        n1to3 += len - 1u <= 2u;
+        n_long += len > 16u;
+    }
+};
+
+/// Keys [0, n) of one chunk, n ≤ chunk.
+void interleaved_chunk(const key_ref* keys, std::size_t n, const seeded_consts& consts, std::uint64_t* out) noexcept {
     // A local copy: stores to out[] cannot alias it, so its words stay in
     // registers instead of being reloaded after every store.
     const short_consts c = consts.s;
+    class_lists lists;
     std::size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const key_ref* k = keys + i;
@@ -110,14 +130,44 @@ void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& 
             long_run(k, end - i, consts, out + i);
             i = end - 4;
         } else {
-            for (std::size_t j = 0; j < 4; ++j)
-                out[i + j] = k[j].length <= 16 ? hash_short(k[j].data, k[j].length, c)
-                                               : hash_long(k[j].data, k[j].length, consts);
+            for (std::uint32_t j = 0; j < 4; ++j) {
+                out[i + j] = c.empty_hash; // right for empty keys; the lists overwrite the rest
+                lists.add(static_cast<std::uint32_t>(i + j), k[j].length);
+            }
         }
     }
-    for (; i < n; ++i)
-        out[i] = keys[i].length <= 16 ? hash_short(keys[i].data, keys[i].length, c)
-                                      : hash_long(keys[i].data, keys[i].length, consts);
+    for (; i < n; ++i) {
+        out[i] = c.empty_hash;
+        lists.add(static_cast<std::uint32_t>(i), keys[i].length);
+    }
+    for (std::uint32_t t = 0; t < lists.n9to16; ++t) {
+        const key_ref& k = keys[lists.k9to16[t]];
+        out[lists.k9to16[t]] = finish_9to16(load64(k.data), load64(k.data + k.length - 8), k.length, c);
+    }
+    for (std::uint32_t t = 0; t < lists.n4to8; ++t) {
+        const key_ref& k = keys[lists.k4to8[t]];
+        out[lists.k4to8[t]] = finish_4to8(load32(k.data), load32(k.data + k.length - 4), k.length, c);
+    }
+    for (std::uint32_t t = 0; t < lists.n1to3; ++t) {
+        const key_ref& k = keys[lists.k1to3[t]];
+        out[lists.k1to3[t]] = finish_1to3(pack_1to3(k.data, k.length), c);
+    }
+    for (std::uint32_t t = 0; t < lists.n_long; ++t) {
+        const key_ref& k = keys[lists.k_long[t]];
+        out[lists.k_long[t]] = hash_long(k.data, k.length, consts);
+    }
+}
+
+} // namespace
+
+/// Four keys at a time: when the four share a length class (the common case
+/// of fixed-width keys), they are hashed by that class's code alone with no
+/// branch between them, so the core overlaps four dependency chains; per-seed
+/// constants are computed once per burst. Keys of mixed groups are sorted by
+/// class first (class_lists).
+void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& consts, std::uint64_t* out) noexcept {
+    for (std::size_t i = 0; i < n; i += chunk)
+        interleaved_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
 }
 
 } // namespace xxh3_detail

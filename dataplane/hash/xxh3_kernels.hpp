@@ -113,6 +113,12 @@ inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;   ///< XXH3_r
 #endif
 }
 
+/// XXH3_len_4to8_64b's input word: first 4 bytes high, last 4 bytes low.
+/// Precondition: 4 ≤ len ≤ 8.
+[[nodiscard]] inline std::uint64_t word_4to8(const std::byte* p, std::uint32_t len) noexcept {
+    return std::uint64_t{load32(p)} << 32 | load32(p + len - 4);
+}
+
 /// The 1..3 byte case from its packed word.
 [[nodiscard]] inline std::uint64_t finish_1to3(std::uint32_t packed, const short_consts& c) noexcept {
     return xxh64_avalanche(std::uint64_t{packed} ^ c.bitflip_1to3);

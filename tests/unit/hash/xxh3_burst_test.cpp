@@ -11,8 +11,11 @@
 #include <xxhash.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,6 +25,23 @@
 
 using namespace shardgate;
 namespace utf = boost::unit_test;
+
+// --- allocation hook: counts operator new calls while armed -----------------
+namespace {
+std::atomic<bool> g_count_allocs{false};
+std::atomic<std::size_t> g_allocs{0};
+} // namespace
+
+// GCC cannot see that this operator new and the deletes below pair malloc
+// with free; the pairing is correct by construction.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) {
+    if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -201,6 +221,26 @@ BOOST_AUTO_TEST_CASE(availability_matches_the_cpu) {
     const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     BOOST_TEST(xxh3_path_available(xxh3_path::avx512) == avx512);
+}
+
+BOOST_AUTO_TEST_CASE(bursts_allocate_nothing) {
+    const auto bytes = random_bytes(8192, 5);
+    std::mt19937_64 rng(8);
+    std::vector<key_ref> keys(1000);
+    for (auto& k : keys) {
+        const auto len = static_cast<std::uint32_t>(rng() % 300);
+        k = {bytes.data() + rng() % (bytes.size() - len), len};
+    }
+    std::vector<std::uint64_t> out(keys.size());
+    (void)xxh3_best_path(); // the one-time CPU detection happens at start in the dataplane too
+    for (auto p : {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
+        g_allocs = 0;
+        g_count_allocs = true;
+        xxh3_burst(keys, 3, out, p);
+        kafka_murmur2_burst(keys, out);
+        g_count_allocs = false;
+        BOOST_TEST(g_allocs.load() == 0u, "path " << to_string(p) << " allocated " << g_allocs.load() << " times");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(empty_burst_writes_nothing) {
