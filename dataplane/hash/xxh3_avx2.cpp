@@ -97,7 +97,6 @@ SG_AVX2_INLINE __m256i in_range(__m256i len, long long lo, long long hi) {
 }
 
 SG_AVX2_INLINE bool all(__m256i mask) { return _mm256_movemask_pd(_mm256_castsi256_pd(mask)) == 0xF; }
-SG_AVX2_INLINE bool any(__m256i mask) { return !_mm256_testz_si256(mask, mask); }
 
 /// The lengths of four keys, one per 64-bit lane. key_ref is {pointer,
 /// 32-bit length, 4 bytes padding}: a = {p0,l0,p1,l1}, b = {p2,l2,p3,l3};

@@ -28,7 +28,9 @@
 // GCC 12's AVX-512 intrinsics self-initialise an undefined vector
 // (_mm512_undefined_epi32) and trip -Wmaybe-uninitialized once inlined (GCC
 // bug 105593, fixed in GCC 13). The pragma has to precede the header.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstddef>
