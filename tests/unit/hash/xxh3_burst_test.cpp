@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <iostream>
 #include <new>
 #include <random>
 #include <string>
@@ -167,12 +168,17 @@ void page_edges(xxh3_path path) {
 }
 
 /// A test case runs only on a CPU that has its path; otherwise Boost.Test
-/// reports it skipped with this reason.
+/// counts it skipped (the summary, report_level=short, says how many) and
+/// the reason is printed to the test log.
 struct path_available {
     xxh3_path path;
-    boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
+    boost::test_tools::assertion_result operator()(utf::test_unit_id id) const {
         boost::test_tools::assertion_result r(xxh3_path_available(path));
-        if (!r) r.message() << "this CPU cannot run the " << to_string(path) << " path";
+        if (!r) {
+            r.message() << "this CPU cannot run the " << to_string(path) << " path";
+            std::cout << "SKIPPED " << utf::framework::get(id, utf::TUT_ANY).p_name.get()
+                      << ": this CPU cannot run the " << to_string(path) << " path\n";
+        }
         return r;
     }
 };
