@@ -16,4 +16,8 @@ struct command {
     command_fn run;
 };
 
+/// `shardgate explain [--json] [--partitions N] [--strategy NAME] FILE|-`
+/// (control/cli/explain.cpp): prints a query's partitioning plan.
+int explain_main(std::span<const std::string_view> args);
+
 } // namespace shardgate::cli

@@ -1,6 +1,5 @@
 // shardgate: the router's command-line entry point. Dispatches to one
 // subcommand; every subcommand owns its flags and its --help.
-#include <array>
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -16,7 +15,9 @@ namespace {
 using shardgate::cli::command;
 
 // Filled by the subcommands this build has; keep in the order --help prints.
-const std::array<command, 0> commands{{}};
+const command commands[] = {
+    {"explain", "print the partitioning plan a query needs, and why", shardgate::cli::explain_main},
+};
 
 void usage(std::FILE* out) {
     std::fprintf(out,

@@ -389,12 +389,11 @@ private:
         return a;
     }
 
-    /// An explanation for requirements that left no key.
-    std::string no_key_reason(const std::vector<const requirement*>& keyed) const {
-        std::vector<std::string> why;
-        for (const auto* r : keyed)
-            for (std::size_t i = 0; i < r->terms.size(); ++i)
-                if (!r->terms[i].key) why.push_back(r->texts[i] + ": " + r->terms[i].why_not);
+    /// An explanation for requirements that left no key; `dropped` says
+    /// why each candidate key was left out.
+    static std::string no_key_reason(const std::vector<const requirement*>& keyed,
+                                     const std::vector<std::string>& dropped) {
+        const std::vector<std::string>& why = dropped;
         std::string out;
         if (keyed.size() == 1) {
             out = keyed[0]->why + ", but no key of it is one the router can compute";
@@ -464,7 +463,7 @@ private:
                 return a;
             }
             std::string label = a.requirement;
-            return everything(std::move(a), std::move(label), no_key_reason(keyed));
+            return everything(std::move(a), std::move(label), no_key_reason(keyed, dropped));
         }
         a.required = required_distribution::keys;
         a.reason += why + ".";

@@ -319,7 +319,10 @@ BOOST_AUTO_TEST_CASE(long_operator_chains_are_bounded) {
     BOOST_TEST(error_of(fine) == "no error");
     // A long flat list is not deep.
     std::string list = "SELECT a FROM t WHERE a IN (0";
-    for (int i = 1; i < 20'000; ++i) list += "," + std::to_string(i);
+    for (int i = 1; i < 20'000; ++i) {
+        list += ',';
+        list += std::to_string(i);
+    }
     list += ")";
     BOOST_TEST(error_of(list) == "no error");
 }

@@ -1,0 +1,4 @@
+SELECT COUNT(*) FROM trades GROUP BY venue || ':' || symbol
+
+-- expect-strategy: always_hash
+-- expect-keys: ["venue || ':' || symbol"]

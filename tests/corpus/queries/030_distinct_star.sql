@@ -1,0 +1,4 @@
+SELECT DISTINCT * FROM orders
+
+-- expect-strategy: fan_in
+-- expect-keys: []

@@ -1,0 +1,4 @@
+SELECT * FROM trades LIMIT 100
+
+-- expect-strategy: fan_in
+-- expect-keys: []

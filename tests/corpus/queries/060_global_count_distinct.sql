@@ -1,0 +1,4 @@
+SELECT COUNT(DISTINCT symbol) FROM trades
+
+-- expect-strategy: fan_in
+-- expect-keys: []

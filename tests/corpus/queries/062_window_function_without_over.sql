@@ -1,0 +1,4 @@
+SELECT LAG(price) FROM trades
+
+-- expect-strategy: fan_in
+-- expect-keys: []

@@ -1,0 +1,4 @@
+SELECT * FROM orders
+
+-- expect-strategy: round_robin
+-- expect-keys: []

@@ -1,0 +1,6 @@
+-- @partitioning_strategy: hash
+SELECT symbol, COUNT(*) FROM trades GROUP BY symbol
+
+-- expect-strategy: always_hash
+-- expect-keys: ["symbol"]
+-- expect-origin: annotation

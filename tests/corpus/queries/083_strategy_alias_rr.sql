@@ -1,0 +1,6 @@
+-- @partitioning_strategy: RR
+SELECT * FROM trades
+
+-- expect-strategy: round_robin
+-- expect-keys: []
+-- expect-origin: annotation

@@ -1,0 +1,7 @@
+-- @num_partitions: 4
+SELECT symbol, COUNT(*) FROM trades GROUP BY symbol
+
+-- expect-strategy: always_hash
+-- expect-keys: ["symbol"]
+-- expect-partitions: 3
+-- args: --partitions 3
