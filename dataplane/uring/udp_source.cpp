@@ -82,6 +82,10 @@ public:
             counters.add(counter::malformed_oversized, pend_oversized_);
             pend_oversized_ = 0;
         }
+        if (pend_kernel_drops_ != 0) [[unlikely]] {
+            counters.add(counter::drop_rx_kernel, pend_kernel_drops_);
+            pend_kernel_drops_ = 0;
+        }
         buffers_.commit();
         maybe_arm();
         return n;
@@ -120,11 +124,11 @@ public:
 
 private:
     static std::uint32_t check_bytes(std::uint32_t bytes, const std::string& what) {
-        if (bytes == 0 || bytes > max_datagram)
-            throw std::invalid_argument(what + ": buffer_bytes must be in 1.." + std::to_string(max_datagram) +
-                                        " (the largest datagram it receives whole), got " +
-                                        std::to_string(bytes));
-        return bytes;
+        if (bytes == 0)
+            throw std::invalid_argument(what + ": buffer_bytes must be at least 1 (the largest datagram it "
+                                               "receives whole), got 0");
+        // No datagram is larger than max_datagram: a bigger buffer would only waste memory.
+        return std::min(bytes, max_datagram);
     }
     [[nodiscard]] std::uint32_t ready_mask() const noexcept { return static_cast<std::uint32_t>(ready_.size() - 1); }
 
@@ -149,6 +153,7 @@ private:
         const std::uint32_t delta = cumulative - last_drops_;
         last_drops_ = cumulative;
         kernel_drops_ += delta;
+        pend_kernel_drops_ += delta;
     }
 
     void on_completion(std::uint64_t, std::int32_t res, std::uint32_t flags) noexcept override {
@@ -213,6 +218,7 @@ private:
     std::uint64_t pend_datagrams_ = 0;
     std::uint64_t pend_no_buffer_ = 0;
     std::uint64_t pend_oversized_ = 0;
+    std::uint64_t pend_kernel_drops_ = 0;
     std::uint64_t no_buffer_total_ = 0;
     std::uint64_t kernel_drops_ = 0;
     std::uint32_t last_drops_ = 0;

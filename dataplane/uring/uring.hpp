@@ -144,8 +144,9 @@ std::uint16_t uring_bound_port(const source& s);
 /// What a uring source has seen; owning thread only.
 struct uring_source_status {
     /// udp: datagrams the kernel dropped because the socket receive buffer
-    /// was full (SO_RXQ_OVFL, brought up to date by stop()). Such datagrams
-    /// never reach the core, so no record counter sees them.
+    /// was full (SO_RXQ_OVFL, brought up to date by stop()); also counted as
+    /// drop_rx_kernel. Their records never reach the core, so only datagrams
+    /// are known.
     std::uint64_t kernel_drops = 0;
     /// Receives that ended because every provided buffer was taken (udp: also
     /// counted as drop_rx_no_buffer; tcp: backpressure, nothing is lost).

@@ -21,6 +21,7 @@ namespace shardgate {
     X(datagrams_in, "datagrams or frames received")                                               \
     X(drop_ring_full, "records dropped because a partition ring was full (UDP/DPDK sources)")     \
     X(drop_rx_no_buffer, "receives that found no free buffer (kernel or NIC may have dropped)")   \
+    X(drop_rx_kernel, "datagrams the kernel dropped because a socket receive buffer was full")   \
     X(drop_sink, "records a sink failed to send")                                                 \
     X(malformed_truncated, "records cut short (frame ended inside a record)")                     \
     X(malformed_syntax, "records that do not parse in the configured format")                     \
