@@ -195,17 +195,18 @@ SG_AVX2_TARGET __attribute__((noinline)) std::size_t run_mid(const key_ref* keys
 /// Keys of mixed-class groups sorted by class (see xxh3_avx512.cpp).
 constexpr std::size_t chunk = 256;
 struct class_lists {
-    // +4: a compress stores four entries whatever the count.
-    alignas(16) std::uint32_t k9to16[chunk + 4];
-    alignas(16) std::uint32_t k4to8[chunk + 4];
-    alignas(16) std::uint32_t k1to3[chunk + 4];
+    // +4: a compress stores four entries whatever the count (unaligned
+    // stores, so no alignment is needed).
+    std::uint32_t k9to16[chunk + 4];
+    std::uint32_t k4to8[chunk + 4];
+    std::uint32_t k1to3[chunk + 4];
     std::uint32_t n9to16 = 0, n4to8 = 0, n1to3 = 0;
 };
 
 /// pshufb controls that pack the 32-bit lanes selected by a 4-bit mask to
 /// the front (AVX2 has no vpcompressd).
 struct compress_table {
-    alignas(16) std::uint8_t control[16][16];
+    alignas(16) std::uint8_t control[16][16]; // each row is one aligned 16-byte load
     constexpr compress_table() : control{} {
         for (int m = 0; m < 16; ++m) {
             int out = 0;
@@ -254,7 +255,7 @@ SG_AVX2_INLINE void hash_list(const key_ref* keys, const std::uint32_t* list, st
                                          pack_1to3(k2.data, k2.length), pack_1to3(k3.data, k3.length));
             h = xxh64_avalanche(_mm256_xor_si256(w, set1(c.bitflip_1to3)));
         }
-        alignas(32) std::uint64_t r[4];
+        alignas(32) std::uint64_t r[4]; // one aligned 32-byte store, read back lane by lane
         _mm256_store_si256(reinterpret_cast<__m256i*>(r), h);
         for (int j = 0; j < 4; ++j) out[ix[j]] = r[j];
     }

@@ -140,10 +140,11 @@ SG_AVX512_INLINE __mmask8 in_range(__m512i len, std::uint64_t lo, std::uint64_t 
 /// key and cost more than the hashing.
 constexpr std::size_t chunk = 256;
 struct class_lists {
-    // +8: a compress stores eight entries whatever the count.
-    alignas(32) std::uint32_t k9to16[chunk + 8];
-    alignas(32) std::uint32_t k4to8[chunk + 8];
-    alignas(32) std::uint32_t k1to3[chunk + 8];
+    // +8: a compress stores eight entries whatever the count (unaligned
+    // stores, so no alignment is needed).
+    std::uint32_t k9to16[chunk + 8];
+    std::uint32_t k4to8[chunk + 8];
+    std::uint32_t k1to3[chunk + 8];
     std::uint32_t n9to16 = 0, n4to8 = 0, n1to3 = 0;
 };
 
@@ -154,7 +155,7 @@ SG_AVX512_INLINE void append(std::uint32_t* list, std::uint32_t& count, __mmask8
 
 /// out[ix[j]] = lane j of h.
 SG_AVX512_INLINE void scatter8(std::uint64_t* out, const std::uint32_t* ix, __m512i h) {
-    alignas(64) std::uint64_t t[8];
+    alignas(64) std::uint64_t t[8]; // one aligned 64-byte store, read back lane by lane
     _mm512_store_si512(t, h);
     for (int j = 0; j < 8; ++j) out[ix[j]] = t[j];
 }
