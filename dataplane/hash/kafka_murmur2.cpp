@@ -25,8 +25,12 @@ std::uint32_t kafka_murmur2(const void* data, std::size_t length) noexcept {
         h ^= k;
     }
     switch (length & 3) {
-    case 3: h ^= std::uint32_t(p[2]) << 16; [[fallthrough]];
-    case 2: h ^= std::uint32_t(p[1]) << 8; [[fallthrough]];
+    case 3:
+        h ^= std::uint32_t(p[2]) << 16;
+        [[fallthrough]];
+    case 2:
+        h ^= std::uint32_t(p[1]) << 8;
+        [[fallthrough]];
     case 1:
         h ^= std::uint32_t(p[0]);
         h *= m;

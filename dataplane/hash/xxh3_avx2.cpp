@@ -38,7 +38,8 @@ SG_AVX2_INLINE __m256i mul_lo_const(__m256i a) {
     const __m256i k = set1(K);
     const __m256i k_hi = set1(K >> 32);
     const __m256i ll = _mm256_mul_epu32(a, k);
-    const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), k), _mm256_mul_epu32(a, k_hi));
+    const __m256i cross =
+        _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), k), _mm256_mul_epu32(a, k_hi));
     return _mm256_add_epi64(ll, _mm256_slli_epi64(cross, 32));
 }
 
@@ -109,23 +110,23 @@ SG_AVX2_INLINE __m256i lengths4(const key_ref* keys) {
 }
 
 SG_AVX2_INLINE __m256i from_lanes(std::uint64_t w0, std::uint64_t w1, std::uint64_t w2, std::uint64_t w3) {
-    return _mm256_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2), static_cast<long long>(w1),
-                             static_cast<long long>(w0));
+    return _mm256_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2),
+                             static_cast<long long>(w1), static_cast<long long>(w0));
 }
 
 SG_AVX2_INLINE __m256i finish_9to16(__m256i first, __m256i last, __m256i len, const short_consts& c) {
     const __m256i lo = _mm256_xor_si256(first, set1(c.bitflip_9to16_lo));
     const __m256i hi = _mm256_xor_si256(last, set1(c.bitflip_9to16_hi));
-    const __m256i acc = _mm256_add_epi64(_mm256_add_epi64(len, bswap64(lo)),
-                                         _mm256_add_epi64(hi, mul128_fold64(lo, hi)));
+    const __m256i acc =
+        _mm256_add_epi64(_mm256_add_epi64(len, bswap64(lo)), _mm256_add_epi64(hi, mul128_fold64(lo, hi)));
     return xxh3_avalanche(acc);
 }
 
 /// Runs of groups of four keys in one class of 4..8 (Class 8) or 9..16
 /// (Class 16) bytes; returns where the run ended.
 template <int Class>
-SG_AVX2_TARGET __attribute__((noinline)) std::size_t run_uniform(const key_ref* k, std::size_t i, std::size_t n,
-                                                                 const short_consts& consts, std::uint64_t* out) {
+SG_AVX2_TARGET __attribute__((noinline)) std::size_t
+run_uniform(const key_ref* k, std::size_t i, std::size_t n, const short_consts& consts, std::uint64_t* out) {
     const short_consts c = consts; // stores to out[] cannot alias a local copy
     for (; i + 4 <= n; i += 4) {
         const __m256i len = lengths4(k + i);
@@ -133,14 +134,17 @@ SG_AVX2_TARGET __attribute__((noinline)) std::size_t run_uniform(const key_ref* 
         __m256i h;
         if constexpr (Class == 8) {
             if (!all(in_range(len, 4, 8))) break;
-            const __m256i w = from_lanes(word_4to8(g[0].data, g[0].length), word_4to8(g[1].data, g[1].length),
-                                         word_4to8(g[2].data, g[2].length), word_4to8(g[3].data, g[3].length));
+            const __m256i w =
+                from_lanes(word_4to8(g[0].data, g[0].length), word_4to8(g[1].data, g[1].length),
+                           word_4to8(g[2].data, g[2].length), word_4to8(g[3].data, g[3].length));
             h = rrmxmx(_mm256_xor_si256(w, set1(c.bitflip_4to8)), len);
         } else {
             if (!all(in_range(len, 9, 16))) break;
-            const __m256i first = from_lanes(load64(g[0].data), load64(g[1].data), load64(g[2].data), load64(g[3].data));
-            const __m256i last = from_lanes(load64(g[0].data + g[0].length - 8), load64(g[1].data + g[1].length - 8),
-                                            load64(g[2].data + g[2].length - 8), load64(g[3].data + g[3].length - 8));
+            const __m256i first =
+                from_lanes(load64(g[0].data), load64(g[1].data), load64(g[2].data), load64(g[3].data));
+            const __m256i last =
+                from_lanes(load64(g[0].data + g[0].length - 8), load64(g[1].data + g[1].length - 8),
+                           load64(g[2].data + g[2].length - 8), load64(g[3].data + g[3].length - 8));
             h = finish_9to16(first, last, len, c);
         }
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), h);
@@ -164,8 +168,8 @@ SG_AVX2_INLINE void load16x4(const std::byte* const* p, __m256i& lo, __m256i& hi
 /// XXH3_len_17to128_64b for runs of groups of four keys with the same number
 /// of 16-byte pairs; returns where the run ended.
 template <int Pairs>
-SG_AVX2_TARGET __attribute__((noinline)) std::size_t run_mid(const key_ref* keys, std::size_t i, std::size_t n,
-                                                             const mid_consts& m, std::uint64_t* out) {
+SG_AVX2_TARGET __attribute__((noinline)) std::size_t
+run_mid(const key_ref* keys, std::size_t i, std::size_t n, const mid_consts& m, std::uint64_t* out) {
     constexpr long long lo_len = Pairs == 1 ? 17 : 32 * (Pairs - 1) + 1;
     for (; i + 4 <= n; i += 4) {
         const key_ref* k = keys + i;
@@ -212,7 +216,8 @@ struct compress_table {
             int out = 0;
             for (int lane = 0; lane < 4; ++lane)
                 if (m >> lane & 1) {
-                    for (int b = 0; b < 4; ++b) control[m][4 * out + b] = static_cast<std::uint8_t>(4 * lane + b);
+                    for (int b = 0; b < 4; ++b)
+                        control[m][4 * out + b] = static_cast<std::uint8_t>(4 * lane + b);
                     ++out;
                 }
             for (int b = 4 * out; b < 16; ++b) control[m][b] = 0x80; // zero
@@ -284,10 +289,14 @@ SG_AVX2_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, st
         const __m256i m_long = _mm256_cmpgt_epi64(len, set1(16));
         if (all(m_long)) {
             const std::size_t start = i;
-            if (all(in_range(len, 17, 32))) i = run_mid<1>(keys, i, n, consts.mid, out);
-            else if (all(in_range(len, 33, 64))) i = run_mid<2>(keys, i, n, consts.mid, out);
-            else if (all(in_range(len, 65, 96))) i = run_mid<3>(keys, i, n, consts.mid, out);
-            else if (all(in_range(len, 97, 128))) i = run_mid<4>(keys, i, n, consts.mid, out);
+            if (all(in_range(len, 17, 32)))
+                i = run_mid<1>(keys, i, n, consts.mid, out);
+            else if (all(in_range(len, 33, 64)))
+                i = run_mid<2>(keys, i, n, consts.mid, out);
+            else if (all(in_range(len, 65, 96)))
+                i = run_mid<3>(keys, i, n, consts.mid, out);
+            else if (all(in_range(len, 97, 128)))
+                i = run_mid<4>(keys, i, n, consts.mid, out);
             if (i != start) continue;
             std::size_t end = i + 4;
             while (end + 4 <= n && all(_mm256_cmpgt_epi64(lengths4(keys + end), set1(16)))) end += 4;
@@ -318,7 +327,8 @@ SG_AVX2_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, st
 
 SG_AVX2_TARGET void burst_avx2(const key_ref* keys, std::size_t n, const seeded_consts& consts,
                                std::uint64_t* out) noexcept {
-    for (std::size_t i = 0; i < n; i += chunk) hash_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
+    for (std::size_t i = 0; i < n; i += chunk)
+        hash_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
 }
 
 } // namespace shardgate::xxh3_detail

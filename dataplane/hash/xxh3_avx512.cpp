@@ -107,14 +107,15 @@ SG_AVX512_INLINE __m512i rrmxmx(__m512i h, __m512i len) {
 SG_AVX512_INLINE __m512i finish_9to16(__m512i first, __m512i last, __m512i len, const short_consts& c) {
     const __m512i lo = _mm512_xor_si512(first, set1(c.bitflip_9to16_lo));
     const __m512i hi = _mm512_xor_si512(last, set1(c.bitflip_9to16_hi));
-    const __m512i acc = _mm512_add_epi64(_mm512_add_epi64(len, bswap64(lo)),
-                                         _mm512_add_epi64(hi, mul128_fold64(lo, hi)));
+    const __m512i acc =
+        _mm512_add_epi64(_mm512_add_epi64(len, bswap64(lo)), _mm512_add_epi64(hi, mul128_fold64(lo, hi)));
     return xxh3_avalanche(acc);
 }
 
 SG_AVX512_INLINE __m512i from_lanes(const std::uint64_t (&w)[8]) {
-    return _mm512_set_epi64(static_cast<long long>(w[7]), static_cast<long long>(w[6]), static_cast<long long>(w[5]),
-                            static_cast<long long>(w[4]), static_cast<long long>(w[3]), static_cast<long long>(w[2]),
+    return _mm512_set_epi64(static_cast<long long>(w[7]), static_cast<long long>(w[6]),
+                            static_cast<long long>(w[5]), static_cast<long long>(w[4]),
+                            static_cast<long long>(w[3]), static_cast<long long>(w[2]),
                             static_cast<long long>(w[1]), static_cast<long long>(w[0]));
 }
 
@@ -198,8 +199,9 @@ SG_AVX512_INLINE void hash_list(const key_ref* keys, const std::uint32_t* list, 
 /// computed, results in place. Returns where the run ended. Out of line with
 /// its own registers, so the loop is tight.
 template <int Class>
-SG_AVX512_TARGET __attribute__((noinline)) std::size_t run_uniform(const key_ref* keys, std::size_t i, std::size_t n,
-                                                                   const short_consts& consts, std::uint64_t* out) {
+SG_AVX512_TARGET __attribute__((noinline)) std::size_t run_uniform(const key_ref* keys, std::size_t i,
+                                                                   std::size_t n, const short_consts& consts,
+                                                                   std::uint64_t* out) {
     const short_consts c = consts; // stores to out[] cannot alias a local copy
     for (; i + 8 <= n; i += 8) {
         const key_ref* k = keys + i;
@@ -225,14 +227,17 @@ SG_AVX512_TARGET __attribute__((noinline)) std::size_t run_uniform(const key_ref
 /// eight bytes of each, hi = the second eight. One 16-byte load per lane and
 /// eight shuffles (vs. sixteen scalar loads and twenty-two inserts).
 SG_AVX512_INLINE __m256i load16x2(const std::byte* a, const std::byte* b) {
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
-                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
 }
 
 SG_AVX512_INLINE void load16x8(const std::byte* const* p, __m512i& lo, __m512i& hi) {
     // z0 = k0lo k0hi k1lo k1hi k2lo k2hi k3lo k3hi, z1 the same for k4..k7.
-    const __m512i z0 = _mm512_inserti64x4(_mm512_castsi256_si512(load16x2(p[0], p[1])), load16x2(p[2], p[3]), 1);
-    const __m512i z1 = _mm512_inserti64x4(_mm512_castsi256_si512(load16x2(p[4], p[5])), load16x2(p[6], p[7]), 1);
+    const __m512i z0 =
+        _mm512_inserti64x4(_mm512_castsi256_si512(load16x2(p[0], p[1])), load16x2(p[2], p[3]), 1);
+    const __m512i z1 =
+        _mm512_inserti64x4(_mm512_castsi256_si512(load16x2(p[4], p[5])), load16x2(p[6], p[7]), 1);
     lo = _mm512_permutex2var_epi64(z0, _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), z1);
     hi = _mm512_permutex2var_epi64(z0, _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1), z1);
 }
@@ -242,8 +247,8 @@ SG_AVX512_INLINE void load16x8(const std::byte* const* p, __m512i& lo, __m512i& 
 /// 4 for 97..128): each XXH3_mix16B is one vector over the eight keys.
 /// Returns where the run ended.
 template <int Pairs>
-SG_AVX512_TARGET __attribute__((noinline)) std::size_t run_mid(const key_ref* keys, std::size_t i, std::size_t n,
-                                                               const mid_consts& m, std::uint64_t* out) {
+SG_AVX512_TARGET __attribute__((noinline)) std::size_t
+run_mid(const key_ref* keys, std::size_t i, std::size_t n, const mid_consts& m, std::uint64_t* out) {
     constexpr std::uint64_t lo_len = Pairs == 1 ? 17 : 32 * (Pairs - 1) + 1;
     constexpr std::uint64_t hi_len = 32 * Pairs;
     for (; i + 8 <= n; i += 8) {
@@ -296,10 +301,14 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, 
         const __mmask8 m_long = _mm512_cmpgt_epu64_mask(len, set1(16));
         if (m_long == 0xFF) {
             const std::size_t start = i;
-            if (in_range(len, 17, 32) == 0xFF) i = run_mid<1>(keys, i, n, consts.mid, out);
-            else if (in_range(len, 33, 64) == 0xFF) i = run_mid<2>(keys, i, n, consts.mid, out);
-            else if (in_range(len, 65, 96) == 0xFF) i = run_mid<3>(keys, i, n, consts.mid, out);
-            else if (in_range(len, 97, 128) == 0xFF) i = run_mid<4>(keys, i, n, consts.mid, out);
+            if (in_range(len, 17, 32) == 0xFF)
+                i = run_mid<1>(keys, i, n, consts.mid, out);
+            else if (in_range(len, 33, 64) == 0xFF)
+                i = run_mid<2>(keys, i, n, consts.mid, out);
+            else if (in_range(len, 65, 96) == 0xFF)
+                i = run_mid<3>(keys, i, n, consts.mid, out);
+            else if (in_range(len, 97, 128) == 0xFF)
+                i = run_mid<4>(keys, i, n, consts.mid, out);
             if (i != start) continue;
             // Longer keys of mixed sizes: the interleaved path takes the run.
             std::size_t end = i + 8;
@@ -313,7 +322,8 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, 
         append(lists.k9to16, lists.n9to16, m_9to16, ids);
         append(lists.k4to8, lists.n4to8, m_4to8, ids);
         append(lists.k1to3, lists.n1to3, in_range(len, 1, 3), ids);
-        _mm512_mask_storeu_epi64(out + i, _mm512_cmpeq_epu64_mask(len, _mm512_setzero_si512()), set1(c.empty_hash));
+        _mm512_mask_storeu_epi64(out + i, _mm512_cmpeq_epu64_mask(len, _mm512_setzero_si512()),
+                                 set1(c.empty_hash));
         for (unsigned m = m_long; m; m &= m - 1) {
             const unsigned j = static_cast<unsigned>(__builtin_ctz(m));
             out[i + j] = hash_long(k[j].data, k[j].length, consts);
@@ -330,7 +340,8 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, 
 
 SG_AVX512_TARGET void burst_avx512(const key_ref* keys, std::size_t n, const seeded_consts& consts,
                                    std::uint64_t* out) noexcept {
-    for (std::size_t i = 0; i < n; i += chunk) hash_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
+    for (std::size_t i = 0; i < n; i += chunk)
+        hash_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
 }
 
 } // namespace shardgate::xxh3_detail

@@ -38,11 +38,16 @@ std::uint64_t hash_reference(const std::byte* data, std::size_t length, std::uin
 
 std::uint64_t hash_long(const std::byte* p, std::uint32_t len, const seeded_consts& c) noexcept {
     switch (len <= 128 ? mid_class(len) : 4) {
-    case 0: return hash_mid<1>(p, len, c.mid);
-    case 1: return hash_mid<2>(p, len, c.mid);
-    case 2: return hash_mid<3>(p, len, c.mid);
-    case 3: return hash_mid<4>(p, len, c.mid);
-    default: return hash_reference(p, len, c.s.seed);
+    case 0:
+        return hash_mid<1>(p, len, c.mid);
+    case 1:
+        return hash_mid<2>(p, len, c.mid);
+    case 2:
+        return hash_mid<3>(p, len, c.mid);
+    case 3:
+        return hash_mid<4>(p, len, c.mid);
+    default:
+        return hash_reference(p, len, c.s.seed);
     }
 }
 
@@ -76,11 +81,21 @@ __attribute__((noinline)) void long_run(const key_ref* k, std::size_t n, const s
         const std::byte* p = k[j].data;
         const std::uint32_t len = k[j].length;
         switch (len <= 128 ? mid_class(len) : 4) {
-        case 0: out[j] = hash_mid<1>(p, len, c.mid); break;
-        case 1: out[j] = hash_mid<2>(p, len, c.mid); break;
-        case 2: out[j] = hash_mid<3>(p, len, c.mid); break;
-        case 3: out[j] = hash_mid<4>(p, len, c.mid); break;
-        default: out[j] = hash_reference(p, len, c.s.seed); break;
+        case 0:
+            out[j] = hash_mid<1>(p, len, c.mid);
+            break;
+        case 1:
+            out[j] = hash_mid<2>(p, len, c.mid);
+            break;
+        case 2:
+            out[j] = hash_mid<3>(p, len, c.mid);
+            break;
+        case 3:
+            out[j] = hash_mid<4>(p, len, c.mid);
+            break;
+        default:
+            out[j] = hash_reference(p, len, c.s.seed);
+            break;
         }
     }
 }
@@ -111,7 +126,8 @@ struct class_lists {
 };
 
 /// Keys [0, n) of one chunk, n ≤ chunk.
-void interleaved_chunk(const key_ref* keys, std::size_t n, const seeded_consts& consts, std::uint64_t* out) noexcept {
+void interleaved_chunk(const key_ref* keys, std::size_t n, const seeded_consts& consts,
+                       std::uint64_t* out) noexcept {
     // A local copy: stores to out[] cannot alias it, so its words stay in
     // registers instead of being reloaded after every store.
     const short_consts c = consts.s;
@@ -165,7 +181,8 @@ void interleaved_chunk(const key_ref* keys, std::size_t n, const seeded_consts& 
 /// branch between them, so the core overlaps four dependency chains; per-seed
 /// constants are computed once per burst. Keys of mixed groups are sorted by
 /// class first (class_lists).
-void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& consts, std::uint64_t* out) noexcept {
+void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& consts,
+                       std::uint64_t* out) noexcept {
     for (std::size_t i = 0; i < n; i += chunk)
         interleaved_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
 }
@@ -209,11 +226,16 @@ void burst_scalar(const key_ref* keys, std::size_t n, std::uint64_t seed, std::u
 
 std::string_view to_string(xxh3_path p) noexcept {
     switch (p) {
-    case xxh3_path::scalar: return "scalar";
-    case xxh3_path::interleaved: return "interleaved";
-    case xxh3_path::avx2: return "avx2";
-    case xxh3_path::avx512: return "avx512";
-    case xxh3_path::best: return "best";
+    case xxh3_path::scalar:
+        return "scalar";
+    case xxh3_path::interleaved:
+        return "interleaved";
+    case xxh3_path::avx2:
+        return "avx2";
+    case xxh3_path::avx512:
+        return "avx512";
+    case xxh3_path::best:
+        return "best";
     }
     return "?";
 }
@@ -222,9 +244,12 @@ bool xxh3_path_available(xxh3_path p) noexcept {
     switch (p) {
     case xxh3_path::scalar:
     case xxh3_path::interleaved:
-    case xxh3_path::best: return true;
-    case xxh3_path::avx2: return cpu().avx2;
-    case xxh3_path::avx512: return cpu().avx512;
+    case xxh3_path::best:
+        return true;
+    case xxh3_path::avx2:
+        return cpu().avx2;
+    case xxh3_path::avx512:
+        return cpu().avx512;
     }
     return false;
 }
@@ -240,11 +265,19 @@ void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std
     const std::size_t n = keys.size();
     if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
     switch (path) {
-    case xxh3_path::scalar: burst_scalar(keys.data(), n, seed, out.data()); return;
-    case xxh3_path::interleaved: burst_interleaved(keys.data(), n, make_consts(seed), out.data()); return;
-    case xxh3_path::avx2: burst_avx2(keys.data(), n, make_consts(seed), out.data()); return;
+    case xxh3_path::scalar:
+        burst_scalar(keys.data(), n, seed, out.data());
+        return;
+    case xxh3_path::interleaved:
+        burst_interleaved(keys.data(), n, make_consts(seed), out.data());
+        return;
+    case xxh3_path::avx2:
+        burst_avx2(keys.data(), n, make_consts(seed), out.data());
+        return;
     case xxh3_path::avx512:
-    case xxh3_path::best: burst_avx512(keys.data(), n, make_consts(seed), out.data()); return;
+    case xxh3_path::best:
+        burst_avx512(keys.data(), n, make_consts(seed), out.data());
+        return;
     }
 }
 

@@ -47,13 +47,14 @@ struct seeded_consts {
 [[nodiscard]] seeded_consts make_consts(std::uint64_t seed) noexcept;
 
 /// XXH3_64bits_withSeed of any key, the inlined reference, out of line.
-[[nodiscard]] std::uint64_t hash_reference(const std::byte* data, std::size_t length, std::uint64_t seed) noexcept;
+[[nodiscard]] std::uint64_t hash_reference(const std::byte* data, std::size_t length,
+                                           std::uint64_t seed) noexcept;
 
 inline constexpr std::uint64_t prime64_1 = 0x9E3779B185EBCA87ULL;
 inline constexpr std::uint64_t prime64_2 = 0xC2B2AE3D27D4EB4FULL;
 inline constexpr std::uint64_t prime64_3 = 0x165667B19E3779F9ULL;
 inline constexpr std::uint64_t avalanche_mul = 0x165667919E3779F9ULL; ///< XXH3_avalanche
-inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;   ///< XXH3_rrmxmx
+inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;    ///< XXH3_rrmxmx
 
 [[nodiscard]] inline std::uint64_t load64(const std::byte* p) noexcept {
     std::uint64_t v;
@@ -140,7 +141,8 @@ inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;   ///< XXH3_r
 }
 
 /// XXH3 of a key of at most 16 bytes. Precondition: len ≤ 16.
-[[nodiscard]] inline std::uint64_t hash_short(const std::byte* p, std::uint32_t len, const short_consts& c) noexcept {
+[[nodiscard]] inline std::uint64_t hash_short(const std::byte* p, std::uint32_t len,
+                                              const short_consts& c) noexcept {
     if (len > 8) return finish_9to16(load64(p), load64(p + len - 8), len, c);
     if (len >= 4) return finish_4to8(load32(p), load32(p + len - 4), len, c);
     if (len) return finish_1to3(pack_1to3(p, len), c);
@@ -155,7 +157,8 @@ inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;   ///< XXH3_r
 /// XXH3_len_17to128_64b for a length whose number of 16-byte pairs is known:
 /// Pairs = 1 for 17..32 bytes, 2 for 33..64, 3 for 65..96, 4 for 97..128.
 template <int Pairs>
-[[nodiscard]] inline std::uint64_t hash_mid(const std::byte* p, std::uint32_t len, const mid_consts& c) noexcept {
+[[nodiscard]] inline std::uint64_t hash_mid(const std::byte* p, std::uint32_t len,
+                                            const mid_consts& c) noexcept {
     std::uint64_t acc = len * prime64_1;
     if constexpr (Pairs >= 4) acc += mix16(p + 48, 6, c) + mix16(p + len - 64, 7, c);
     if constexpr (Pairs >= 3) acc += mix16(p + 32, 4, c) + mix16(p + len - 48, 5, c);
@@ -174,7 +177,8 @@ template <int Pairs>
 /// The portable interleaved path (xxh3_burst.cpp), also the SIMD paths'
 /// fallback for groups of keys longer than 16 bytes and for a burst's last
 /// few keys.
-void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& c, std::uint64_t* out) noexcept;
+void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& c,
+                       std::uint64_t* out) noexcept;
 
 // The SIMD paths (xxh3_avx2.cpp, xxh3_avx512.cpp), compiled for their ISA with
 // function target attributes so the rest of the build keeps the baseline ISA.

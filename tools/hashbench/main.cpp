@@ -49,8 +49,8 @@ using steady = std::chrono::steady_clock;
 std::uint64_t seed;
 volatile std::uint64_t g_seed_source = 0x5eed5eed5eedULL;
 
-constexpr std::size_t pool_keys = 1024;    ///< keys per fixed-length row: ≤ 64 KiB of key bytes, cache-resident
-constexpr std::size_t mixed_keys = 65536;  ///< keys of the mixed-length row (see make_mixed_keys)
+constexpr std::size_t pool_keys = 1024; ///< keys per fixed-length row: ≤ 64 KiB of key bytes, cache-resident
+constexpr std::size_t mixed_keys = 65536; ///< keys of the mixed-length row (see make_mixed_keys)
 constexpr std::uint32_t partitions = 16;
 
 struct options {
@@ -76,7 +76,8 @@ options parse(int argc, char** argv) {
             char* end = nullptr;
             const long n = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : 0;
             if (i + 1 >= argc || *end != '\0' || n < 1 || n > 1000) {
-                std::fprintf(stderr, "shardgate-hashbench: --repeats expects a count in [1, 1000], got '%s'\n",
+                std::fprintf(stderr,
+                             "shardgate-hashbench: --repeats expects a count in [1, 1000], got '%s'\n",
                              i + 1 < argc ? argv[i + 1] : "");
                 std::exit(2);
             }
@@ -85,8 +86,9 @@ options parse(int argc, char** argv) {
         } else if (a == "--help" || a == "-h") {
             usage(0);
         } else {
-            std::fprintf(stderr, "shardgate-hashbench: unknown option '%s'; expected --quick, --repeats N or --help\n",
-                         argv[i]);
+            std::fprintf(
+                stderr, "shardgate-hashbench: unknown option '%s'; expected --quick, --repeats N or --help\n",
+                argv[i]);
             std::exit(2);
         }
     }
@@ -165,9 +167,10 @@ void bench_hashing(const options& o) {
     for (auto p : {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512})
         if (xxh3_path_available(p)) paths.push_back(p);
 
-    std::printf("\nXXH3-64 (seeded) ns/key, bursts of %zu; loop = plain loop of XXH3_64bits_withSeed over the "
-                "same keys,\nlib = through the shared libxxhash, inl = xxHash inlined (XXH_INLINE_ALL)\n",
-                max_burst);
+    std::printf(
+        "\nXXH3-64 (seeded) ns/key, bursts of %zu; loop = plain loop of XXH3_64bits_withSeed over the "
+        "same keys,\nlib = through the shared libxxhash, inl = xxHash inlined (XXH_INLINE_ALL)\n",
+        max_burst);
     std::printf("%-6s %10s %10s", "len", "loop(lib)", "loop(inl)");
     for (auto p : paths) std::printf(" %11s", std::string(to_string(p)).c_str());
     std::printf(" %9s   %s\n", "best", "best speed-up vs loop(inl) / loop(lib)");
@@ -184,9 +187,10 @@ void bench_hashing(const options& o) {
             };
         };
         std::vector<std::function<void()>> variants;
-        variants.push_back(
-            over_bursts([](const key_ref* k, std::uint64_t* h) { bench::loop_libxxhash(k, max_burst, seed, h); }));
-        variants.push_back(over_bursts([](const key_ref* k, std::uint64_t* h) { bench::loop_inlined(k, max_burst, seed, h); }));
+        variants.push_back(over_bursts(
+            [](const key_ref* k, std::uint64_t* h) { bench::loop_libxxhash(k, max_burst, seed, h); }));
+        variants.push_back(over_bursts(
+            [](const key_ref* k, std::uint64_t* h) { bench::loop_inlined(k, max_burst, seed, h); }));
         for (auto p : paths)
             variants.push_back(over_bursts([p](const key_ref* k, std::uint64_t* h) {
                 xxh3_burst({k, max_burst}, seed, {h, max_burst}, p);
@@ -201,9 +205,10 @@ void bench_hashing(const options& o) {
         for (std::size_t i = 0; i < paths.size(); ++i) std::printf(" %11.3f", ns[2 + i]);
         std::printf(" %9.3f   %.2fx / %.2fx\n", best, inl / best, lib / best);
     }
-    std::printf("* %zu keys of random lengths 1..16 (a pattern no branch predictor learns), %zu fixed-length keys "
-                "per other row\n",
-                mixed_keys, pool_keys);
+    std::printf(
+        "* %zu keys of random lengths 1..16 (a pattern no branch predictor learns), %zu fixed-length keys "
+        "per other row\n",
+        mixed_keys, pool_keys);
 }
 
 /// Hands the router keys prepared in advance: a copy per record, no parsing.
@@ -282,7 +287,8 @@ void bench_routing(const options& o) {
             std::vector<record_burst> bs(bursts);
             for (std::size_t w = 0; w < bursts; ++w) {
                 bs[w].size = burst_size;
-                for (std::uint32_t i = 0; i < burst_size; ++i) bs[w].source_partitions[i] = src[w * burst_size + i];
+                for (std::uint32_t i = 0; i < burst_size; ++i)
+                    bs[w].source_partitions[i] = src[w * burst_size + i];
             }
             router r(c.params);
             pool_extractor ex;
@@ -300,7 +306,8 @@ void bench_routing(const options& o) {
                 const std::uint64_t fast = counters.get(counter::smart_fast_path);
                 const std::uint64_t hashed = counters.get(counter::smart_hashed);
                 char buf[96];
-                std::snprintf(buf, sizeof buf, "  (%.1f%% fast path%s)", 100.0 * double(fast) / double(fast + hashed),
+                std::snprintf(buf, sizeof buf, "  (%.1f%% fast path%s)",
+                              100.0 * double(fast) / double(fast + hashed),
                               counters.get(counter::smart_mismatch) ? ", fell back" : "");
                 note = buf;
             }
@@ -314,10 +321,12 @@ void bench_routing(const options& o) {
 int main(int argc, char** argv) {
     const options o = parse(argc, argv);
     seed = g_seed_source;
-    std::printf("shardgate-hashbench: best xxh3 path %s; available:", std::string(to_string(xxh3_best_path())).c_str());
+    std::printf("shardgate-hashbench: best xxh3 path %s; available:",
+                std::string(to_string(xxh3_best_path())).c_str());
     for (auto p : {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512})
         if (xxh3_path_available(p)) std::printf(" %s", std::string(to_string(p)).c_str());
-    std::printf("\nminimum of %d repeats per figure%s; lower is better\n", o.repeats, o.quick ? " (--quick)" : "");
+    std::printf("\nminimum of %d repeats per figure%s; lower is better\n", o.repeats,
+                o.quick ? " (--quick)" : "");
     bench_hashing(o);
     bench_routing(o);
     return 0;

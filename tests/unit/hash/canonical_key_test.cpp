@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_CASE(single_string_is_its_raw_bytes) {
     BOOST_TEST((encode({key_value::of_string("IBM")}) == bytes({'I', 'B', 'M'})));
     BOOST_TEST(encode({key_value::of_string("")}).empty());
     // Two strings are no longer raw.
-    BOOST_TEST(encode({key_value::of_string("I"), key_value::of_string("BM")}).size() == 3u + 2 * 5); // 3 bytes of text, a tag and a 4-byte length each
+    BOOST_TEST(encode({key_value::of_string("I"), key_value::of_string("BM")}).size() ==
+               3u + 2 * 5); // 3 bytes of text, a tag and a 4-byte length each
 }
 
 BOOST_AUTO_TEST_CASE(type_tags_and_layout) {
@@ -83,11 +84,13 @@ BOOST_AUTO_TEST_CASE(negative_zero_equals_positive_zero) {
 }
 
 BOOST_AUTO_TEST_CASE(every_nan_folds_to_one) {
-    const double nans[] = {std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN(),
+    const double nans[] = {std::numeric_limits<double>::quiet_NaN(),
+                           -std::numeric_limits<double>::quiet_NaN(),
                            std::numeric_limits<double>::signaling_NaN(), std::nan("1"), std::nan("0x7ffff")};
     const auto first = encode({key_value::of_double(nans[0]), key_value::null_value()});
     for (double d : nans) BOOST_TEST((encode({key_value::of_double(d), key_value::null_value()}) == first));
-    BOOST_TEST((first != encode({key_value::of_double(std::numeric_limits<double>::infinity()), key_value::null_value()})));
+    BOOST_TEST((first != encode({key_value::of_double(std::numeric_limits<double>::infinity()),
+                                 key_value::null_value()})));
 }
 
 BOOST_AUTO_TEST_CASE(too_small_buffer_fails) {

@@ -48,10 +48,17 @@ BOOST_AUTO_TEST_CASE(librdkafka_unit_test_vectors) {
         const char* key;
         std::uint32_t hash;
     } cases[] = {
-        {"kafka", 0xd067cf64u},         {"giberish123456789", 0x8f552b0cu}, {short_unaligned, 0x9fc97b14u},
-        {short_unaligned + 1, 0xe7c009cau}, {short_unaligned + 2, 0x873930dau}, {short_unaligned + 3, 0x5a4b5ca1u},
-        {unaligned, 0x78424f1cu},       {unaligned + 1, 0x4a62b377u},       {unaligned + 2, 0xe0e4e09eu},
-        {unaligned + 3, 0x62b8b43fu},   {"", 0x106e08d9u},
+        {"kafka", 0xd067cf64u},
+        {"giberish123456789", 0x8f552b0cu},
+        {short_unaligned, 0x9fc97b14u},
+        {short_unaligned + 1, 0xe7c009cau},
+        {short_unaligned + 2, 0x873930dau},
+        {short_unaligned + 3, 0x5a4b5ca1u},
+        {unaligned, 0x78424f1cu},
+        {unaligned + 1, 0x4a62b377u},
+        {unaligned + 2, 0xe0e4e09eu},
+        {unaligned + 3, 0x62b8b43fu},
+        {"", 0x106e08d9u},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT("key \"" << c.key << "\"") {
@@ -75,8 +82,8 @@ BOOST_AUTO_TEST_CASE(partition_matches_librdkafka_on_random_keys) {
         const std::int32_t theirs = librdkafka_partition(k, len, static_cast<std::int32_t>(n));
         ++checked;
         if (static_cast<std::int32_t>(ours) != theirs && ++bad <= 5)
-            BOOST_ERROR("key " << i << " (" << len << " bytes), " << n << " partitions: kafka_partition " << ours
-                               << ", librdkafka " << theirs);
+            BOOST_ERROR("key " << i << " (" << len << " bytes), " << n << " partitions: kafka_partition "
+                               << ours << ", librdkafka " << theirs);
     }
     BOOST_TEST_MESSAGE("kafka_partition checked against librdkafka on " << checked << " random keys");
     BOOST_TEST(bad == 0u);
@@ -89,7 +96,8 @@ BOOST_AUTO_TEST_CASE(every_partition_count_up_to_1000) {
         for (int j = 0; j < 8; ++j) {
             const std::string key = "key-" + std::to_string(rng());
             BOOST_TEST_CONTEXT("key " << key << ", N=" << n) {
-                BOOST_TEST(static_cast<std::int32_t>(kafka_partition(key.data(), key.size(), static_cast<std::uint32_t>(n))) ==
+                BOOST_TEST(static_cast<std::int32_t>(
+                               kafka_partition(key.data(), key.size(), static_cast<std::uint32_t>(n))) ==
                            librdkafka_partition(key.data(), key.size(), n));
             }
         }
@@ -103,7 +111,8 @@ BOOST_AUTO_TEST_CASE(burst_equals_single_key) {
     for (std::size_t i = 0; i < storage.size(); ++i) {
         storage[i].resize(i % 40);
         for (auto& c : storage[i]) c = static_cast<char>(rng());
-        keys.push_back({reinterpret_cast<const std::byte*>(storage[i].data()), static_cast<std::uint32_t>(storage[i].size())});
+        keys.push_back({reinterpret_cast<const std::byte*>(storage[i].data()),
+                        static_cast<std::uint32_t>(storage[i].size())});
     }
     std::vector<std::uint64_t> out(keys.size(), ~0ULL);
     kafka_murmur2_burst(keys, out);

@@ -59,11 +59,14 @@ std::vector<std::byte> random_bytes(std::size_t n, std::uint64_t seed) {
     return v;
 }
 
-std::uint64_t libxxhash(const key_ref& k, std::uint64_t seed) { return XXH3_64bits_withSeed(k.data, k.length, seed); }
+std::uint64_t libxxhash(const key_ref& k, std::uint64_t seed) {
+    return XXH3_64bits_withSeed(k.data, k.length, seed);
+}
 
 /// Hashes `keys` with `path` and checks each result and that nothing past
 /// keys.size() in the output was written. Returns the number of mismatches.
-std::size_t check_burst(xxh3_path path, const std::vector<key_ref>& keys, std::uint64_t seed, const char* what) {
+std::size_t check_burst(xxh3_path path, const std::vector<key_ref>& keys, std::uint64_t seed,
+                        const char* what) {
     constexpr std::uint64_t sentinel = 0xA5A5A5A5A5A5A5A5ULL;
     std::vector<std::uint64_t> out(keys.size() + 9, sentinel);
     xxh3_burst(keys, seed, out, path);
@@ -72,9 +75,10 @@ std::size_t check_burst(xxh3_path path, const std::vector<key_ref>& keys, std::u
         const std::uint64_t want = libxxhash(keys[i], seed);
         if (out[i] != want) {
             if (++bad <= 5)
-                BOOST_ERROR(what << ": path " << to_string(path) << ", seed 0x" << std::hex << seed << std::dec
-                                 << ", key " << i << " of " << keys.size() << " (length " << keys[i].length
-                                 << "): got 0x" << std::hex << out[i] << ", libxxhash 0x" << want);
+                BOOST_ERROR(what << ": path " << to_string(path) << ", seed 0x" << std::hex << seed
+                                 << std::dec << ", key " << i << " of " << keys.size() << " (length "
+                                 << keys[i].length << "): got 0x" << std::hex << out[i] << ", libxxhash 0x"
+                                 << want);
         }
     }
     for (std::size_t i = keys.size(); i < out.size(); ++i)
@@ -113,7 +117,7 @@ void mixed_bursts(xxh3_path path) {
         std::vector<key_ref> keys(size);
         for (auto& k : keys) {
             const std::uint64_t r = rng();
-            const std::uint32_t len = (r & 3) ? static_cast<std::uint32_t>(r >> 8) % 21  // 0..20
+            const std::uint32_t len = (r & 3) ? static_cast<std::uint32_t>(r >> 8) % 21    // 0..20
                                               : static_cast<std::uint32_t>(r >> 8) % 1025; // 0..1024
             k = {bytes.data() + (r >> 32) % (bytes.size() - len), len};
         }
@@ -187,18 +191,18 @@ struct path_available {
 
 BOOST_AUTO_TEST_SUITE(xxh3_burst_paths)
 
-#define SG_PATH_CASES(p)                                                                         \
-    BOOST_AUTO_TEST_CASE(p##_all_lengths, *utf::precondition(path_available{xxh3_path::p})) {    \
-        all_lengths(xxh3_path::p);                                                               \
-    }                                                                                            \
-    BOOST_AUTO_TEST_CASE(p##_mixed_bursts, *utf::precondition(path_available{xxh3_path::p})) {   \
-        mixed_bursts(xxh3_path::p);                                                              \
-    }                                                                                            \
-    BOOST_AUTO_TEST_CASE(p##_runs_of_classes, *utf::precondition(path_available{xxh3_path::p})) { \
-        runs_of_classes(xxh3_path::p);                                                           \
-    }                                                                                            \
-    BOOST_AUTO_TEST_CASE(p##_page_edges, *utf::precondition(path_available{xxh3_path::p})) {     \
-        page_edges(xxh3_path::p);                                                                \
+#define SG_PATH_CASES(p)                                                                                     \
+    BOOST_AUTO_TEST_CASE(p##_all_lengths, *utf::precondition(path_available{xxh3_path::p})) {                \
+        all_lengths(xxh3_path::p);                                                                           \
+    }                                                                                                        \
+    BOOST_AUTO_TEST_CASE(p##_mixed_bursts, *utf::precondition(path_available{xxh3_path::p})) {               \
+        mixed_bursts(xxh3_path::p);                                                                          \
+    }                                                                                                        \
+    BOOST_AUTO_TEST_CASE(p##_runs_of_classes, *utf::precondition(path_available{xxh3_path::p})) {            \
+        runs_of_classes(xxh3_path::p);                                                                       \
+    }                                                                                                        \
+    BOOST_AUTO_TEST_CASE(p##_page_edges, *utf::precondition(path_available{xxh3_path::p})) {                 \
+        page_edges(xxh3_path::p);                                                                            \
     }
 
 SG_PATH_CASES(scalar)
@@ -239,19 +243,22 @@ BOOST_AUTO_TEST_CASE(bursts_allocate_nothing) {
     }
     std::vector<std::uint64_t> out(keys.size());
     (void)xxh3_best_path(); // the one-time CPU detection happens at start in the dataplane too
-    for (auto p : {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
+    for (auto p :
+         {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
         g_allocs = 0;
         g_count_allocs = true;
         xxh3_burst(keys, 3, out, p);
         kafka_murmur2_burst(keys, out);
         g_count_allocs = false;
-        BOOST_TEST(g_allocs.load() == 0u, "path " << to_string(p) << " allocated " << g_allocs.load() << " times");
+        BOOST_TEST(g_allocs.load() == 0u,
+                   "path " << to_string(p) << " allocated " << g_allocs.load() << " times");
     }
 }
 
 BOOST_AUTO_TEST_CASE(empty_burst_writes_nothing) {
     std::array<std::uint64_t, 4> out{1, 2, 3, 4};
-    for (auto p : {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
+    for (auto p :
+         {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
         xxh3_burst({}, 5, out, p);
         BOOST_TEST((out == std::array<std::uint64_t, 4>{1, 2, 3, 4}));
     }
@@ -261,7 +268,8 @@ BOOST_AUTO_TEST_CASE(null_empty_key_hashes_as_empty) {
     // A key whose extraction failed is {nullptr, 0}; it must hash like "".
     const std::vector<key_ref> keys(13, key_ref{});
     std::vector<std::uint64_t> out(keys.size());
-    for (auto p : {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
+    for (auto p :
+         {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
         if (!xxh3_path_available(p)) continue;
         xxh3_burst(keys, 77, out, p);
         for (auto h : out) BOOST_TEST(h == XXH3_64bits_withSeed("", 0, 77));
@@ -272,5 +280,6 @@ BOOST_AUTO_TEST_CASE(single_key_reference_matches_libxxhash) {
     const auto bytes = random_bytes(2048, 3);
     for (std::size_t len = 0; len <= 1024; ++len)
         for (auto seed : seeds)
-            BOOST_TEST(xxh3_64(bytes.data() + 1, len, seed) == XXH3_64bits_withSeed(bytes.data() + 1, len, seed));
+            BOOST_TEST(xxh3_64(bytes.data() + 1, len, seed) ==
+                       XXH3_64bits_withSeed(bytes.data() + 1, len, seed));
 }
