@@ -11,6 +11,7 @@
 //   len 9..16   w0 = first 8 bytes, w1 = last 8 bytes (they overlap below 16)
 // then mixed with the seed-dependent bitflips and avalanched as XXH3 does.
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -18,6 +19,9 @@
 #include "shardgate/record.hpp"
 
 namespace shardgate::xxh3_detail {
+
+// XXH3 reads its input little-endian; load64/load32 below read native order.
+static_assert(std::endian::native == std::endian::little, "xxh3 kernels assume a little-endian host");
 
 /// XXH3's secret samples for keys of 0..16 bytes, folded with one seed. The
 /// reference recomputes these per key; a burst computes them once. Small
@@ -58,7 +62,7 @@ inline constexpr std::uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;    ///< XXH3_
 
 [[nodiscard]] inline std::uint64_t load64(const std::byte* p) noexcept {
     std::uint64_t v;
-    std::memcpy(&v, p, 8); // little-endian hosts only (x86-64, aarch64 LE)
+    std::memcpy(&v, p, 8); // native = little-endian, see the static_assert above
     return v;
 }
 [[nodiscard]] inline std::uint32_t load32(const std::byte* p) noexcept {
