@@ -203,11 +203,14 @@ struct cpu_paths {
 cpu_paths detect() noexcept {
     __builtin_cpu_init();
     cpu_paths p{};
-    p.avx2 = __builtin_cpu_supports("avx2");
+    // The SIMD paths also count mask bits with popcnt, which GCC's avx2
+    // target enables; every AVX2 CPU has it, but check rather than assume.
+    const bool popcnt = __builtin_cpu_supports("popcnt");
+    p.avx2 = popcnt && __builtin_cpu_supports("avx2");
     // The AVX-512 path uses F (512-bit integer ops), DQ (vpmullq), BW
     // (vpshufb on zmm for the byte swap) and VL. libgcc's feature bits
     // include the OS check (XCR0 enables the zmm state).
-    p.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+    p.avx512 = popcnt && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     // The order is by measurement (README, Performance): avx512 beats avx2 and
     // avx2 beats interleaved on every key length shardgate-hashbench tries.
