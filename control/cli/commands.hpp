@@ -20,4 +20,12 @@ struct command {
 /// (control/cli/explain.cpp): prints a query's partitioning plan.
 int explain_main(std::span<const std::string_view> args);
 
+/// `shardgate check --config FILE [--query FILE] [--json] | --keys`
+/// (control/cli/check.cpp): validates a config and its query.
+int check_main(std::span<const std::string_view> args);
+
+/// `shardgate run --config FILE [--query FILE] [--duration S] ...`
+/// (control/cli/run.cpp): routes traffic until stopped.
+int run_main(std::span<const std::string_view> args);
+
 } // namespace shardgate::cli

@@ -16,6 +16,8 @@ using shardgate::cli::command;
 
 // Filled by the subcommands this build has; keep in the order --help prints.
 const command commands[] = {
+    {"run", "route records from the configured sources to the partitions' sinks", shardgate::cli::run_main},
+    {"check", "validate a config and its query; print the plan without running", shardgate::cli::check_main},
     {"explain", "print the partitioning plan a query needs, and why", shardgate::cli::explain_main},
 };
 

@@ -258,7 +258,11 @@ bool record_decoder::read_csv(const std::byte* rec, std::uint32_t n, std::uint32
         ++p; // the comma
     }
     if (col != columns) {
-        why = reject_reason::syntax; // fewer columns than declared
+        // Fewer columns than declared: when a routing key's column is among
+        // the absent ones, the record lacks its key; otherwise it is just
+        // not in the declared layout.
+        const std::uint32_t all = (1u << slot_field_.size()) - 1;
+        why = fv.present != all ? reject_reason::missing_key : reject_reason::syntax;
         return false;
     }
     return true;

@@ -168,7 +168,8 @@ BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
 BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kept) {
     harness cx(trade_csv(), {column_key("symbol")});
     const std::string d = csv_of(trades[0]) + "\n" +      // ok
-                          "1,2,AAPL,3\n" +                 // too few columns
+                          "1,2,AAPL,3\n" +                 // too few columns (the key is there)
+                          "1,2\n" +                         // too few columns: no key column
                           "1,2,AAPL,3,4,5\n" +             // too many columns
                           "x,2,AAPL,3,4\n" +               // not an int in an int column
                           "1,2,\"unterminated,3,4\n" +      // bad quote
@@ -181,9 +182,10 @@ BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kep
     BOOST_TEST(cx.key(1) == "A,\"B");
     BOOST_TEST((cx.burst.key_states[2] == key_status::ok)); // NULL is a value
     BOOST_TEST(cx.key(2) != "NULL");
-    BOOST_REQUIRE_EQUAL(cx.rejects.got.size(), 5u);
-    for (const auto& [rec, why] : cx.rejects.got) BOOST_TEST((why == reject_reason::syntax), rec);
-    BOOST_TEST(cx.counters.get(counter::records_in) == 8u);
+    BOOST_REQUIRE_EQUAL(cx.rejects.got.size(), 6u);
+    for (const auto& [rec, why] : cx.rejects.got)
+        BOOST_TEST((why == (rec == "1,2" ? reject_reason::missing_key : reject_reason::syntax)), rec);
+    BOOST_TEST(cx.counters.get(counter::records_in) == 9u);
 }
 
 BOOST_AUTO_TEST_CASE(ndjson_missing_fields_bad_json_and_unhashable_values) {

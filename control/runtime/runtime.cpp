@@ -1,0 +1,627 @@
+#include "control/runtime/runtime.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "control/plan/plan_format.hpp"
+#include "dataplane/decode/record_decoder.hpp"
+#include "dataplane/pipeline/affinity.hpp"
+#include "dataplane/pipeline/egress.hpp"
+#include "dataplane/pipeline/lane.hpp"
+#include "dataplane/pipeline/worker.hpp"
+#include "dataplane/uring/uring.hpp"
+#include "shardgate/smart_alignment.hpp"
+
+namespace shardgate::control {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::uint64_t now_ns() noexcept {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count());
+}
+
+enum class thread_state : int { starting, running, failed, done };
+
+/// Sleeps a little when a loop found nothing to do `spins` times in a row:
+/// on a shared or small machine a spinning core would starve its neighbours.
+class idle_policy {
+public:
+    idle_policy(std::uint32_t spins, std::uint32_t sleep_us) : spins_(spins), sleep_us_(sleep_us) {}
+    template <typename Wait>
+    void after(std::size_t work, Wait wait) noexcept {
+        if (work) {
+            idle_ = 0;
+            return;
+        }
+        if (sleep_us_ == 0 || ++idle_ < spins_) return;
+        idle_ = 0;
+        wait(sleep_us_);
+    }
+
+private:
+    std::uint32_t spins_, sleep_us_, idle_ = 0;
+};
+
+void sleep_us(unsigned us) noexcept { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
+
+/// The block size of a partition's lanes: a UDP sink sends one block per
+/// datagram, so its blocks are datagram-sized; stream sinks take big blocks.
+std::uint32_t block_bytes_for(const config& cfg, const sink_config& s) {
+    switch (s.kind) {
+    case sink_kind::udp: return cfg.datagram_bytes;
+    case sink_kind::dpdk: return cfg.dpdk.payload_bytes;
+    case sink_kind::tcp:
+    case sink_kind::file:
+    case sink_kind::null: break;
+    }
+    return cfg.router.stream_block_bytes;
+}
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 2);
+    for (const char c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out;
+}
+
+std::string rate(double v) {
+    char buf[32];
+    if (v >= 1e9) std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
+    else if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+    else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+    else std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+}
+
+} // namespace
+
+bool snapshot::reconciled() const noexcept {
+    return get(counter::records_in) == get(counter::records_out) + get(counter::drop_ring_full) +
+                                           get(counter::drop_sink) + get(counter::drop_shutdown) +
+                                           get(counter::records_rejected);
+}
+
+double snapshot::skew() const noexcept {
+    if (per_partition.empty()) return 0;
+    std::uint64_t total = 0, top = 0;
+    for (auto v : per_partition) {
+        total += v;
+        top = std::max(top, v);
+    }
+    if (total == 0) return 0;
+    return static_cast<double>(top) * static_cast<double>(per_partition.size()) / static_cast<double>(total);
+}
+
+struct runtime::impl {
+    struct core {
+        std::size_t index = 0;
+        int cpu = -1;
+        std::unique_ptr<numa_memory> memory;
+        std::vector<std::unique_ptr<lane>> lanes; ///< one per partition
+        std::unique_ptr<lane> dead;               ///< dead-letter lane, when configured
+        counter_block counters;
+        std::vector<std::size_t> sources;         ///< indices into cfg.sources
+        std::vector<std::uint16_t> ports;         ///< bound port per entry of `sources`
+        std::thread thread;
+        std::atomic<thread_state> state{thread_state::starting};
+        std::string error;
+    };
+    struct egress_thread {
+        std::size_t index = 0;
+        int cpu = -1;
+        std::vector<std::uint32_t> partitions;
+        bool dead_letter = false;
+        counter_block counters;
+        counter_block dead_counters; ///< the dead-letter sink's deliveries are not records_out
+        std::vector<const sink*> sinks; ///< per entry of `partitions`, valid once running
+        const sink* dead_sink = nullptr;
+        mutable std::mutex sinks_mutex;  ///< guards sinks/dead_sink against the thread's exit
+        std::vector<std::uint64_t> final_sent; ///< counts after the sinks are gone
+        std::uint64_t final_dead_sent = 0;
+        std::thread thread;
+        std::atomic<thread_state> state{thread_state::starting};
+        std::string error;
+    };
+
+    config cfg;
+    plan the_plan;
+    std::vector<std::unique_ptr<core>> cores;
+    std::vector<std::unique_ptr<egress_thread>> egresses;
+    std::atomic<std::size_t> cores_done{0};
+    clock_type::time_point started;
+    std::atomic<bool>* stop = nullptr;
+    std::uint32_t max_record_bytes = 0;
+
+
+    void core_main(core& c, std::uint32_t drain_timeout_ms);
+    void egress_main(egress_thread& e, std::uint32_t drain_timeout_ms);
+};
+
+std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
+    const routing_params& r = p.routing;
+    std::vector<std::string> warnings;
+    if (r.partitions != cfg.sinks.size())
+        throw std::invalid_argument("the plan routes to " + std::to_string(r.partitions) +
+                                    " partitions but the config has " + std::to_string(cfg.sinks.size()) +
+                                    " sinks (router.partitions and the query's num_partitions must agree)");
+    if (cfg.sources.empty()) throw std::invalid_argument("the config has no sources");
+    if (cfg.router.dataplane_cpus.empty() || cfg.router.egress_cpus.empty())
+        throw std::invalid_argument("router.dataplane_cpus and router.egress_cpus need at least one CPU each");
+    for (const auto& s : cfg.sources)
+        if (s.kind == source_kind::dpdk)
+            throw std::invalid_argument("source '" + s.name + "' is a DPDK port, which this runtime cannot drive yet");
+    for (const auto& s : cfg.sinks)
+        if (s.kind == sink_kind::dpdk)
+            throw std::invalid_argument("sink '" + s.uri + "' is a DPDK port, which this runtime cannot drive yet");
+    for (const auto& s : cfg.sources)
+        if (s.core >= cfg.router.dataplane_cpus.size())
+            throw std::invalid_argument("source '" + s.name + "' is on core " + std::to_string(s.core) +
+                                        " but router.dataplane_cpus has " +
+                                        std::to_string(cfg.router.dataplane_cpus.size()));
+    // Check every source's keys against the format now, with a clear message,
+    // rather than in a core thread.
+    const std::uint32_t max_record = max_record_bytes(cfg);
+    for (const auto& s : cfg.sources) {
+        try {
+            record_decoder probe(cfg.format, keys_for(p, s), max_record);
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(std::string("source '") + s.name + "': " + e.what());
+        }
+    }
+    if (r.strategy == strategy_kind::smart_repartition)
+        if (const auto why = smart_alignment_problem(r); !why.empty())
+            warnings.push_back("smart_repartition cannot take its fast path (" + why + "); it hashes every record");
+    if (cfg.format.line_framed() && max_record < cfg.format.max_record_bytes)
+        warnings.push_back("records longer than " + std::to_string(max_record) +
+                           " bytes do not fit a sink's block (sinks.datagram_bytes / router.stream_block_bytes) "
+                           "and are rejected as oversized");
+    return warnings;
+}
+
+std::uint32_t runtime::max_record_bytes(const config& cfg) {
+    // Largest record that fits every lane block (text records also carry '\n').
+    std::uint32_t smallest = ~0u;
+    for (const auto& s : cfg.sinks) smallest = std::min(smallest, block_bytes_for(cfg, s));
+    const std::uint32_t newline = cfg.format.line_framed() ? 1 : 0;
+    return std::min(cfg.format.max_record_bytes, smallest - newline);
+}
+
+const std::vector<key_expr>& runtime::keys_for(const plan& p, const source_config& s) {
+    if (!p.per_source.empty() && !s.stream.empty())
+        for (const auto& side : p.per_source)
+            if (side.source == s.stream || (!side.alias.empty() && side.alias == s.stream)) return side.keys;
+    return p.routing.keys;
+}
+
+runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_unique<impl>()) {
+    impl& m = *impl_;
+    m.cfg = cfg;
+    m.the_plan = the_plan;
+    for (auto& w : validate(cfg, the_plan))
+        if (std::find(m.the_plan.warnings.begin(), m.the_plan.warnings.end(), w) == m.the_plan.warnings.end())
+            m.the_plan.warnings.push_back(std::move(w));
+    m.max_record_bytes = max_record_bytes(cfg);
+    const routing_params& r = the_plan.routing;
+    const auto& rc = cfg.router;
+    for (std::size_t c = 0; c < rc.dataplane_cpus.size(); ++c) {
+        auto k = std::make_unique<impl::core>();
+        k->index = c;
+        k->cpu = rc.dataplane_cpus[c];
+        k->memory = std::make_unique<numa_memory>(numa_node_of(k->cpu));
+        for (std::uint32_t p = 0; p < r.partitions; ++p)
+            k->lanes.push_back(
+                std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, cfg.sinks[p]), k->memory.get()));
+        if (cfg.dead_letter)
+            k->dead = std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, *cfg.dead_letter), k->memory.get());
+        m.cores.push_back(std::move(k));
+    }
+    for (std::size_t i = 0; i < cfg.sources.size(); ++i) m.cores[cfg.sources[i].core]->sources.push_back(i);
+    for (std::size_t e = 0; e < rc.egress_cpus.size(); ++e) {
+        auto x = std::make_unique<impl::egress_thread>();
+        x->index = e;
+        x->cpu = rc.egress_cpus[e];
+        x->dead_letter = e == 0 && cfg.dead_letter.has_value();
+        m.egresses.push_back(std::move(x));
+    }
+    for (std::uint32_t p = 0; p < r.partitions; ++p) m.egresses[p % m.egresses.size()]->partitions.push_back(p);
+}
+
+runtime::~runtime() {
+    request_stop();
+    for (auto& c : impl_->cores)
+        if (c->thread.joinable()) c->thread.join();
+    for (auto& e : impl_->egresses)
+        if (e->thread.joinable()) e->thread.join();
+}
+
+void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
+    std::unique_ptr<uring_context> ctx;
+    std::vector<std::unique_ptr<record_decoder>> decoders;
+    std::unique_ptr<worker> w;
+    try {
+        pin_current_thread(c.cpu, "dataplane core " + std::to_string(c.index));
+        std::vector<worker_input> inputs;
+        std::map<const std::vector<key_expr>*, record_decoder*> by_keys;
+        for (std::size_t i : c.sources) {
+            const source_config& sc = cfg.sources[i];
+            if (!ctx) ctx = make_uring_context(256);
+            auto src = make_uring_source(*ctx, sc, cfg.format);
+            c.ports.push_back(uring_bound_port(*src));
+            const auto* keys = &runtime::keys_for(the_plan, sc);
+            auto& dec = by_keys[keys];
+            if (!dec) {
+                decoders.push_back(std::make_unique<record_decoder>(cfg.format, *keys, max_record_bytes));
+                dec = decoders.back().get();
+            }
+            inputs.push_back({std::move(src), dec});
+        }
+        worker_options o;
+        o.burst_size = cfg.router.burst_size;
+        o.drain_deadline_ns = std::uint64_t{cfg.router.drain_deadline_us} * 1000;
+        o.policy = cfg.router.backpressure;
+        o.line_framed = cfg.format.line_framed();
+        std::vector<lane*> lanes;
+        for (auto& l : c.lanes) lanes.push_back(l.get());
+        w = std::make_unique<worker>(o, the_plan.routing, std::move(inputs), std::move(lanes), c.dead.get(),
+                                     c.counters);
+    } catch (const std::exception& e) {
+        c.error = "dataplane core " + std::to_string(c.index) + ": " + e.what();
+        w.reset();
+        decoders.clear();
+        ctx.reset();
+        c.state.store(thread_state::failed, std::memory_order_release);
+        cores_done.fetch_add(1, std::memory_order_acq_rel);
+        return;
+    }
+    c.state.store(thread_state::running, std::memory_order_release);
+
+    idle_policy idle(cfg.router.idle_spins, cfg.router.idle_sleep_us);
+    auto wait = [&](unsigned us) {
+        if (ctx) ctx->wait(us);
+        else sleep_us(us);
+    };
+    bool stopping = false;
+    std::uint64_t stop_at = 0;
+    while (true) {
+        if (ctx) ctx->poll();
+        const std::uint64_t now = now_ns();
+        const std::size_t work = w->poll(now);
+        if (!stopping && stop->load(std::memory_order_acquire)) {
+            stopping = true;
+            stop_at = now;
+            w->stop_sources();
+        }
+        if (stopping) {
+            if (w->drained()) break;
+            if (now - stop_at > std::uint64_t{drain_timeout_ms} * 1'000'000) {
+                w->abandon();
+                break;
+            }
+        }
+        idle.after(work, wait);
+    }
+    w->flush_all();
+    // Sources and their io_uring go before anything else; lanes stay (egress drains them).
+    w.reset();
+    decoders.clear();
+    ctx.reset();
+    c.state.store(thread_state::done, std::memory_order_release);
+    cores_done.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms) {
+    std::unique_ptr<uring_context> ctx;
+    std::unique_ptr<egress> out, dead;
+    try {
+        pin_current_thread(x.cpu, "egress thread " + std::to_string(x.index));
+        ctx = make_uring_context(256);
+        std::vector<egress_partition> parts;
+        for (const std::uint32_t p : x.partitions) {
+            egress_partition ep;
+            for (auto& c : cores) ep.lanes.push_back(c->lanes[p].get());
+            ep.out = make_uring_sink(*ctx, cfg.sinks[p], p);
+            x.sinks.push_back(ep.out.get());
+            parts.push_back(std::move(ep));
+        }
+        out = std::make_unique<egress>(std::move(parts), x.counters);
+        if (x.dead_letter) {
+            egress_partition ep;
+            for (auto& c : cores) ep.lanes.push_back(c->dead.get());
+            ep.out = make_uring_sink(*ctx, *cfg.dead_letter, the_plan.routing.partitions);
+            x.dead_sink = ep.out.get();
+            std::vector<egress_partition> one;
+            one.push_back(std::move(ep));
+            dead = std::make_unique<egress>(std::move(one), x.dead_counters);
+        }
+    } catch (const std::exception& e) {
+        x.error = "egress thread " + std::to_string(x.index) + ": " + e.what();
+        x.sinks.clear();
+        x.dead_sink = nullptr;
+        out.reset();
+        dead.reset();
+        ctx.reset();
+        x.state.store(thread_state::failed, std::memory_order_release);
+        return;
+    }
+    x.state.store(thread_state::running, std::memory_order_release);
+
+    idle_policy idle(cfg.router.idle_spins, cfg.router.idle_sleep_us);
+    auto wait = [&](unsigned us) { ctx->wait(us); };
+    std::uint64_t cores_done_at = 0;
+    while (true) {
+        ctx->poll();
+        std::size_t work = out->poll();
+        if (dead) work += dead->poll();
+        if (cores_done.load(std::memory_order_acquire) == cores.size()) {
+            // Every core has flushed its last block: drain, then leave.
+            const std::uint64_t now = now_ns();
+            if (!cores_done_at) cores_done_at = now;
+            if (out->idle() && (!dead || dead->idle())) break;
+            if (now - cores_done_at > std::uint64_t{drain_timeout_ms} * 1'000'000) {
+                // Sinks that never came back: what is still in the lanes is
+                // counted, not silently left behind.
+                for (const std::uint32_t p : x.partitions)
+                    for (auto& c : cores) {
+                        block_ref b;
+                        while (c->lanes[p]->take(std::span(&b, 1))) x.counters.add(counter::drop_shutdown, b.records);
+                    }
+                break;
+            }
+        }
+        idle.after(work, wait);
+    }
+    out->close();
+    if (dead) dead->close();
+    {
+        // Snapshots read the sinks' counts; keep the last ones and let go of
+        // the sinks here, on the thread that owns their io_uring.
+        std::lock_guard lock(x.sinks_mutex);
+        x.final_sent.clear();
+        for (const sink* s : x.sinks) x.final_sent.push_back(s->records_sent());
+        x.final_dead_sent = x.dead_sink ? x.dead_sink->records_sent() : 0;
+        x.sinks.clear();
+        x.dead_sink = nullptr;
+    }
+    out.reset();
+    dead.reset();
+    ctx.reset();
+    x.state.store(thread_state::done, std::memory_order_release);
+}
+
+void runtime::start() {
+    impl& m = *impl_;
+    m.stop = &stop_;
+    m.started = clock_type::now();
+    for (auto& e : m.egresses) {
+        auto* x = e.get();
+        x->thread = std::thread([this, x] { impl_->egress_main(*x, drain_timeout_ms_); });
+    }
+    // Egress first: a sink that cannot be made (file path, ...) fails before
+    // any source starts taking traffic.
+    auto wait_all = [](auto& list) {
+        for (auto& t : list)
+            while (t->state.load(std::memory_order_acquire) == thread_state::starting)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
+    auto first_error = [](auto& list) -> std::string {
+        for (auto& t : list)
+            if (t->state.load(std::memory_order_acquire) == thread_state::failed) return t->error;
+        return {};
+    };
+    wait_all(m.egresses);
+    std::string err = first_error(m.egresses);
+    if (err.empty()) {
+        for (auto& c : m.cores) {
+            auto* k = c.get();
+            k->thread = std::thread([this, k] { impl_->core_main(*k, drain_timeout_ms_); });
+        }
+        wait_all(m.cores);
+        err = first_error(m.cores);
+    } else {
+        // No core will run: let egress threads see "every core done".
+        m.cores_done.store(m.cores.size(), std::memory_order_release);
+    }
+    if (!err.empty()) {
+        request_stop();
+        join();
+        throw std::runtime_error(err);
+    }
+}
+
+void runtime::join() {
+    for (auto& c : impl_->cores)
+        if (c->thread.joinable()) c->thread.join();
+    for (auto& e : impl_->egresses)
+        if (e->thread.joinable()) e->thread.join();
+}
+
+bool runtime::finished() const noexcept {
+    for (auto& c : impl_->cores)
+        if (c->state.load(std::memory_order_acquire) == thread_state::running) return false;
+    for (auto& e : impl_->egresses)
+        if (e->state.load(std::memory_order_acquire) == thread_state::running) return false;
+    return true;
+}
+
+std::uint16_t runtime::source_port(std::size_t i) const {
+    for (auto& c : impl_->cores)
+        for (std::size_t k = 0; k < c->sources.size(); ++k)
+            if (c->sources[k] == i && k < c->ports.size()) return c->ports[k];
+    throw std::out_of_range("no bound source " + std::to_string(i));
+}
+
+snapshot runtime::take_snapshot() const {
+    const impl& m = *impl_;
+    snapshot s;
+    s.seconds = std::chrono::duration<double>(clock_type::now() - m.started).count();
+    for (std::size_t k = 0; k < counter_count; ++k) {
+        const auto c = static_cast<counter>(k);
+        std::uint64_t v = 0;
+        for (auto& core : m.cores) v += core->counters.get(c);
+        for (auto& e : m.egresses) v += e->counters.get(c);
+        s.counters[k] = v;
+    }
+    s.per_partition.assign(m.the_plan.routing.partitions, 0);
+    for (auto& e : m.egresses) {
+        std::lock_guard lock(e->sinks_mutex);
+        for (std::size_t i = 0; i < e->partitions.size(); ++i) {
+            if (i < e->sinks.size()) s.per_partition[e->partitions[i]] = e->sinks[i]->records_sent();
+            else if (i < e->final_sent.size()) s.per_partition[e->partitions[i]] = e->final_sent[i];
+        }
+        if (e->dead_letter) s.dead_letter_out = e->dead_sink ? e->dead_sink->records_sent() : e->final_dead_sent;
+    }
+    return s;
+}
+
+std::string runtime::stats_line(const snapshot& now, const snapshot& prev) {
+    const double dt = std::max(now.seconds - prev.seconds, 1e-9);
+    auto d = [&](counter c) { return static_cast<double>(now.get(c) - prev.get(c)); };
+    const std::uint64_t malformed = now.get(counter::malformed_truncated) + now.get(counter::malformed_syntax) +
+                                    now.get(counter::malformed_missing_key) +
+                                    now.get(counter::malformed_bad_key_value) + now.get(counter::malformed_oversized);
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "[%7.1fs] in %s rec/s  out %s rec/s  (%.1f MB/s)  total in %" PRIu64 " out %" PRIu64
+                  "  drops ring %" PRIu64 " rx %" PRIu64 " sink %" PRIu64 "  malformed %" PRIu64
+                  " (trunc %" PRIu64 " syntax %" PRIu64 " key %" PRIu64 " value %" PRIu64 " big %" PRIu64
+                  ") bad-src %" PRIu64 "  skew %.2f",
+                  now.seconds, rate(d(counter::records_in) / dt).c_str(), rate(d(counter::records_out) / dt).c_str(),
+                  d(counter::bytes_out) / dt / 1e6, now.get(counter::records_in),
+                  now.get(counter::records_out), now.get(counter::drop_ring_full),
+                  now.get(counter::drop_rx_no_buffer), now.get(counter::drop_sink), malformed,
+                  now.get(counter::malformed_truncated), now.get(counter::malformed_syntax),
+                  now.get(counter::malformed_missing_key), now.get(counter::malformed_bad_key_value),
+                  now.get(counter::malformed_oversized), now.get(counter::bad_source_partition), now.skew());
+    return buf;
+}
+
+std::string runtime::summary_json(const snapshot& s) const {
+    const impl& m = *impl_;
+    std::ostringstream o;
+    std::string plan_json = format_plan_json(m.the_plan);
+    while (!plan_json.empty() && (plan_json.back() == '\n' || plan_json.back() == ' ')) plan_json.pop_back();
+    o << "{\"plan\":" << plan_json;
+    o << ",\"seconds\":" << s.seconds;
+    const double secs = std::max(s.seconds, 1e-9);
+    o << ",\"records_in\":" << s.get(counter::records_in) << ",\"records_out\":" << s.get(counter::records_out);
+    o << ",\"records_per_second_in\":" << std::llround(static_cast<double>(s.get(counter::records_in)) / secs);
+    o << ",\"records_per_second_out\":" << std::llround(static_cast<double>(s.get(counter::records_out)) / secs);
+    o << ",\"reconciled\":" << (s.reconciled() ? "true" : "false");
+    o << ",\"skew\":" << s.skew();
+    o << ",\"partitions\":[";
+    for (std::size_t p = 0; p < s.per_partition.size(); ++p) o << (p ? "," : "") << s.per_partition[p];
+    o << "],\"dead_letter_out\":" << s.dead_letter_out;
+    o << ",\"counters\":{";
+    for (std::size_t k = 0; k < counter_count; ++k)
+        o << (k ? "," : "") << "\"" << counter_infos[k].name << "\":" << s.counters[k];
+    o << "},\"sources\":[";
+    for (std::size_t i = 0; i < m.cfg.sources.size(); ++i) {
+        const auto& src = m.cfg.sources[i];
+        o << (i ? "," : "") << "{\"name\":\"" << json_escape(src.name) << "\",\"kind\":\""
+          << to_string(src.kind) << "\",\"bind\":\"" << json_escape(src.bind.to_string()) << "\"}";
+    }
+    o << "],\"sinks\":[";
+    for (std::size_t p = 0; p < m.cfg.sinks.size(); ++p) o << (p ? "," : "") << "\"" << json_escape(m.cfg.sinks[p].uri) << "\"";
+    o << "]}";
+    return o.str();
+}
+
+int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
+    drain_timeout_ms_ = options.drain_timeout_ms;
+    start();
+    const impl& m = *impl_;
+    if (!options.ready_file.empty()) {
+        // Scripts wait for this file before sending: every socket is bound.
+        const std::string tmp = options.ready_file + ".tmp";
+        {
+            std::ofstream f(tmp);
+            for (std::size_t i = 0; i < m.cfg.sources.size(); ++i) f << source_port(i) << "\n";
+            if (!f) throw std::runtime_error("cannot write the ready file " + options.ready_file);
+        }
+        if (std::rename(tmp.c_str(), options.ready_file.c_str()) != 0)
+            throw std::runtime_error("cannot write the ready file " + options.ready_file);
+    }
+    const auto interval = std::chrono::milliseconds(m.cfg.router.stats_interval_ms ? m.cfg.router.stats_interval_ms : 1000);
+    snapshot prev = take_snapshot();
+    auto next = clock_type::now() + interval;
+    const auto deadline = options.duration_s > 0
+                              ? m.started + std::chrono::duration_cast<clock_type::duration>(
+                                                std::chrono::duration<double>(options.duration_s))
+                              : clock_type::time_point::max();
+    while (!stop.load(std::memory_order_acquire) && clock_type::now() < deadline && !finished()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (clock_type::now() >= next) {
+            next += interval;
+            const snapshot now = take_snapshot();
+            if (options.live_stats && m.cfg.router.stats_interval_ms) {
+                std::fprintf(options.out, "%s\n", stats_line(now, prev).c_str());
+                std::fflush(options.out);
+            }
+            prev = now;
+        }
+    }
+    request_stop();
+    join();
+    const snapshot last = take_snapshot();
+    const std::string json = summary_json(last);
+    std::fprintf(options.out,
+                 "summary: %.2f s, in %" PRIu64 " (%s rec/s), out %" PRIu64 ", dropped %" PRIu64 ", rejected %" PRIu64
+                 ": %s\n",
+                 last.seconds, last.get(counter::records_in),
+                 rate(static_cast<double>(last.get(counter::records_in)) / std::max(last.seconds, 1e-9)).c_str(),
+                 last.get(counter::records_out),
+                 last.get(counter::drop_ring_full) + last.get(counter::drop_sink) + last.get(counter::drop_shutdown),
+                 last.get(counter::records_rejected),
+                 last.reconciled() ? "every record accounted for (in = out + dropped + rejected)"
+                                   : "NOT RECONCILED (in != out + dropped + rejected)");
+    std::string parts = "partitions:";
+    for (std::size_t p = 0; p < last.per_partition.size(); ++p)
+        parts += " " + std::to_string(p) + "=" + std::to_string(last.per_partition[p]);
+    std::fprintf(options.out, "%s (skew %.2f)\n", parts.c_str(), last.skew());
+    std::string nonzero = "counters:";
+    for (std::size_t k = 0; k < counter_count; ++k)
+        if (last.counters[k]) nonzero += " " + std::string(counter_infos[k].name) + "=" + std::to_string(last.counters[k]);
+    std::fprintf(options.out, "%s\n", nonzero.c_str());
+    if (m.cfg.dead_letter) std::fprintf(options.out, "dead letter: %" PRIu64 " records delivered\n", last.dead_letter_out);
+    std::fflush(options.out);
+    if (!options.summary_json.empty()) {
+        std::ofstream f(options.summary_json);
+        f << json << "\n";
+        if (!f) throw std::runtime_error("cannot write the summary to " + options.summary_json);
+    }
+    for (auto& c : m.cores)
+        if (c->state.load() == thread_state::failed) return 1;
+    for (auto& e : m.egresses)
+        if (e->state.load() == thread_state::failed) return 1;
+    return last.reconciled() ? 0 : 1;
+}
+
+} // namespace shardgate::control

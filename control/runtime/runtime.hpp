@@ -1,0 +1,101 @@
+#pragma once
+/// The coordinator: turns a validated config and a plan into running,
+/// pinned dataplane and egress threads, watches them, stops and drains them,
+/// and reports. Runs on the control thread; may allocate and throw.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "shardgate/config.hpp"
+#include "shardgate/counters.hpp"
+#include "shardgate/plan.hpp"
+
+namespace shardgate::control {
+
+struct run_options {
+    double duration_s = 0;                 ///< stop after this long (0 = until stop is requested)
+    std::string summary_json;              ///< also write the final summary here ("" = no file)
+    std::uint32_t drain_timeout_ms = 10000; ///< longest a stop may take to drain before dropping what is held
+    bool live_stats = true;                ///< one line per stats interval
+    std::string ready_file;                ///< written (bound ports, one per line) once every thread runs
+    std::FILE* out = stdout;
+};
+
+/// Totals at one moment, summed over every core.
+struct snapshot {
+    double seconds = 0;
+    std::array<std::uint64_t, counter_count> counters{};
+    std::vector<std::uint64_t> per_partition; ///< records each partition's sink delivered
+    std::uint64_t dead_letter_out = 0;        ///< records the dead-letter sink delivered
+    [[nodiscard]] std::uint64_t get(counter c) const noexcept { return counters[static_cast<std::size_t>(c)]; }
+    /// in == out + every drop + rejected (exact once drained).
+    [[nodiscard]] bool reconciled() const noexcept;
+    /// max / mean of per_partition (1 = perfectly even; 0 when nothing arrived).
+    [[nodiscard]] double skew() const noexcept;
+};
+
+class runtime {
+public:
+    /// Checks what the plan needs against the config without allocating
+    /// anything big: routing key fields exist in the format, sources sit on
+    /// existing cores, N matches the sinks. Throws std::invalid_argument with a
+    /// clear message; returns warnings (smart_repartition without its fast
+    /// path, records that would not fit a block).
+    static std::vector<std::string> validate(const config& cfg, const plan& p);
+    /// The longest record the lanes carry for this config.
+    static std::uint32_t max_record_bytes(const config& cfg);
+    /// A source's routing keys: its join side's keys, else the plan's.
+    static const std::vector<key_expr>& keys_for(const plan& p, const source_config& s);
+
+    /// Validates what the plan needs against the config (routing key fields
+    /// exist in the format, CPUs exist, fan_in target, N matches the sinks)
+    /// and allocates the lanes, each on its dataplane core's NUMA node.
+    /// Throws std::runtime_error / std::invalid_argument with a clear message.
+    runtime(const config& cfg, const plan& p);
+    ~runtime();
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+
+    /// Starts egress threads, then dataplane threads; each builds its own
+    /// io_uring, sockets and sinks and pins itself. Returns once all are
+    /// running, or throws the first setup error (after stopping the rest).
+    void start();
+
+    /// Asks the dataplane to stop: sources stop taking new work, what was
+    /// received is routed and delivered, sinks are flushed. Any thread.
+    void request_stop() noexcept { stop_.store(true, std::memory_order_release); }
+
+    /// Waits until every thread has drained and exited.
+    void join();
+
+    /// True once every thread has exited (after a stop, or a fatal error).
+    [[nodiscard]] bool finished() const noexcept;
+
+    [[nodiscard]] snapshot take_snapshot() const;
+
+    /// The bound port of UDP/TCP source `i` (useful with port 0).
+    [[nodiscard]] std::uint16_t source_port(std::size_t i) const;
+
+    /// start(), then the live stats loop until `stop` is set by the caller
+    /// (a signal handler), the duration passes or the threads end; then stop,
+    /// drain, print and write the summary. Returns the exit code (0 clean).
+    int run(const run_options& options, const std::atomic<bool>& stop);
+
+    /// The final summary as one JSON object (plan, counters, partitions).
+    [[nodiscard]] std::string summary_json(const snapshot& s) const;
+    /// One live stats line: rates since `prev`.
+    [[nodiscard]] static std::string stats_line(const snapshot& now, const snapshot& prev);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+    std::atomic<bool> stop_{false};
+    std::uint32_t drain_timeout_ms_ = 10000;
+};
+
+} // namespace shardgate::control
