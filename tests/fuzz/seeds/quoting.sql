@@ -1,0 +1,1 @@
+SELECT "quoted ""id""", `b`, 'it''s' FROM "t" /* c */ -- d
