@@ -43,10 +43,9 @@ void arg_parser::parse(int argc, char** argv) {
         }
         const flag_spec* f = find(a);
         if (!f) throw usage_error("unknown flag '--" + std::string(a) + "' (see --help)");
-        if (values_.count(a)) throw usage_error("flag '--" + std::string(a) + "' given twice");
         if (f->value.empty()) {
             if (inline_value) throw usage_error("flag '--" + std::string(a) + "' takes no value");
-            values_.emplace(std::string(a), "");
+            values_.insert_or_assign(std::string(a), "");
             continue;
         }
         if (!inline_value) {
@@ -55,7 +54,7 @@ void arg_parser::parse(int argc, char** argv) {
                                   ")");
             inline_value = argv[++i];
         }
-        values_.emplace(std::string(a), *inline_value);
+        values_.insert_or_assign(std::string(a), *inline_value); // repeated: the last one wins
     }
 }
 

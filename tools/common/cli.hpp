@@ -32,9 +32,10 @@ class arg_parser {
 public:
     arg_parser(std::string_view program, std::string_view synopsis, std::vector<flag_spec> flags);
 
-    /// Accepts `--name value` and `--name=value`. Throws usage_error on an
-    /// unknown flag, a missing value, a value given to a switch, a flag given
-    /// twice, or a positional argument.
+    /// Accepts `--name value` and `--name=value`; a flag given again
+    /// overrides (scripts append to defaults). Throws usage_error on an
+    /// unknown flag, a missing value, a value given to a switch, or a
+    /// positional argument.
     void parse(int argc, char** argv);
 
     [[nodiscard]] bool has(std::string_view name) const;

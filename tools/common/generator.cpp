@@ -20,6 +20,38 @@ unsigned digits_of(std::uint64_t v) noexcept {
 constexpr std::uint64_t dense_seq_limit = std::uint64_t{1} << 24;
 } // namespace
 
+std::uint32_t kafka_murmur2(const void* data, std::size_t length) noexcept {
+    const auto* d = static_cast<const unsigned char*>(data);
+    constexpr std::uint32_t m = 0x5bd1e995;
+    std::uint32_t h = 0x9747b28cu ^ static_cast<std::uint32_t>(length);
+    const std::size_t whole = length / 4 * 4;
+    for (std::size_t i = 0; i < whole; i += 4) {
+        std::uint32_t k = static_cast<std::uint32_t>(d[i]) | static_cast<std::uint32_t>(d[i + 1]) << 8 |
+                          static_cast<std::uint32_t>(d[i + 2]) << 16 |
+                          static_cast<std::uint32_t>(d[i + 3]) << 24;
+        k *= m;
+        k ^= k >> 24;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    switch (length % 4) {
+    case 3:
+        h ^= static_cast<std::uint32_t>(d[whole + 2]) << 16;
+        [[fallthrough]];
+    case 2:
+        h ^= static_cast<std::uint32_t>(d[whole + 1]) << 8;
+        [[fallthrough]];
+    case 1:
+        h ^= d[whole];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return h;
+}
+
 std::vector<malformed_reason> expressible_reasons(record_format f, bool datagrams) {
     if (f == record_format::fixed) {
         if (datagrams) return {malformed_reason::truncated};
@@ -107,15 +139,16 @@ record_generator::item record_generator::next(char* out) {
     ++produced_;
     // Every record draws the same values, malformed or not, so the valid
     // records around a malformed one do not depend on --malformed-every.
-    const auto source = static_cast<std::uint32_t>(rng_.below(cfg_.sources));
+    auto source = static_cast<std::uint32_t>(rng_.below(cfg_.sources));
     const std::uint64_t symbol = zipf_ ? (*zipf_)(rng_)-1 : rng_.below(cfg_.keys);
     const std::uint64_t trader = rng_.below(cfg_.traders);
-    std::uint64_t& seq = seq_slot(source, symbol);
-
     trade t;
+    make_symbol(symbol, t.symbol);
+    if (cfg_.source_by == source_mode::kafka_murmur2) // the random draw above still happens: same stream
+        source = (kafka_murmur2(t.symbol.data(), t.symbol_view().size()) & 0x7fffffffu) % cfg_.sources;
+    std::uint64_t& seq = seq_slot(source, symbol);
     t.seq = seq + 1;
     t.source = source;
-    make_symbol(symbol, t.symbol);
     t.trader_id = trader;
     t.price = trade_price(t.seq, t.source, t.symbol, t.trader_id);
 

@@ -18,6 +18,18 @@ namespace shardgate::tools {
 
 enum class key_dist : std::uint8_t { uniform, zipf };
 
+/// How a record's `source` is chosen.
+enum class source_mode : std::uint8_t {
+    random,        ///< uniform in [0, sources)
+    kafka_murmur2, ///< Kafka's default partition of the symbol: (murmur2(symbol) & 0x7fffffff) % sources,
+                   ///< so the traffic is aligned the way smart_repartition expects
+};
+
+/// Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2, seed
+/// 0x9747b28c), written from Kafka's description, independent of the
+/// dataplane's copy.
+[[nodiscard]] std::uint32_t kafka_murmur2(const void* data, std::size_t length) noexcept;
+
 /// Largest --keys: "S" plus up to 11 digits fills the 12-byte symbol.
 inline constexpr std::uint64_t max_keys = 100'000'000'000ULL;
 
@@ -29,6 +41,7 @@ struct generator_config {
     key_dist dist = key_dist::uniform;
     double zipf_s = 1.1;
     std::uint32_t sources = 4;
+    source_mode source_by = source_mode::random;
     std::uint64_t seed = 1;
     std::uint64_t malformed_every = 0; ///< 0 = none; else record i (1-based) with i % K == 0
     /// Reasons cycled through by malformed records; empty = every reason the

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -254,6 +255,37 @@ BOOST_AUTO_TEST_CASE(zipf_handles_s_equal_one_and_huge_n) {
         const auto k = huge(r);
         BOOST_REQUIRE(k >= 1 && k <= max_keys);
     }
+}
+
+BOOST_AUTO_TEST_CASE(kafka_murmur2_matches_kafkas_own_test_vectors) {
+    // org.apache.kafka.common.utils.UtilsTest#testMurmur2
+    const std::pair<std::string, std::int32_t> cases[] = {
+        {"21", -973932308},
+        {"foobar", -790332482},
+        {"a-little-bit-long-string", -985981536},
+        {"a-little-bit-longer-string", -1486304829},
+        {"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
+        {"abc", 479470107},
+    };
+    for (const auto& [text, want] : cases)
+        BOOST_TEST(static_cast<std::int32_t>(kafka_murmur2(text.data(), text.size())) == want, text);
+}
+
+BOOST_AUTO_TEST_CASE(source_by_key_aligns_sources_with_kafka_partitions_of_the_symbol) {
+    auto c = config(record_format::csv, 5000);
+    c.sources = 8;
+    c.source_by = source_mode::kafka_murmur2;
+    std::map<std::string, std::uint32_t> source_of;
+    for (const auto& r : records_of(c.format, datagrams(c))) {
+        trade t;
+        BOOST_REQUIRE(decode(c.format, r, t).reason == malformed_reason::none);
+        const auto sym = t.symbol_view();
+        BOOST_REQUIRE_EQUAL(t.source, (kafka_murmur2(sym.data(), sym.size()) & 0x7fffffffu) % 8);
+        source_of[std::string(sym)] = t.source;
+    }
+    std::set<std::uint32_t> used;
+    for (const auto& [sym, src] : source_of) used.insert(src);
+    BOOST_TEST(used.size() == 8u); // 1000 symbols cover every source
 }
 
 BOOST_AUTO_TEST_CASE(rng_is_specified_bit_for_bit) {
