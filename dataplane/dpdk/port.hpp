@@ -1,0 +1,112 @@
+#pragma once
+/// Internal to dataplane/dpdk: a configured port as the environment set it
+/// up, its per-(port, tx queue) transmit buffers, and the makers of the rx
+/// source and tx sink. Includes DPDK headers: only this folder's translation
+/// units see it.
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/dpdk/dpdk.hpp"
+#include "dataplane/dpdk/frame.hpp"
+
+namespace shardgate::detail {
+
+class dpdk_tx_sink;
+
+/// Frames waiting for one transmit queue of one port, shared by the sinks of
+/// one egress thread that send on that port (only that thread touches it).
+/// Frames leave in bursts: when `burst` are buffered or when the oldest has
+/// waited the drain deadline (DPDK l2fwd's tx buffer + BURST_TX_DRAIN_US).
+/// A frame the queue refuses stays buffered and is offered again by later
+/// flushes; once it is `retry_cycles` old it is dropped and counted.
+class tx_queue {
+public:
+    static constexpr std::uint32_t capacity = 64; ///< frames buffered at most (two bursts)
+    static constexpr std::uint32_t burst = 32;    ///< flush as soon as this many are buffered
+
+    tx_queue(std::uint16_t port, std::uint16_t queue, rte_mempool* pool, std::uint64_t drain_cycles,
+             std::uint64_t retry_cycles) noexcept;
+    ~tx_queue();
+    tx_queue(const tx_queue&) = delete;
+    tx_queue& operator=(const tx_queue&) = delete;
+
+    /// An mbuf for one frame, from a small stash refilled in bulk (one pool
+    /// access per 32 frames); nullptr when the pool is empty.
+    rte_mbuf* alloc() noexcept;
+    [[nodiscard]] bool full() const noexcept { return count_ == capacity; }
+    [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
+    /// Precondition: !full().
+    void push(rte_mbuf* m, dpdk_tx_sink* owner, const tx_block& b, std::uint64_t now) noexcept;
+    /// The oldest buffered frame has waited the drain deadline.
+    [[nodiscard]] bool due(std::uint64_t now) const noexcept { return count_ != 0 && now - oldest() >= drain_; }
+    /// Offers every buffered frame to the NIC (rte_eth_tx_burst); completes
+    /// what it accepted, drops what it refused once that is retry_cycles old
+    /// (or everything refused when `give_up`). Returns frames accepted.
+    std::uint32_t flush(counter_block& counters, std::uint64_t now, bool give_up = false) noexcept;
+    /// Forgets `owner`'s frames without completing their blocks (a sink
+    /// destroyed without close()).
+    void forget(const dpdk_tx_sink* owner) noexcept;
+
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    [[nodiscard]] std::uint16_t queue() const noexcept { return queue_; }
+    [[nodiscard]] std::uint64_t drain_cycles() const noexcept { return drain_; }
+    [[nodiscard]] std::uint64_t retry_cycles() const noexcept { return retry_; }
+
+private:
+    struct entry {
+        dpdk_tx_sink* owner;
+        tx_block block;
+        std::uint64_t pushed; ///< TSC when buffered
+    };
+    [[nodiscard]] std::uint64_t oldest() const noexcept { return entries_[0].pushed; }
+    void remove_front(std::uint32_t n) noexcept;
+
+    std::uint16_t port_, queue_;
+    rte_mempool* pool_;
+    std::uint64_t drain_, retry_;
+    std::uint32_t count_ = 0;
+    std::array<rte_mbuf*, capacity> mbufs_{}; // contiguous: what rte_eth_tx_burst takes
+    std::array<entry, capacity> entries_{};
+    static constexpr std::uint32_t stash_size = 32;
+    std::array<rte_mbuf*, stash_size> stash_{};
+    std::uint32_t stashed_ = 0;
+};
+
+/// One configured port, set up and started by the environment.
+struct dpdk_port {
+    std::size_t index = 0;           ///< into dpdk_config.ports
+    std::uint16_t id = 0;            ///< DPDK port id
+    dpdk_port_config cfg;
+    std::string driver;
+    rte_mempool* pool = nullptr;     ///< the pool of the port's NUMA socket
+    int socket = 0;
+    mac_address mac{};               ///< the port's own
+    bool rss = false;
+    bool ipv4_checksum_offload = false;
+    bool udp_checksum_offload = false;
+    std::uint32_t max_payload = 0;   ///< largest UDP payload a tx frame may carry (MTU and mbuf size)
+    /// One flag per rx queue: a source polls it (at most one may).
+    std::unique_ptr<std::atomic<bool>[]> rx_claimed;
+    /// One per tx queue; tx queue e belongs to egress thread e.
+    std::vector<std::unique_ptr<tx_queue>> tx;
+};
+
+/// Makes the source polling (port, cfg.dpdk_queue). `what` names it.
+std::unique_ptr<source> make_rx_source(dpdk_port& port, const source_config& cfg, std::string what);
+
+/// Makes partition `partition`'s sink on `queue` of `port`; `payload_bytes`
+/// is dpdk_config.payload_bytes. Throws std::invalid_argument naming `what`.
+std::unique_ptr<sink> make_tx_sink(dpdk_port& port, tx_queue& queue, const sink_config& cfg,
+                                   std::uint32_t payload_bytes, std::string what);
+
+} // namespace shardgate::detail
