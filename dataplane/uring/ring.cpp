@@ -42,10 +42,10 @@ uring_ring::uring_ring(const uring_options& options) : handlers_(1, nullptr) {
         r = try_init(ring_, entries, base | IORING_SETUP_DEFER_TASKRUN);
         taskrun_ = uring_taskrun::deferred;
     }
-    if (r == -EINVAL) { // older kernel: no DEFER_TASKRUN (6.1) or SINGLE_ISSUER (6.0)
+    if (r == -EINVAL) { // cooperative asked for, or no DEFER_TASKRUN (before 6.1)
         r = try_init(ring_, entries, base | IORING_SETUP_COOP_TASKRUN);
         taskrun_ = uring_taskrun::cooperative;
-        if (r == -EINVAL)
+        if (r == -EINVAL) // no SINGLE_ISSUER (before 6.0)
             r = try_init(ring_, entries, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
     }
     if (r == -ENOSYS || r == -EPERM)
@@ -94,7 +94,7 @@ void uring_ring::cancel(std::uint64_t ud) noexcept {
 
 void uring_ring::enter() noexcept {
     // Submits what is queued and, with GETEVENTS, runs pending completion
-    // work (deferred task work is only run here and in wait()).
+    // work (with DEFER_TASKRUN this and wait() are the only places it runs).
     (void)io_uring_submit_and_get_events(&ring_);
     ++enters_;
 }

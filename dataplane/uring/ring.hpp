@@ -86,7 +86,7 @@ private:
     void enter() noexcept;
 
     io_uring ring_{};
-    uring_taskrun taskrun_ = uring_taskrun::deferred;
+    uring_taskrun taskrun_ = uring_taskrun::cooperative;
     std::vector<completion_handler*> handlers_; // index = id; [0] stays null
     std::uint16_t next_group_ = 0;
     std::uint64_t enters_ = 0;

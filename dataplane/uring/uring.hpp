@@ -37,12 +37,14 @@ namespace shardgate {
 
 /// How the kernel runs the completion work of network receives.
 enum class uring_taskrun : std::uint8_t {
-    /// IORING_SETUP_DEFER_TASKRUN: completion work runs only when the owning
-    /// thread asks (uring_context::poll/wait), in one batch. The default.
-    deferred,
-    /// IORING_SETUP_COOP_TASKRUN: completion work runs at the thread's next
-    /// system call, without interrupting it.
+    /// IORING_SETUP_COOP_TASKRUN: completion work runs at the owning thread's
+    /// next system call (poll() makes one when the kernel flags pending
+    /// work), without interrupting it. The default: it measured ≈ 20 % less
+    /// CPU per received datagram than deferred here (docs/dataplane.md).
     cooperative,
+    /// IORING_SETUP_DEFER_TASKRUN: completion work runs only inside
+    /// io_uring_enter with GETEVENTS (uring_context::poll/wait).
+    deferred,
 };
 
 struct uring_options {
@@ -50,7 +52,7 @@ struct uring_options {
     /// 1..32768). The completion queue gets 8x, since multishot receives post
     /// many completions per submission.
     unsigned entries = 256;
-    uring_taskrun taskrun = uring_taskrun::deferred;
+    uring_taskrun taskrun = uring_taskrun::cooperative;
 };
 
 /// Thrown by make_uring_context when the kernel refuses io_uring itself
@@ -73,7 +75,8 @@ public:
     /// harvests completions in batches of 64 (one CQ advance per batch) and
     /// dispatches each to its source or sink, which queues it for its own
     /// poll(). Returns how many completions were harvested. Never blocks.
-    /// Cost: ≈ 2-5 µs with work (one system call), ≈ 10 ns when idle.
+    /// Cost: ≈ 10 ns when idle (no system call); one io_uring_enter when
+    /// work is pending (tests/unit/uring/uring_bench.cpp).
     virtual std::size_t poll() noexcept = 0;
 
     /// Owning thread, when idle: submits what is prepared and sleeps until a
@@ -82,7 +85,7 @@ public:
     virtual bool wait(unsigned timeout_us) noexcept = 0;
 
     /// Which task-run mode the kernel accepted (deferred falls back to
-    /// cooperative on kernels without it).
+    /// cooperative on kernels before 6.1).
     [[nodiscard]] virtual uring_taskrun taskrun() const noexcept = 0;
     /// Owning thread: io_uring_enter calls made so far (poll and wait).
     [[nodiscard]] virtual std::uint64_t enters() const noexcept = 0;

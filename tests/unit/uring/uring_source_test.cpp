@@ -220,9 +220,9 @@ BOOST_AUTO_TEST_CASE(datagrams_the_kernel_drops_are_counted_exactly) {
     constexpr std::uint64_t flood = 30000; // ~60 MB of skb memory against a 16 MiB buffer
     for (std::uint64_t i = 0; i < flood; ++i) write_all(tx.fd, d);
     src->release(held);
-    // Drain what the socket queued. With deferred task work the receive runs
-    // in this thread's own poll/wait, so rounds without a completion while
-    // armed mean the socket is empty.
+    // Drain what the socket queued. The receive work runs in this thread
+    // (task work at its own system calls), so rounds without a completion
+    // while armed mean the socket is empty.
     int quiet = 0;
     BOOST_TEST_REQUIRE(pump(*ctx, [&] {
         const std::size_t n = src->poll(got, counters);
@@ -299,6 +299,24 @@ BOOST_AUTO_TEST_CASE(setup_errors_name_the_source_and_the_cause) {
     source_config d = udp_config(8, 256);
     d.kind = source_kind::dpdk;
     BOOST_CHECK_THROW((void)make_uring_source(*ctx, d, fixed_format(8)), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(a_deferred_task_run_context_receives_the_same) {
+    uring_options o;
+    o.taskrun = uring_taskrun::deferred;
+    auto ctx = make_uring_context(o);
+    BOOST_TEST_MESSAGE("task run mode granted: " << (ctx->taskrun() == uring_taskrun::deferred ? "deferred" : "cooperative"));
+    auto src = make_uring_source(*ctx, udp_config(8, 256), fixed_format(8));
+    auto tx = udp_sender(uring_bound_port(*src));
+    reader r{*ctx, *src, {}, {}, {}};
+    std::string expect;
+    for (int i = 0; i < 50; ++i) {
+        const std::string d = "deferred " + std::to_string(i) + ";";
+        expect += d;
+        write_all(tx.fd, d);
+        if (i % 5 == 4) BOOST_TEST_REQUIRE(r.until([&] { return r.chunks.size() == static_cast<std::size_t>(i + 1); }));
+    }
+    BOOST_TEST(r.joined() == expect);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
