@@ -83,6 +83,20 @@ expect_pass() { # NAME TOTAL: verdict pass and exact total
   [ "$(json_num "$work/$1.sink.json" total)" = "$2" ] || fail "total $(json_num "$work/$1.sink.json" total), expected $2"
 }
 
+# Loopback networking is a precondition: without it, skip (exit 77) and say why.
+preflight() {
+  local rc=3
+  for attempt in 0 1 2 3 4; do
+    next_port
+    "$sink" --udp "127.0.0.1:$port" --partitions 1 --timeout 0.05 >/dev/null 2>"$work/preflight.err"
+    rc=$?
+    [ "$rc" -ne 3 ] && return 0
+  done
+  echo "SKIP: cannot listen on 127.0.0.1: $(cat "$work/preflight.err")"
+  exit 77
+}
+preflight
+
 n=20000
 for fmt in fixed csv ndjson; do
   for proto in udp tcp; do

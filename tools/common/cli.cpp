@@ -117,17 +117,38 @@ std::string arg_parser::get_choice(std::string_view name, std::string_view fallb
 }
 
 std::string arg_parser::help() const {
+    constexpr std::size_t indent = 28;
+    constexpr std::size_t width = 100;
     std::string out = "usage: " + program_ + " " + synopsis_ + "\n\nflags:\n";
     for (const auto& f : flags_) {
         std::string left = "  --";
         left += f.name;
         if (!f.value.empty()) (left += ' ') += f.value;
-        if (left.size() < 28)
-            left.resize(28, ' ');
+        if (left.size() < indent)
+            left.resize(indent, ' ');
         else
-            (left += '\n').append(28, ' ');
-        (out += left) += f.help;
-        if (!f.fallback.empty()) ((out += " (default ") += f.fallback) += ')';
+            (left += '\n').append(indent, ' ');
+        std::string text(f.help);
+        if (!f.fallback.empty()) ((text += " (default ") += f.fallback) += ')';
+        // wrap the description at word boundaries
+        std::size_t col = indent;
+        std::size_t pos = 0;
+        out += left;
+        while (pos < text.size()) {
+            std::size_t end = text.find(' ', pos);
+            if (end == std::string::npos) end = text.size();
+            const std::size_t word = end - pos;
+            if (col > indent && col + 1 + word > width) {
+                (out += '\n').append(indent, ' ');
+                col = indent;
+            } else if (col > indent) {
+                out += ' ';
+                ++col;
+            }
+            out.append(text, pos, word);
+            col += word;
+            pos = end + 1;
+        }
         out += '\n';
     }
     return out;
@@ -191,12 +212,18 @@ endpoint parse_endpoint(std::string_view flag, std::string_view text, std::uint3
     if (count > 1 && port + count - 1 > 65535)
         throw usage_error(where + "ports " + std::to_string(port) + ".." + std::to_string(port + count - 1) +
                           " run past 65535");
+    // A name resolves to IPv4 when it can ("localhost" must mean 127.0.0.1,
+    // where shardgate's sources listen by default), else to anything.
     addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
+    hints.ai_family = text.front() == '[' ? AF_INET6 : AF_INET;
     hints.ai_socktype = SOCK_DGRAM;
     addrinfo* res = nullptr;
     const std::string h(host);
-    const int rc = getaddrinfo(h.c_str(), nullptr, &hints, &res);
+    int rc = getaddrinfo(h.c_str(), nullptr, &hints, &res);
+    if (rc != 0 && hints.ai_family == AF_INET) {
+        hints.ai_family = AF_UNSPEC;
+        rc = getaddrinfo(h.c_str(), nullptr, &hints, &res);
+    }
     if (rc != 0 || !res) throw usage_error(where + "cannot resolve host '" + h + "': " + gai_strerror(rc));
     endpoint e;
     std::memcpy(&e.addr, res->ai_addr, res->ai_addrlen);

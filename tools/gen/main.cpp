@@ -382,7 +382,8 @@ int run(int argc, char** argv) {
         "(--udp HOST:PORT | --tcp HOST:PORT | --pcap FILE | --file FILE) --records N [flags]\n\n"
         "Generates trade records (docs/record-formats.md) with a per-(source, symbol) seq and\n"
         "prints one JSON summary line: records sent (valid, malformed per reason), datagrams,\n"
-        "seconds, records/s and MB/s. Exit 0 when all were sent, 2 on bad flags, 3 on I/O errors.",
+        "seconds, records/s and MB/s. Exit 0 when all were sent, 1 when interrupted (SIGINT/SIGTERM),\n"
+        "2 on bad flags, 3 on I/O errors.",
         flags);
     args.parse(argc, argv);
     if (args.has("help")) {
