@@ -59,11 +59,18 @@ public:
         // Carry memory for every slot, reserved now and touched only when a
         // connection needs it: memory stays flat whatever the peers do.
         carry_bytes_ = carry_stride_ * 2 * slots;
-        void* mem = mmap(nullptr, carry_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        // MAP_NORESERVE: 128 carry buffers of a large record size are a big
+        // reservation of which only what connections touch is ever backed.
+        void* mem = mmap(nullptr, carry_bytes_, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (mem == MAP_FAILED) throw_system(what_, "mmap (reassembly buffers)", errno);
         carry_ = static_cast<std::byte*>(mem);
-
-        id_ = ring_.attach(*this);
+        try {
+            id_ = ring_.attach(*this);
+        } catch (...) {
+            munmap(carry_, carry_bytes_);
+            throw;
+        }
         arm_accept();
     }
 
