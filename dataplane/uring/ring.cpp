@@ -36,7 +36,8 @@ uring_ring::uring_ring(const uring_options& options) : handlers_(1, nullptr) {
     // thread), which lets the kernel skip locking. TASKRUN_FLAG: the kernel
     // raises IORING_SQ_TASKRUN when completion work is pending, so an idle
     // poll() can skip the system call.
-    constexpr unsigned base = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_TASKRUN_FLAG;
+    constexpr unsigned base =
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_TASKRUN_FLAG;
     int r = -EINVAL;
     if (options.taskrun == uring_taskrun::deferred) {
         r = try_init(ring_, entries, base | IORING_SETUP_DEFER_TASKRUN);
@@ -54,8 +55,8 @@ uring_ring::uring_ring(const uring_options& options) : handlers_(1, nullptr) {
                                 (r == -EPERM ? " (io_uring disabled: kernel.io_uring_disabled or seccomp)"
                                              : " (kernel built without io_uring)"));
     if (r < 0)
-        throw std::runtime_error("io_uring_queue_init(" + std::to_string(entries) + " entries): " +
-                                 std::strerror(-r));
+        throw std::runtime_error("io_uring_queue_init(" + std::to_string(entries) +
+                                 " entries): " + std::strerror(-r));
 }
 
 uring_ring::~uring_ring() { io_uring_queue_exit(&ring_); }
@@ -66,7 +67,8 @@ std::uint16_t uring_ring::attach(completion_handler& h) {
             handlers_[i] = &h;
             return static_cast<std::uint16_t>(i);
         }
-    if (handlers_.size() > 0xffff) throw std::length_error("an io_uring context serves at most 65535 sources and sinks");
+    if (handlers_.size() > 0xffff)
+        throw std::length_error("an io_uring context serves at most 65535 sources and sinks");
     handlers_.push_back(&h);
     return static_cast<std::uint16_t>(handlers_.size() - 1);
 }
@@ -101,7 +103,8 @@ void uring_ring::enter() noexcept {
 
 std::size_t uring_ring::poll() noexcept {
     const unsigned kflags = IO_URING_READ_ONCE(*ring_.sq.kflags);
-    if (io_uring_sq_ready(&ring_) != 0 || (kflags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0) enter();
+    if (io_uring_sq_ready(&ring_) != 0 || (kflags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0)
+        enter();
 
     std::size_t total = 0;
     io_uring_cqe* cqes[harvest_batch];

@@ -100,7 +100,8 @@ private:
 
 class udp_sink final : public status_sink, private completion_handler {
 public:
-    udp_sink(uring_ring& ring, const sink_config& cfg, std::string what) : ring_(ring), what_(std::move(what)) {
+    udp_sink(uring_ring& ring, const sink_config& cfg, std::string what)
+        : ring_(ring), what_(std::move(what)) {
         const socket_address addr = resolve(cfg.destination, SOCK_DGRAM, false, what_);
         fd_ = make_socket(addr.family(), SOCK_DGRAM, what_);
         set_buffer_size(fd_.get(), SO_SNDBUF, send_buffer_bytes);
@@ -115,7 +116,8 @@ public:
     bool submit(const tx_block& b, counter_block&) noexcept override {
         if (free_ == 0) return false;
         io_uring_sqe* sqe = ring_.sqe();
-        if (sqe == nullptr) [[unlikely]] return false;
+        if (sqe == nullptr) [[unlikely]]
+            return false;
         const auto i = static_cast<std::uint32_t>(std::countr_zero(free_));
         io_uring_prep_send(sqe, fd_.get(), b.data, b.length, 0);
         io_uring_sqe_set_data64(sqe, ring_.user_data(id_, i));
@@ -130,8 +132,10 @@ public:
             const auto i = static_cast<std::uint32_t>(std::countr_zero(m));
             // A datagram goes whole or not at all. An error (ECONNREFUSED when
             // nobody listens, EMSGSIZE, ENOBUFS) loses the block, counted.
-            if (res_[i] == static_cast<std::int32_t>(slot_[i].length)) sent(slot_[i], counters);
-            else lost(slot_[i], counters);
+            if (res_[i] == static_cast<std::int32_t>(slot_[i].length))
+                sent(slot_[i], counters);
+            else
+                lost(slot_[i], counters);
             free_ |= 1u << i;
             ++n;
         }
@@ -142,7 +146,12 @@ public:
     [[nodiscard]] bool idle() const noexcept override { return free_ == all_slots; }
 
     void close(counter_block& counters) noexcept override {
-        (void)ring_.drive_until([&] { (void)poll(counters); return idle(); }, close_deadline);
+        (void)ring_.drive_until(
+            [&] {
+                (void)poll(counters);
+                return idle();
+            },
+            close_deadline);
         cancel_all();
         (void)poll(counters); // cancelled sends complete with an error: counted lost
         fd_.reset();
@@ -204,8 +213,10 @@ public:
         if (connect_done_) {
             connect_done_ = false;
             if (state_ == link::connecting) {
-                if (connect_res_ == 0) connected();
-                else fail();
+                if (connect_res_ == 0)
+                    connected();
+                else
+                    fail();
             }
         }
         if (send_done_) {
@@ -241,7 +252,12 @@ public:
 
     void close(counter_block& counters) noexcept override {
         // Pending blocks get the drain deadline, reconnects included.
-        (void)ring_.drive_until([&] { (void)poll(counters); return queue_.empty(); }, close_deadline);
+        (void)ring_.drive_until(
+            [&] {
+                (void)poll(counters);
+                return queue_.empty();
+            },
+            close_deadline);
         closing_for_good_ = true;
         cancel_all();
         while (!queue_.empty()) lost(queue_.pop(), counters);
@@ -288,7 +304,8 @@ private:
             watch_busy_ = false;
             if (res != -ECANCELED) hangup_ = true;
             break;
-        default: break;
+        default:
+            break;
         }
     }
 
@@ -327,7 +344,8 @@ private:
 
     void start_send() noexcept {
         io_uring_sqe* sqe = ring_.sqe();
-        if (sqe == nullptr) [[unlikely]] return; // retried by the next poll
+        if (sqe == nullptr) [[unlikely]]
+            return; // retried by the next poll
         msg_.msg_iov = iov_.data();
         msg_.msg_iovlen = queue_.gather(iov_);
         // One gathered send of everything queued; a short send is continued
@@ -347,7 +365,8 @@ private:
 
     void cancel_all() noexcept {
         fail();
-        (void)ring_.drive_until([&] { return !connect_busy_ && !send_busy_ && !watch_busy_; }, cancel_deadline);
+        (void)ring_.drive_until([&] { return !connect_busy_ && !send_busy_ && !watch_busy_; },
+                                cancel_deadline);
         connect_done_ = send_done_ = hangup_ = false;
     }
 
@@ -375,7 +394,8 @@ private:
 
 class file_sink final : public status_sink, private completion_handler {
 public:
-    file_sink(uring_ring& ring, const sink_config& cfg, std::string what) : ring_(ring), what_(std::move(what)) {
+    file_sink(uring_ring& ring, const sink_config& cfg, std::string what)
+        : ring_(ring), what_(std::move(what)) {
         if (cfg.path.empty()) throw std::invalid_argument(what_ + ": a file sink needs a path");
         // Created or truncated: each run's output stands alone.
         const int fd = ::open(cfg.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -405,7 +425,8 @@ public:
             done_ = false;
             if (res_ > 0) {
                 offset_ += static_cast<std::uint64_t>(res_);
-                n += queue_.advance(static_cast<std::uint64_t>(res_), [&](const tx_block& b) { sent(b, counters); });
+                n += queue_.advance(static_cast<std::uint64_t>(res_),
+                                    [&](const tx_block& b) { sent(b, counters); });
             } else { // ENOSPC, EIO, EFBIG...; 0 would never progress
                 failed_ = true;
                 error_ = res_ == 0 ? EIO : -res_;
@@ -422,7 +443,12 @@ public:
     [[nodiscard]] bool idle() const noexcept override { return queue_.empty(); }
 
     void close(counter_block& counters) noexcept override {
-        (void)ring_.drive_until([&] { (void)poll(counters); return queue_.empty(); }, close_deadline);
+        (void)ring_.drive_until(
+            [&] {
+                (void)poll(counters);
+                return queue_.empty();
+            },
+            close_deadline);
         drain_in_flight();
         while (!queue_.empty()) lost(queue_.pop(), counters);
         fd_.reset();
@@ -446,7 +472,8 @@ private:
     }
     void start_write() noexcept {
         io_uring_sqe* sqe = ring_.sqe();
-        if (sqe == nullptr) [[unlikely]] return;
+        if (sqe == nullptr) [[unlikely]]
+            return;
         const unsigned n = queue_.gather(iov_);
         // One write at a time, at the running offset: blocks land in order
         // (parallel writes to one file are serialised by the kernel anyway);
@@ -501,6 +528,8 @@ std::unique_ptr<status_sink> make_tcp_sink(uring_ring& ring, const sink_config& 
 std::unique_ptr<status_sink> make_file_sink(uring_ring& ring, const sink_config& cfg, std::string what) {
     return std::make_unique<file_sink>(ring, cfg, std::move(what));
 }
-std::unique_ptr<status_sink> make_null_sink(std::string what) { return std::make_unique<null_sink>(std::move(what)); }
+std::unique_ptr<status_sink> make_null_sink(std::string what) {
+    return std::make_unique<null_sink>(std::move(what));
+}
 
 } // namespace shardgate::detail

@@ -28,7 +28,7 @@
 namespace shardgate::detail {
 namespace {
 
-constexpr std::uint64_t accept_tag = 0; // recv of connection slot s: tag 1 + s
+constexpr std::uint64_t accept_tag = 0;              // recv of connection slot s: tag 1 + s
 constexpr std::uint32_t carry_cookie = 0x8000'0000u; // | slot << 1 | which carry buffer
 // Largest record a carry buffer holds (fixed record_size, or max_record_bytes
 // + '\n'); two per connection slot.
@@ -78,7 +78,8 @@ public:
         if (accept_armed_) ring_.cancel(ring_.user_data(id_, accept_tag));
         for (std::uint32_t s = 0; s < slots; ++s)
             if (conns_[s].armed) ring_.cancel(ring_.user_data(id_, 1 + s));
-        (void)ring_.drive_until([this] { return !accept_armed_ && armed_count() == 0; }, std::chrono::seconds(1));
+        (void)ring_.drive_until([this] { return !accept_armed_ && armed_count() == 0; },
+                                std::chrono::seconds(1));
         ring_.detach(id_);
         for (connection& c : conns_)
             if (c.fd >= 0) ::close(c.fd);
@@ -121,14 +122,18 @@ public:
     void stop() noexcept override {
         if (stopped_) return;
         stopped_ = true;
-        if (accept_armed_) ring_.cancel(ring_.user_data(id_, accept_tag));
-        else listener_.reset();
+        if (accept_armed_)
+            ring_.cancel(ring_.user_data(id_, accept_tag));
+        else
+            listener_.reset();
         needs_arm_ = 0;
         for (std::uint32_t s = 0; s < slots; ++s) {
             connection& c = conns_[s];
             if (!c.in_use || c.ended) continue;
-            if (c.armed) ring_.cancel(ring_.user_data(id_, 1 + s)); // ends with -ECANCELED: end queued then
-            else end_of_data(s);
+            if (c.armed)
+                ring_.cancel(ring_.user_data(id_, 1 + s)); // ends with -ECANCELED: end queued then
+            else
+                end_of_data(s);
         }
     }
 
@@ -154,8 +159,8 @@ private:
         bool discarding = false; // text: inside an oversized line, skipping to its '\n'
         bool ready = false;      // the active carry holds a complete record to hand out
         std::uint8_t ready_flags = chunk_none;
-        std::uint8_t active = 0; // carry buffer being filled
-        std::uint32_t fill = 0;  // bytes in the active carry buffer
+        std::uint8_t active = 0;    // carry buffer being filled
+        std::uint32_t fill = 0;     // bytes in the active carry buffer
         std::array<bool, 2> held{}; // carry buffer handed to the core, not yet released
     };
     // Received data of one connection, or the end of its data, in arrival order.
@@ -165,7 +170,7 @@ private:
         std::uint32_t offset = 0; // bytes already consumed
         std::uint32_t length = 0;
         bool end = false;
-        bool handed = false;      // the buffer is held by an in-place chunk
+        bool handed = false; // the buffer is held by an in-place chunk
     };
 
     static std::uint32_t check_framing(const record_format& f, const std::string& what) {
@@ -189,7 +194,9 @@ private:
         return bytes;
     }
 
-    [[nodiscard]] std::uint32_t fifo_mask() const noexcept { return static_cast<std::uint32_t>(fifo_.size() - 1); }
+    [[nodiscard]] std::uint32_t fifo_mask() const noexcept {
+        return static_cast<std::uint32_t>(fifo_.size() - 1);
+    }
     [[nodiscard]] std::byte* carry(std::uint32_t slot, std::uint32_t which) const noexcept {
         return carry_ + (std::size_t{slot} * 2 + which) * carry_stride_;
     }
@@ -202,14 +209,16 @@ private:
     // --- arming -----------------------------------------------------------
     void arm_accept() noexcept {
         io_uring_sqe* sqe = ring_.sqe();
-        if (sqe == nullptr) [[unlikely]] return;
+        if (sqe == nullptr) [[unlikely]]
+            return;
         io_uring_prep_multishot_accept(sqe, listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         io_uring_sqe_set_data64(sqe, ring_.user_data(id_, accept_tag));
         accept_armed_ = true;
     }
     void arm_recv(std::uint32_t slot) noexcept {
         io_uring_sqe* sqe = ring_.sqe();
-        if (sqe == nullptr) [[unlikely]] return;
+        if (sqe == nullptr) [[unlikely]]
+            return;
         io_uring_prep_recv_multishot(sqe, conns_[slot].fd, nullptr, 0, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = buffers_.group();
@@ -219,7 +228,8 @@ private:
     }
     void arm_pending() noexcept {
         if (stopped_) return;
-        if (!accept_armed_ && live_ < slots) arm_accept();
+        if (!accept_armed_ && live_ < slots)
+            arm_accept();
         else if (accept_armed_ && live_ >= slots && !accept_cancelled_) {
             // Full: stop accepting; new connections wait in the backlog.
             ring_.cancel(ring_.user_data(id_, accept_tag));
@@ -228,7 +238,8 @@ private:
         // After -ENOBUFS, re-arm once a quarter of the buffers are back, so
         // a trickle of releases does not cause an -ENOBUFS per receive.
         if (needs_arm_ != 0 && buffers_.available() >= std::max<std::uint32_t>(1, buffers_.count() / 4))
-            for (std::uint64_t m = needs_arm_; m != 0; m &= m - 1) arm_recv(static_cast<std::uint32_t>(std::countr_zero(m)));
+            for (std::uint64_t m = needs_arm_; m != 0; m &= m - 1)
+                arm_recv(static_cast<std::uint32_t>(std::countr_zero(m)));
     }
 
     // --- completions --------------------------------------------------------
@@ -264,8 +275,10 @@ private:
         // -ENOBUFS (no buffer: backpressure) or a multishot receive the kernel
         // ended with data: the connection goes on and is re-armed. EOF (0),
         // an error or a cancel: its data ends here.
-        if ((res == -ENOBUFS || res > 0) && !stopped_) needs_arm_ |= std::uint64_t{1} << slot;
-        else end_of_data(slot);
+        if ((res == -ENOBUFS || res > 0) && !stopped_)
+            needs_arm_ |= std::uint64_t{1} << slot;
+        else
+            end_of_data(slot);
     }
 
     void take_connection(int fd) noexcept {
@@ -364,7 +377,8 @@ private:
             std::uint32_t whole = 0;
             if (text_) {
                 const void* nl = memrchr(p, '\n', len);
-                if (nl != nullptr) whole = static_cast<std::uint32_t>(static_cast<const std::byte*>(nl) - p) + 1;
+                if (nl != nullptr)
+                    whole = static_cast<std::uint32_t>(static_cast<const std::byte*>(nl) - p) + 1;
             } else {
                 whole = len - len % record_size_;
             }
@@ -394,7 +408,8 @@ private:
         }
     }
 
-    std::uint32_t complete_fixed(connection& c, std::uint32_t slot, const std::byte* p, std::uint32_t len) noexcept {
+    std::uint32_t complete_fixed(connection& c, std::uint32_t slot, const std::byte* p,
+                                 std::uint32_t len) noexcept {
         const std::uint32_t k = std::min(record_size_ - c.fill, len);
         std::memcpy(carry(slot, c.active) + c.fill, p, k);
         c.fill += k;
@@ -405,7 +420,8 @@ private:
         return k;
     }
 
-    std::uint32_t complete_line(connection& c, std::uint32_t slot, const std::byte* p, std::uint32_t len) noexcept {
+    std::uint32_t complete_line(connection& c, std::uint32_t slot, const std::byte* p,
+                                std::uint32_t len) noexcept {
         const std::uint32_t room = max_line_ + 1 - c.fill; // line bytes still allowed, '\n' included
         const void* nl = std::memchr(p, '\n', std::min(len, room));
         if (nl != nullptr) {

@@ -130,11 +130,14 @@ private:
         // No datagram is larger than max_datagram: a bigger buffer would only waste memory.
         return std::min(bytes, max_datagram);
     }
-    [[nodiscard]] std::uint32_t ready_mask() const noexcept { return static_cast<std::uint32_t>(ready_.size() - 1); }
+    [[nodiscard]] std::uint32_t ready_mask() const noexcept {
+        return static_cast<std::uint32_t>(ready_.size() - 1);
+    }
 
     void arm() noexcept {
         io_uring_sqe* sqe = ring_.sqe();
-        if (sqe == nullptr) [[unlikely]] return; // retried by the next poll/release
+        if (sqe == nullptr) [[unlikely]]
+            return; // retried by the next poll/release
         io_uring_prep_recvmsg_multishot(sqe, fd_.get(), &msg_, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = buffers_.group();

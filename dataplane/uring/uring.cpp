@@ -16,16 +16,20 @@ detail::uring_ring& ring_of(uring_context& ctx) {
 }
 
 std::string source_what(const source_config& cfg) {
-    return (cfg.name.empty() ? std::string("source") : cfg.name) + " (" + std::string(to_string(cfg.kind)) + " " +
-           cfg.bind.to_string() + ")";
+    return (cfg.name.empty() ? std::string("source") : cfg.name) + " (" + std::string(to_string(cfg.kind)) +
+           " " + cfg.bind.to_string() + ")";
 }
 
 std::string sink_what(const sink_config& cfg, std::uint32_t partition) {
     std::string where;
-    if (!cfg.uri.empty()) where = cfg.uri;
-    else if (cfg.kind == sink_kind::file) where = "file://" + cfg.path;
-    else if (cfg.kind == sink_kind::null) where = "null";
-    else where = std::string(to_string(cfg.kind)) + "://" + cfg.destination.to_string();
+    if (!cfg.uri.empty())
+        where = cfg.uri;
+    else if (cfg.kind == sink_kind::file)
+        where = "file://" + cfg.path;
+    else if (cfg.kind == sink_kind::null)
+        where = "null";
+    else
+        where = std::string(to_string(cfg.kind)) + "://" + cfg.destination.to_string();
     return "sinks[" + std::to_string(partition) + "] (" + where + ")";
 }
 
@@ -45,9 +49,12 @@ std::unique_ptr<source> make_uring_source(uring_context& ctx, const source_confi
                                           const record_format& format) {
     std::string what = source_what(cfg);
     switch (cfg.kind) {
-    case source_kind::udp: return detail::make_udp_source(ring_of(ctx), cfg, std::move(what));
-    case source_kind::tcp: return detail::make_tcp_source(ring_of(ctx), cfg, format, std::move(what));
-    case source_kind::dpdk: break;
+    case source_kind::udp:
+        return detail::make_udp_source(ring_of(ctx), cfg, std::move(what));
+    case source_kind::tcp:
+        return detail::make_tcp_source(ring_of(ctx), cfg, format, std::move(what));
+    case source_kind::dpdk:
+        break;
     }
     throw std::invalid_argument(what + ": not an io_uring source (expected udp or tcp)");
 }
@@ -55,11 +62,16 @@ std::unique_ptr<source> make_uring_source(uring_context& ctx, const source_confi
 std::unique_ptr<sink> make_uring_sink(uring_context& ctx, const sink_config& cfg, std::uint32_t partition) {
     std::string what = sink_what(cfg, partition);
     switch (cfg.kind) {
-    case sink_kind::udp: return detail::make_udp_sink(ring_of(ctx), cfg, std::move(what));
-    case sink_kind::tcp: return detail::make_tcp_sink(ring_of(ctx), cfg, std::move(what));
-    case sink_kind::file: return detail::make_file_sink(ring_of(ctx), cfg, std::move(what));
-    case sink_kind::null: return detail::make_null_sink(std::move(what));
-    case sink_kind::dpdk: break;
+    case sink_kind::udp:
+        return detail::make_udp_sink(ring_of(ctx), cfg, std::move(what));
+    case sink_kind::tcp:
+        return detail::make_tcp_sink(ring_of(ctx), cfg, std::move(what));
+    case sink_kind::file:
+        return detail::make_file_sink(ring_of(ctx), cfg, std::move(what));
+    case sink_kind::null:
+        return detail::make_null_sink(std::move(what));
+    case sink_kind::dpdk:
+        break;
     }
     throw std::invalid_argument(what + ": not an io_uring sink (expected udp, tcp, file or null)");
 }

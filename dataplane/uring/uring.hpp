@@ -164,10 +164,10 @@ uring_source_status uring_status(const source& s);
 
 /// What a uring sink is doing; egress thread only.
 struct uring_sink_status {
-    bool connected = true;         ///< tcp: a connection is up (others: always true)
-    std::uint64_t connects = 0;    ///< tcp: successful connects so far
+    bool connected = true;          ///< tcp: a connection is up (others: always true)
+    std::uint64_t connects = 0;     ///< tcp: successful connects so far
     std::uint64_t resent_bytes = 0; ///< tcp: bytes of partly written blocks sent again after a reconnect
-    std::uint32_t held = 0;        ///< blocks the sink holds (queued or in flight)
+    std::uint32_t held = 0;         ///< blocks the sink holds (queued or in flight)
 };
 /// Throws std::invalid_argument when `s` is not a uring sink.
 uring_sink_status uring_status(const sink& s);

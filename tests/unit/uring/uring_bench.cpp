@@ -257,8 +257,10 @@ figure udp_drain_baseline() {
                 msgs[i].msg_hdr.msg_iovlen = 1;
             }
             const int k = ::recvmmsg(fd, msgs.data(), batch, MSG_DONTWAIT, nullptr);
-            if (k > 0) got += static_cast<std::uint64_t>(k);
-            else break; // fewer arrived than sent: figure covers what did
+            if (k > 0)
+                got += static_cast<std::uint64_t>(k);
+            else
+                break; // fewer arrived than sent: figure covers what did
         }
         wall += seconds_since(t0);
         cpu += thread_cpu_seconds() - c0;
@@ -403,7 +405,8 @@ std::pair<figure, figure> udp_sink_pair() {
     while (clock_type::now() - t0 < run_time)
         if (::send(tx, payload.data(), payload.size(), 0) > 0) ++n;
     const double cpu = thread_cpu_seconds() - c0;
-    const figure base{static_cast<double>(n) / seconds_since(t0), cpu * 1e9 / std::max(static_cast<double>(n), 1.0)};
+    const figure base{static_cast<double>(n) / seconds_since(t0),
+                      cpu * 1e9 / std::max(static_cast<double>(n), 1.0)};
     stop = true;
     drain.join();
     ::close(tx);
@@ -511,26 +514,31 @@ int main() {
         std::printf("SKIP: io_uring unavailable: %s\n", e.what());
         return 77;
     }
-    std::printf("io_uring loopback figures (%u CPUs; each line: io_uring, then a plain-socket baseline from this run)\n",
+    std::printf("io_uring loopback figures (%u CPUs; each line: io_uring, then a plain-socket baseline from "
+                "this run)\n",
                 std::thread::hardware_concurrency());
 
     const auto [idle_ns, recv_ns] = idle_poll_pair();
-    std::printf("idle poll           %8.1f ns/iteration (context + UDP source)   baseline recv()=EAGAIN %7.1f ns   ratio %.3f\n",
+    std::printf("idle poll           %8.1f ns/iteration (context + UDP source)   baseline recv()=EAGAIN "
+                "%7.1f ns   ratio %.3f\n",
                 idle_ns, recv_ns, idle_ns / recv_ns);
 
     const rx_figures base = udp_rx_baseline();
     for (const auto mode : {uring_taskrun::deferred, uring_taskrun::cooperative}) {
         const rx_figures u = udp_rx_uring(mode);
-        std::printf("udp rx %4u B       %6.3f M datagrams/s, %6.0f ns CPU each (%s; %.1f%% dropped by the kernel)\n"
-                    "                     baseline recvmmsg %6.3f M/s, %6.0f ns CPU each (%.1f%% lost)   CPU ratio %.2f\n",
-                    datagram_bytes, u.datagrams_per_s / 1e6, u.cpu_ns, name(mode), u.drop_share * 100,
-                    base.datagrams_per_s / 1e6, base.cpu_ns, base.drop_share * 100, u.cpu_ns / base.cpu_ns);
+        std::printf(
+            "udp rx %4u B       %6.3f M datagrams/s, %6.0f ns CPU each (%s; %.1f%% dropped by the kernel)\n"
+            "                     baseline recvmmsg %6.3f M/s, %6.0f ns CPU each (%.1f%% lost)   CPU ratio "
+            "%.2f\n",
+            datagram_bytes, u.datagrams_per_s / 1e6, u.cpu_ns, name(mode), u.drop_share * 100,
+            base.datagrams_per_s / 1e6, base.cpu_ns, base.drop_share * 100, u.cpu_ns / base.cpu_ns);
     }
 
     const figure drain_base = udp_drain_baseline();
     // Cooperative first, then deferred, then cooperative again: the order
     // does not favour either mode.
-    for (const auto mode : {uring_taskrun::cooperative, uring_taskrun::deferred, uring_taskrun::cooperative}) {
+    for (const auto mode :
+         {uring_taskrun::cooperative, uring_taskrun::deferred, uring_taskrun::cooperative}) {
         const figure d = udp_drain_uring(mode);
         std::printf("udp drain %4u B    %6.0f ns wall, %6.0f ns CPU per queued datagram (%s)\n"
                     "                     baseline recvmmsg %6.0f ns wall, %6.0f ns CPU   CPU ratio %.2f\n",
@@ -541,21 +549,22 @@ int main() {
     const figure tcp_base = tcp_rx_baseline();
     for (const auto mode : {uring_taskrun::deferred, uring_taskrun::cooperative}) {
         const figure t = tcp_rx_uring(mode);
-        std::printf("tcp rx              %6.2f GB/s, %6.0f ns CPU per 64 KiB (%s; whole records handed out)\n"
-                    "                     baseline recv() %6.2f GB/s, %6.0f ns CPU per 64 KiB   CPU ratio %.2f\n",
-                    t.per_s / 1e9, t.cpu_ns, name(mode), tcp_base.per_s / 1e9, tcp_base.cpu_ns,
-                    t.cpu_ns / tcp_base.cpu_ns);
+        std::printf(
+            "tcp rx              %6.2f GB/s, %6.0f ns CPU per 64 KiB (%s; whole records handed out)\n"
+            "                     baseline recv() %6.2f GB/s, %6.0f ns CPU per 64 KiB   CPU ratio %.2f\n",
+            t.per_s / 1e9, t.cpu_ns, name(mode), tcp_base.per_s / 1e9, tcp_base.cpu_ns,
+            t.cpu_ns / tcp_base.cpu_ns);
     }
 
     const auto [udp_tx, udp_tx_base] = udp_sink_pair();
     std::printf("udp sink %4u B     %6.3f M datagrams/s, %6.0f ns CPU each\n"
                 "                     baseline send() %6.3f M/s, %6.0f ns CPU each   CPU ratio %.2f\n",
-                datagram_bytes, udp_tx.per_s / 1e6, udp_tx.cpu_ns, udp_tx_base.per_s / 1e6, udp_tx_base.cpu_ns,
-                udp_tx.cpu_ns / udp_tx_base.cpu_ns);
+                datagram_bytes, udp_tx.per_s / 1e6, udp_tx.cpu_ns, udp_tx_base.per_s / 1e6,
+                udp_tx_base.cpu_ns, udp_tx.cpu_ns / udp_tx_base.cpu_ns);
     const auto [tcp_tx, tcp_tx_base] = tcp_sink_pair();
     std::printf("tcp sink 64 KiB     %6.2f GB/s, %6.0f ns CPU per block\n"
                 "                     baseline send() %6.2f GB/s, %6.0f ns CPU per block   CPU ratio %.2f\n",
-                tcp_tx.per_s * 65520 / 1e9, tcp_tx.cpu_ns, tcp_tx_base.per_s * 65520 / 1e9, tcp_tx_base.cpu_ns,
-                tcp_tx.cpu_ns / tcp_tx_base.cpu_ns);
+                tcp_tx.per_s * 65520 / 1e9, tcp_tx.cpu_ns, tcp_tx_base.per_s * 65520 / 1e9,
+                tcp_tx_base.cpu_ns, tcp_tx.cpu_ns / tcp_tx_base.cpu_ns);
     return 0;
 }

@@ -8,11 +8,11 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <deque>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -48,10 +48,11 @@ struct feeder {
     lane blocks;
     counter_block counters;
     std::deque<block_ref> waiting; // taken from the lane, refused by the sink so far
-    std::string expected;           // every byte published, in order
+    std::string expected;          // every byte published, in order
     std::uint64_t records = 0;
 
-    feeder(uring_context& c, sink& s, std::uint32_t n, std::uint32_t bytes) : ctx(c), out(s), blocks(n, bytes) {}
+    feeder(uring_context& c, sink& s, std::uint32_t n, std::uint32_t bytes)
+        : ctx(c), out(s), blocks(n, bytes) {}
 
     /// Publishes one block holding `payload` (false when the lane is full).
     bool publish(const std::string& payload, std::uint32_t recs = 1) {
@@ -78,12 +79,17 @@ struct feeder {
         return out.poll(counters);
     }
     bool until(auto done, std::chrono::milliseconds limit = 5000ms) {
-        return pump(ctx, [&] {
-            step();
-            return done();
-        }, limit);
+        return pump(
+            ctx,
+            [&] {
+                step();
+                return done();
+            },
+            limit);
     }
-    bool drained() const { return waiting.empty() && blocks.published() == 0 && out.idle() && blocks.all_free(); }
+    bool drained() const {
+        return waiting.empty() && blocks.published() == 0 && out.idle() && blocks.all_free();
+    }
 };
 
 std::string payload(std::uint32_t i, std::size_t length) {
@@ -161,11 +167,13 @@ BOOST_AUTO_TEST_CASE(tcp_streams_blocks_in_order) {
     }));
     std::string got;
     std::uint32_t i = 0;
-    BOOST_TEST_REQUIRE(f.until([&] {
-        while (i < 400 && f.publish(payload(i, 1 + (i * 1013) % 8192), 3)) ++i;
-        read_available(conn.fd, got);
-        return i == 400 && f.drained() && got.size() == f.expected.size();
-    }, 20000ms));
+    BOOST_TEST_REQUIRE(f.until(
+        [&] {
+            while (i < 400 && f.publish(payload(i, 1 + (i * 1013) % 8192), 3)) ++i;
+            read_available(conn.fd, got);
+            return i == 400 && f.drained() && got.size() == f.expected.size();
+        },
+        20000ms));
     BOOST_TEST(first_difference(got, f.expected) == std::string::npos);
     BOOST_TEST(f.counters.get(counter::records_out) == 1200u);
     BOOST_TEST(uring_status(*s).connects == 1u);
@@ -189,7 +197,8 @@ BOOST_AUTO_TEST_CASE(tcp_reconnects_after_the_listener_restarts_and_delivers_the
     };
     BOOST_TEST_REQUIRE(f.until([&] { return accept_one() && uring_status(*s).connected; }));
     std::string first;
-    for (std::uint32_t i = 0; i < 10; ++i) BOOST_TEST_REQUIRE(f.until([&] { return f.publish(payload(i, 3000)); }));
+    for (std::uint32_t i = 0; i < 10; ++i)
+        BOOST_TEST_REQUIRE(f.until([&] { return f.publish(payload(i, 3000)); }));
     BOOST_TEST_REQUIRE(f.until([&] {
         read_available(conn.fd, first);
         return f.drained() && first.size() == f.expected.size();
@@ -252,10 +261,12 @@ BOOST_AUTO_TEST_CASE(file_truncates_then_appends_blocks_in_order) {
     BOOST_TEST(s->name() == "sinks[5] (file://" + path + ")");
     feeder f(*ctx, *s, 8, 65536);
     std::uint32_t i = 0;
-    BOOST_TEST_REQUIRE(f.until([&] {
-        while (i < 300 && f.publish(payload(i, 1 + (i * 7919) % 65536), 2)) ++i;
-        return i == 300 && f.drained();
-    }, 20000ms));
+    BOOST_TEST_REQUIRE(f.until(
+        [&] {
+            while (i < 300 && f.publish(payload(i, 1 + (i * 7919) % 65536), 2)) ++i;
+            return i == 300 && f.drained();
+        },
+        20000ms));
     s->close(f.counters);
     BOOST_TEST(first_difference(read_file(path), f.expected) == std::string::npos);
     BOOST_TEST(f.counters.get(counter::records_out) == 600u);
@@ -344,7 +355,8 @@ BOOST_AUTO_TEST_CASE(receiving_and_sending_allocate_nothing) {
     counter_block counters;
     BOOST_TEST_REQUIRE(pump(*ctx, [&] {
         (void)tsink->poll(counters);
-        if (peer.fd < 0) peer = fd_guard(::accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (peer.fd < 0)
+            peer = fd_guard(::accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         return peer.fd >= 0 && uring_status(*tsink).connected;
     }));
     lane blocks(8, 4000);
@@ -370,8 +382,10 @@ BOOST_AUTO_TEST_CASE(receiving_and_sending_allocate_nothing) {
         if (blocks.acquire(idx)) {
             const tx_block b{blocks.data(idx), 4000, 100, &blocks, idx};
             sink& s = (sent & 1) ? *usink : *tsink;
-            if (s.submit(b, counters)) ++sent;
-            else blocks.give_back(idx);
+            if (s.submit(b, counters))
+                ++sent;
+            else
+                blocks.give_back(idx);
         }
         (void)usink->poll(counters);
         (void)tsink->poll(counters);

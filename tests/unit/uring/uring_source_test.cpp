@@ -84,7 +84,8 @@ struct reader {
             // rx_padding readable bytes after every chunk (decoders over-read).
             volatile std::byte last = buf[i].data[buf[i].length + rx_padding - 1];
             (void)last;
-            chunks.push_back({std::string(reinterpret_cast<const char*>(buf[i].data), buf[i].length), buf[i].flags});
+            chunks.push_back(
+                {std::string(reinterpret_cast<const char*>(buf[i].data), buf[i].length), buf[i].flags});
         }
         src.release(std::span<const rx_chunk>(buf.data(), n));
         return n;
@@ -177,11 +178,17 @@ BOOST_AUTO_TEST_CASE(enobufs_while_chunks_are_held_then_recovers_without_loss) {
     std::vector<std::string> sent;
     for (int i = 0; i < 20; ++i) sent.push_back("d" + std::to_string(i));
     for (int i = 0; i < 4; ++i) write_all(tx.fd, sent[static_cast<std::size_t>(i)]);
-    BOOST_TEST_REQUIRE(pump(*ctx, [&] { poll_into_held(); return held.size() == 4; }));
+    BOOST_TEST_REQUIRE(pump(*ctx, [&] {
+        poll_into_held();
+        return held.size() == 4;
+    }));
     // Every buffer is held: the next datagram ends the multishot receive with
     // -ENOBUFS; the datagrams wait in the socket buffer.
     for (int i = 4; i < 20; ++i) write_all(tx.fd, sent[static_cast<std::size_t>(i)]);
-    BOOST_TEST_REQUIRE(pump(*ctx, [&] { poll_into_held(); return uring_status(*src).no_buffer >= 1; }));
+    BOOST_TEST_REQUIRE(pump(*ctx, [&] {
+        poll_into_held();
+        return uring_status(*src).no_buffer >= 1;
+    }));
     BOOST_TEST(held.size() == 4u);
     BOOST_TEST(counters.get(counter::drop_rx_no_buffer) >= 1u);
     std::vector<std::string> got_text;
@@ -224,12 +231,15 @@ BOOST_AUTO_TEST_CASE(datagrams_the_kernel_drops_are_counted_exactly) {
     // (task work at its own system calls), so rounds without a completion
     // while armed mean the socket is empty.
     int quiet = 0;
-    BOOST_TEST_REQUIRE(pump(*ctx, [&] {
-        const std::size_t n = src->poll(got, counters);
-        src->release(std::span<const rx_chunk>(got.data(), n));
-        quiet = n == 0 && !ctx->wait(1000) ? quiet + 1 : 0;
-        return quiet >= 20;
-    }, 20000ms));
+    BOOST_TEST_REQUIRE(pump(
+        *ctx,
+        [&] {
+            const std::size_t n = src->poll(got, counters);
+            src->release(std::span<const rx_chunk>(got.data(), n));
+            quiet = n == 0 && !ctx->wait(1000) ? quiet + 1 : 0;
+            return quiet >= 20;
+        },
+        20000ms));
     src->stop(); // reads the socket's final drop count
     BOOST_TEST_REQUIRE(pump(*ctx, [&] {
         const std::size_t n = src->poll(got, counters);
@@ -293,8 +303,8 @@ BOOST_AUTO_TEST_CASE(setup_errors_name_the_source_and_the_cause) {
         (void)make_uring_source(*ctx, tcp_config(8, 256), fixed_format(0));
         BOOST_FAIL("a fixed format without a record size accepted");
     } catch (const std::invalid_argument& e) {
-        BOOST_TEST(std::string(e.what()) ==
-                   "sources[0] (tcp 127.0.0.1:0): format.record_size must be in 1..16777216 for a tcp source, got 0");
+        BOOST_TEST(std::string(e.what()) == "sources[0] (tcp 127.0.0.1:0): format.record_size must be in "
+                                            "1..16777216 for a tcp source, got 0");
     }
     source_config d = udp_config(8, 256);
     d.kind = source_kind::dpdk;
@@ -305,7 +315,8 @@ BOOST_AUTO_TEST_CASE(a_deferred_task_run_context_receives_the_same) {
     uring_options o;
     o.taskrun = uring_taskrun::deferred;
     auto ctx = make_uring_context(o);
-    BOOST_TEST_MESSAGE("task run mode granted: " << (ctx->taskrun() == uring_taskrun::deferred ? "deferred" : "cooperative"));
+    BOOST_TEST_MESSAGE("task run mode granted: "
+                       << (ctx->taskrun() == uring_taskrun::deferred ? "deferred" : "cooperative"));
     auto src = make_uring_source(*ctx, udp_config(8, 256), fixed_format(8));
     auto tx = udp_sender(uring_bound_port(*src));
     reader r{*ctx, *src, {}, {}, {}};
@@ -314,7 +325,8 @@ BOOST_AUTO_TEST_CASE(a_deferred_task_run_context_receives_the_same) {
         const std::string d = "deferred " + std::to_string(i) + ";";
         expect += d;
         write_all(tx.fd, d);
-        if (i % 5 == 4) BOOST_TEST_REQUIRE(r.until([&] { return r.chunks.size() == static_cast<std::size_t>(i + 1); }));
+        if (i % 5 == 4)
+            BOOST_TEST_REQUIRE(r.until([&] { return r.chunks.size() == static_cast<std::size_t>(i + 1); }));
     }
     BOOST_TEST(r.joined() == expect);
 }
@@ -357,12 +369,14 @@ BOOST_AUTO_TEST_CASE(tiny_buffers_split_every_record_and_lines_are_whole) {
     for (std::uint32_t i = 0; i < 50; ++i) fixed += fixed_record(size, 2, i);
     std::string lines;
     for (int i = 0; i < 60; ++i)
-        lines += "{\"seq\":" + std::to_string(i) + ",\"pad\":\"" + std::string(static_cast<std::size_t>(i % 17), 'p') + "\"}\n";
+        lines += "{\"seq\":" + std::to_string(i) + ",\"pad\":\"" +
+                 std::string(static_cast<std::size_t>(i % 17), 'p') + "\"}\n";
     for (const std::uint32_t bytes : {1u, 2u, 3u, 7u, 13u}) {
         for (const bool text : {false, true}) {
             BOOST_TEST_CONTEXT("buffer_bytes " << bytes << (text ? " ndjson" : " fixed")) {
                 auto ctx = make_uring_context(64);
-                auto src = make_uring_source(*ctx, tcp_config(64, bytes), text ? ndjson_format(200) : fixed_format(size));
+                auto src = make_uring_source(*ctx, tcp_config(64, bytes),
+                                             text ? ndjson_format(200) : fixed_format(size));
                 reader r{*ctx, *src, {}, {}, {}};
                 const std::string& stream = text ? lines : fixed;
                 {
@@ -372,8 +386,10 @@ BOOST_AUTO_TEST_CASE(tiny_buffers_split_every_record_and_lines_are_whole) {
                 BOOST_TEST_REQUIRE(r.until([&] { return r.joined().size() == stream.size(); }));
                 BOOST_TEST(first_difference(r.joined(), stream) == std::string::npos);
                 for (const auto& ch : r.chunks) {
-                    if (text) BOOST_TEST(ch.bytes.back() == '\n');
-                    else BOOST_TEST(ch.bytes.size() % size == 0u);
+                    if (text)
+                        BOOST_TEST(ch.bytes.back() == '\n');
+                    else
+                        BOOST_TEST(ch.bytes.size() % size == 0u);
                     BOOST_TEST(ch.flags == chunk_none);
                 }
             }
@@ -397,12 +413,14 @@ BOOST_AUTO_TEST_CASE(many_connections_keep_each_stream_whole_and_in_order) {
     // Interleaved writes of 37 bytes: every connection's records are split.
     for (std::size_t off = 0; off < streams[0].size(); off += 37) {
         for (std::uint32_t c = 0; c < clients; ++c)
-            write_all(conns[c].fd, streams[c].data() + off, std::min<std::size_t>(37, streams[c].size() - off));
+            write_all(conns[c].fd, streams[c].data() + off,
+                      std::min<std::size_t>(37, streams[c].size() - off));
         r.step();
         ctx->poll();
     }
     conns.clear();
-    BOOST_TEST_REQUIRE(r.until([&] { return r.joined().size() == std::size_t{clients} * per_client * size; }));
+    BOOST_TEST_REQUIRE(
+        r.until([&] { return r.joined().size() == std::size_t{clients} * per_client * size; }));
     std::vector<std::uint32_t> next(clients, 0);
     for (const auto& ch : r.chunks) {
         BOOST_TEST_REQUIRE(ch.bytes.size() % size == 0u);
@@ -428,7 +446,8 @@ BOOST_AUTO_TEST_CASE(an_oversized_line_is_handed_over_once_flagged_and_its_rest_
     const std::string long1(1000, 'L');
     const std::string long2 = "{\"k\":\"" + std::string(150, 'M') + "\"}";
     const std::string exact(100, 'E'); // exactly the limit: a normal line
-    const std::string stream = "{\"a\":1}\n" + long1 + "\n{\"b\":2}\n" + long2 + "\n" + exact + "\n{\"c\":3}\ntail";
+    const std::string stream =
+        "{\"a\":1}\n" + long1 + "\n{\"b\":2}\n" + long2 + "\n" + exact + "\n{\"c\":3}\ntail";
     auto ctx = make_uring_context(64);
     auto src = make_uring_source(*ctx, tcp_config(64, 32), ndjson_format(100));
     reader r{*ctx, *src, {}, {}, {}};
@@ -440,8 +459,10 @@ BOOST_AUTO_TEST_CASE(an_oversized_line_is_handed_over_once_flagged_and_its_rest_
     std::string normal;
     std::vector<std::string> flagged;
     for (const auto& ch : r.chunks) {
-        if (ch.flags & chunk_oversized) flagged.push_back(ch.bytes);
-        else normal += ch.bytes;
+        if (ch.flags & chunk_oversized)
+            flagged.push_back(ch.bytes);
+        else
+            normal += ch.bytes;
     }
     BOOST_TEST(normal == "{\"a\":1}\n{\"b\":2}\n" + exact + "\n{\"c\":3}\ntail");
     BOOST_TEST_REQUIRE(flagged.size() == 2u);
@@ -452,7 +473,8 @@ BOOST_AUTO_TEST_CASE(an_oversized_line_is_handed_over_once_flagged_and_its_rest_
 
 BOOST_AUTO_TEST_CASE(a_partial_fixed_record_at_eof_is_handed_over_as_it_is) {
     constexpr std::uint32_t size = 40;
-    const std::string stream = fixed_record(size, 3, 0) + fixed_record(size, 3, 1) + fixed_record(size, 3, 2).substr(0, 20);
+    const std::string stream =
+        fixed_record(size, 3, 0) + fixed_record(size, 3, 1) + fixed_record(size, 3, 2).substr(0, 20);
     auto ctx = make_uring_context(64);
     auto src = make_uring_source(*ctx, tcp_config(16, 4096), fixed_format(size));
     reader r{*ctx, *src, {}, {}, {}};
@@ -500,16 +522,19 @@ BOOST_AUTO_TEST_CASE(held_chunks_stop_the_sender_and_nothing_is_lost) {
     std::vector<rx_chunk> held;
     std::string received;
     int blocked_rounds = 0;
-    BOOST_TEST_REQUIRE(pump(*ctx, [&] {
-        const bool moved = send_some();
-        const std::size_t n = src->poll(got, counters);
-        for (std::size_t i = 0; i < n; ++i) {
-            received.append(reinterpret_cast<const char*>(got[i].data), got[i].length);
-            held.push_back(got[i]);
-        }
-        blocked_rounds = moved ? 0 : blocked_rounds + 1;
-        return blocked_rounds >= 200; // the sender stays blocked while chunks are held
-    }, 20000ms));
+    BOOST_TEST_REQUIRE(pump(
+        *ctx,
+        [&] {
+            const bool moved = send_some();
+            const std::size_t n = src->poll(got, counters);
+            for (std::size_t i = 0; i < n; ++i) {
+                received.append(reinterpret_cast<const char*>(got[i].data), got[i].length);
+                held.push_back(got[i]);
+            }
+            blocked_rounds = moved ? 0 : blocked_rounds + 1;
+            return blocked_rounds >= 200; // the sender stays blocked while chunks are held
+        },
+        20000ms));
     const uring_source_status st = uring_status(*src);
     BOOST_TEST(st.held_buffers <= buffers);
     BOOST_TEST(st.no_buffer >= 1u);
@@ -523,25 +548,30 @@ BOOST_AUTO_TEST_CASE(held_chunks_stop_the_sender_and_nothing_is_lost) {
     held.clear();
     const std::size_t target = sent.size() + (4u << 20); // 4 MiB more once flowing
     bool closed = false;
-    BOOST_TEST_REQUIRE(pump(*ctx, [&] {
-        if (sent.size() < target) send_some();
-        else if (!closed) { // the rest of what was generated, then EOF
-            while (!pending.empty()) {
-                const ssize_t k = ::send(client.fd, pending.data(), pending.size(), MSG_NOSIGNAL);
-                if (k <= 0) break;
-                sent.append(pending, 0, static_cast<std::size_t>(k));
-                pending.erase(0, static_cast<std::size_t>(k));
+    BOOST_TEST_REQUIRE(pump(
+        *ctx,
+        [&] {
+            if (sent.size() < target)
+                send_some();
+            else if (!closed) { // the rest of what was generated, then EOF
+                while (!pending.empty()) {
+                    const ssize_t k = ::send(client.fd, pending.data(), pending.size(), MSG_NOSIGNAL);
+                    if (k <= 0) break;
+                    sent.append(pending, 0, static_cast<std::size_t>(k));
+                    pending.erase(0, static_cast<std::size_t>(k));
+                }
+                if (pending.empty()) {
+                    client.reset();
+                    closed = true;
+                }
             }
-            if (pending.empty()) {
-                client.reset();
-                closed = true;
-            }
-        }
-        const std::size_t n = src->poll(got, counters);
-        for (std::size_t i = 0; i < n; ++i) received.append(reinterpret_cast<const char*>(got[i].data), got[i].length);
-        src->release(std::span<const rx_chunk>(got.data(), n));
-        return closed && uring_status(*src).connections == 0;
-    }, 30000ms));
+            const std::size_t n = src->poll(got, counters);
+            for (std::size_t i = 0; i < n; ++i)
+                received.append(reinterpret_cast<const char*>(got[i].data), got[i].length);
+            src->release(std::span<const rx_chunk>(got.data(), n));
+            return closed && uring_status(*src).connections == 0;
+        },
+        30000ms));
     BOOST_TEST(received.size() == sent.size());
     BOOST_TEST(first_difference(received, sent) == std::string::npos);
     BOOST_TEST(received.size() % size == 0u);

@@ -72,7 +72,9 @@ inline void check(bool ok, const char* what) {
     if (!ok) throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
 }
 
-inline void set_nonblocking(int fd) { check(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, "fcntl"); }
+inline void set_nonblocking(int fd) {
+    check(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, "fcntl");
+}
 
 /// A UDP socket sending to 127.0.0.1:port.
 inline fd_guard udp_sender(std::uint16_t port) {
