@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -157,20 +158,25 @@ private:
     void check_column(const expr& e) {
         if ((e.kind != expr_kind::column && e.kind != expr_kind::star) || e.qualifier.empty()) return;
         const int r = role_of_qualifier(e.qualifier, e.pos);
-        if (e.kind == expr_kind::column && e.system == sql::system_column::none) {
-            auto [it, inserted] = qualified_names_.emplace(sql::to_lower(e.text), r);
-            if (!inserted && it->second != r) it->second = -1; // read from two inputs: ambiguous
-        }
+        if (e.kind == expr_kind::column && e.system == sql::system_column::none)
+            qualified_names_[sql::to_lower(e.text)].insert(r);
     }
 
     /// Source of a column: its qualifier's input; an unqualified column
-    /// belongs to the only input, or to the one input the query reads it
-    /// from with a qualifier elsewhere; otherwise unknown (-1).
+    /// belongs to the only input, or to the input the query reads it from
+    /// with a qualifier elsewhere. When several inputs read it, the first
+    /// one that no outer join null-extends (as in GROUP BY customer_id with
+    /// ON o.customer_id = c.customer_id: in joined rows both are equal).
+    /// Otherwise unknown (-1).
     int source_of(const expr& c) const {
         if (!c.qualifier.empty()) return role_of_qualifier(c.qualifier, c.pos);
         if (roles_.size() == 1) return 0;
         const auto it = qualified_names_.find(sql::to_lower(c.text));
-        return it == qualified_names_.end() ? -1 : it->second;
+        if (it == qualified_names_.end()) return -1;
+        if (it->second.size() == 1) return *it->second.begin();
+        for (int r : it->second)
+            if (!roles_[static_cast<std::size_t>(r)].nullable) return r;
+        return -1;
     }
 
     key_term translate(const expr& e) const {
@@ -626,7 +632,7 @@ private:
     const sql::statement& st_;
     const sql::select_stmt& s_;
     std::vector<role> roles_;
-    std::unordered_map<std::string, int> qualified_names_;
+    std::unordered_map<std::string, std::set<int>> qualified_names_; ///< lower-case name → inputs
     std::vector<requirement> reqs_;
     std::vector<std::string> notes_;
 };

@@ -141,7 +141,8 @@ struct translator {
         case expr_kind::in_list:
         case expr_kind::between:
         case expr_kind::like:
-        case expr_kind::is_null: return refuse("a condition is not a key the router's evaluator computes");
+        case expr_kind::is_null:
+        case expr_kind::is_truth: return refuse("a condition is not a key the router's evaluator computes");
         }
     }
 };

@@ -38,6 +38,7 @@ enum class expr_kind : std::uint8_t {
     between,   ///< args[0] [NOT] BETWEEN args[1] AND args[2]
     like,      ///< args[0] [NOT] LIKE args[1] [ESCAPE args[2]]
     is_null,   ///< args[0] IS [NOT] NULL
+    is_truth,  ///< args[0] IS [NOT] TRUE|FALSE; `number` is 1 for TRUE
 };
 
 enum class unary_op : std::uint8_t { neg, plus, not_ };

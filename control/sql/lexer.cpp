@@ -47,6 +47,8 @@ public:
 
     lexed run() {
         lexed out;
+        // A UTF-8 byte order mark some editors write: not part of the query.
+        if (src_.substr(0, 3) == "\xef\xbb\xbf") at_ = 3;
         // A token every other byte at most; reserve avoids regrowth copies.
         out.tokens.reserve(src_.size() / 4 + 2);
         for (;;) {

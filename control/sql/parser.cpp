@@ -10,13 +10,13 @@ namespace {
 
 // Words that end an expression or start a clause: never a bare column
 // name or an implicit alias (quote them to use them as names).
-constexpr std::array<std::string_view, 48> reserved_words{{
+constexpr std::array<std::string_view, 47> reserved_words{{
     "ALL",    "AND",     "AS",    "ASC",       "BETWEEN", "BY",     "CASE",   "CAST",
     "CREATE", "CROSS",   "DESC",  "DISTINCT",  "ELSE",    "EMIT",   "END",    "ESCAPE",
     "EXCEPT", "EXISTS",  "FALSE", "FROM",      "FULL",    "GROUP",  "HAVING", "IN",
     "INNER",  "INTERSECT","INTERVAL","IS",     "JOIN",    "LEFT",   "LIKE",   "LIMIT",
-    "NOT",    "NULL",    "ON",    "OR",        "ORDER",   "OUTER",  "OVER",   "PARTITION",
-    "PRIMARY","RIGHT",   "SELECT","THEN",      "TRUE",    "UNION",  "WHEN",   "WHERE",
+    "NOT",    "NULL",    "ON",    "OR",        "ORDER",   "OUTER",  "OVER",   "PRIMARY",
+    "RIGHT",  "SELECT",  "THEN",  "TRUE",      "UNION",   "WHEN",   "WHERE",
 }};
 // Not reserved for expressions but clause words after a select list or a
 // FROM item, so never an implicit alias there.
@@ -220,7 +220,7 @@ private:
             else
                 fail(k, "a property name such as 'num_partitions'");
             next();
-            // ksqlDB style dotted names: kafka.topic = '...'.
+            // Unquoted dotted names: kafka.topic = '...'.
             while (k.kind == token_kind::identifier && accept_symbol(".")) {
                 const token& part = peek();
                 if (part.kind != token_kind::identifier) fail(part, "a name after '.'");
@@ -424,10 +424,11 @@ private:
     }
 
     // ---- durations and windows -----------------------------------------
-    bool at_duration() const noexcept {
-        const token& t = peek();
+    bool at_duration() const noexcept { return at_duration_after(0); }
+    bool at_duration_after(std::size_t k) const noexcept {
+        const token& t = peek(k);
         return t.kind == token_kind::duration || is_keyword(t, "INTERVAL") ||
-               (t.kind == token_kind::integer && unit_ms(peek(1)) != 0);
+               (t.kind == token_kind::integer && unit_ms(peek(k + 1)) != 0);
     }
 
     /// A duration in ms: 5s | INTERVAL '5' SECOND | INTERVAL 5 SECONDS | 5 SECONDS.
@@ -498,6 +499,14 @@ private:
         };
         std::vector<arg> args;
         do {
+            // The SIZE / ADVANCE BY spelling: TUMBLING (SIZE 1 MINUTE), HOPPING (SIZE 1 HOUR, ADVANCE BY 5 MINUTES)
+            if (at_keyword("SIZE") && at_duration_after(1)) {
+                next();
+            } else if (at_keyword("ADVANCE") && at_keyword("BY", 1)) {
+                next();
+                next();
+                if (!at_duration()) fail(peek(), "a duration after ADVANCE BY");
+            }
             const token& a = peek();
             if (args.size() >= 16) fail(a, "at most 16 window arguments");
             if (at_duration()) {
@@ -652,7 +661,16 @@ private:
                 next();
                 auto e = wrap(expr_kind::is_null, std::move(l));
                 e->negated = accept_keyword("NOT");
-                expect_keyword("NULL", e->negated ? "NULL after IS NOT" : "NULL or NOT NULL after IS");
+                if (at_keyword("TRUE") || at_keyword("FALSE")) {
+                    e->kind = expr_kind::is_truth;
+                    e->number = at_keyword("TRUE") ? 1 : 0;
+                    next();
+                    close(*e, t);
+                    l = std::move(e);
+                    continue;
+                }
+                expect_keyword("NULL", e->negated ? "NULL, TRUE or FALSE after IS NOT"
+                                                  : "NULL, TRUE, FALSE or NOT after IS");
                 close(*e, t);
                 l = std::move(e);
                 continue;

@@ -182,6 +182,14 @@ BOOST_AUTO_TEST_CASE(joins_hash_every_input_by_its_side) {
     const plan u = plan_of("SELECT customer_id, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.id "
                            "GROUP BY customer_id");
     BOOST_TEST(u.routing.strategy == sk::always_hash);
+    // An unqualified name both inputs read: the non-null-extended input's.
+    const plan amb = plan_of("SELECT customer_id, COUNT(*) FROM orders o JOIN customers c "
+                             "ON o.customer_id = c.customer_id GROUP BY customer_id");
+    BOOST_TEST(amb.routing.strategy == sk::always_hash);
+    BOOST_TEST(keys_of(amb) == strs{"customer_id"}, boost::test_tools::per_element());
+    const plan amb_full = plan_of("SELECT customer_id, COUNT(*) FROM orders o FULL JOIN customers c "
+                                  "ON o.customer_id = c.customer_id GROUP BY customer_id");
+    BOOST_TEST(amb_full.routing.strategy == sk::fan_in); // both sides null-extended
     // GROUP BY something else: no key keeps both together.
     const plan r = plan_of("SELECT c.region, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.id "
                            "GROUP BY c.region");

@@ -121,6 +121,9 @@ BOOST_AUTO_TEST_CASE(window_shapes_and_durations) {
         {"SESSION(30s)", window_kind::session, 30'000, 0, "", 0},
         {"SESSION(ts, INTERVAL '5' MILLISECONDS, user_id)", window_kind::session, 5, 0, "ts", 1},
         {"SESSION(ts, INTERVAL '1' DAYS, a, b)", window_kind::session, 86'400'000, 0, "ts", 2},
+        // the SIZE / ADVANCE BY spelling
+        {"TUMBLING (SIZE 30 SECONDS)", window_kind::tumbling, 30'000, 0, "", 0},
+        {"HOPPING (SIZE 1 HOUR, ADVANCE BY 5 MINUTES)", window_kind::sliding, 3'600'000, 300'000, "", 0},
     };
     for (const auto& k : cases) {
         BOOST_TEST_CONTEXT(k.sql) {
@@ -199,6 +202,17 @@ BOOST_AUTO_TEST_CASE(expressions_precedence_and_forms) {
     BOOST_TEST(items[20].value->number == 3 * 3'600'000);
     BOOST_TEST(items[21].value->text == "CURRENT_TIMESTAMP");
     BOOST_TEST(items[22].value->text == "LEFT");
+}
+
+BOOST_AUTO_TEST_CASE(lenient_details) {
+    // A byte order mark before the query, a column named partition, IS TRUE.
+    const statement st = parse("\xef\xbb\xbfSELECT partition, a IS NOT TRUE FROM t WHERE b IS FALSE");
+    BOOST_TEST(st.select.items[0].value->text == "partition");
+    BOOST_TEST(static_cast<int>(st.select.items[1].value->kind) == static_cast<int>(expr_kind::is_truth));
+    BOOST_TEST(st.select.items[1].value->negated);
+    BOOST_TEST(st.select.where->number == 0);
+    BOOST_TEST(st.select.items[0].value->pos.column == 8u); // columns as an editor shows them: BOM not counted
+    BOOST_TEST(error_of("SELECT a IS 5 FROM t") == "line 1:13: expected NULL, TRUE, FALSE or NOT after IS, found '5'");
 }
 
 BOOST_AUTO_TEST_CASE(joins) {
