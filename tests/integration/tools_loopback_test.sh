@@ -159,6 +159,11 @@ cases=$((cases + 1)); case_name=pcap-and-files
 cmp -s "$work/a.pcap" "$work/b.pcap" || fail "same seed gave different pcap files"
 cmp -s "$work/a.pcap" "$work/c.pcap" && fail "different seeds gave identical pcap files"
 "$sink" --pcap "$work/a.pcap" --expect $n --key symbol >"$work/pcap.json" || fail "sink --pcap: $(cat "$work/pcap.json")"
+# one payload byte flipped in the first frame: a bad UDP checksum, reported as bad_frame
+cp "$work/a.pcap" "$work/bad.pcap"
+printf '\377' | dd of="$work/bad.pcap" bs=1 seek=$((24 + 16 + 14 + 20 + 8 + 3)) conv=notrunc status=none
+"$sink" --pcap "$work/bad.pcap" >"$work/badpcap.json"
+[ $? -eq 1 ] && grep -q '"bad_frame":1' "$work/badpcap.json" || fail "corrupted frame not reported: $(cat "$work/badpcap.json")"
 "$gen" --file "$work/a.ndjson" --format ndjson --records $n >/dev/null || fail "gen --file failed"
 "$sink" --files "$work/a.ndjson" --format ndjson --expect $n --key symbol >"$work/files.json" ||
   fail "sink --files: $(cat "$work/files.json")"
