@@ -97,6 +97,9 @@ const std::vector<flag_spec> flags = {
     {"oversized-bytes", "N", "1200", "length of an oversized malformed record (must fit --datagram-bytes)"},
     {"no-final-newline", "", "",
      "csv/ndjson datagrams: omit the last record's newline (allowed by the framing)"},
+    {"pregenerate", "", "",
+     "UDP/TCP: build every datagram or chunk in memory before the clock starts, so the send loop "
+     "measures the kernel path alone (needs about records x record size of memory)"},
     {"tcp-chunk-bytes", "N", "65536", "bytes of whole records per TCP write (and per --file write)"},
     {"connect-timeout", "S", "5", "TCP: keep retrying the connection for S seconds"},
     {"close-timeout", "S", "10",
@@ -142,111 +145,157 @@ private:
     std::uint64_t start_ = 0;
 };
 
-/// Sends datagrams with sendmmsg. Without GSO each message is one datagram,
-/// datagram d going to port d % K. With GSO (`gso` > 0) each message is a
-/// train of up to `gso` datagrams of one size (the last may be shorter) that
-/// the kernel splits (UDP_SEGMENT), train t going to port t % K: the sender
-/// pays per train, the receiver per datagram (or per train with UDP_GRO).
-void send_udp(record_packer& packer, const std::vector<endpoint>& dests, std::size_t limit, std::size_t batch,
-              std::size_t gso, int sndbuf, pacer& pace, run_stats& st) {
-    const int fd = socket(dests[0].family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) sys_fail("socket");
-    if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    const std::size_t per_message = gso ? max_udp_payload : limit;
-    std::vector<char> buf(batch * per_message + limit);
-    std::vector<iovec> iov(batch);
-    std::vector<mmsghdr> msgs(batch);
-    constexpr std::size_t cbuf = CMSG_SPACE(sizeof(std::uint16_t));
-    std::vector<char> control(batch * cbuf);
+/// Datagrams (or stream chunks) laid out back to back in one buffer, ready to
+/// send without copying: a GSO train is a slice of consecutive datagrams.
+struct prepared {
+    struct item {
+        std::size_t offset;
+        std::uint32_t bytes;
+        std::uint32_t records;
+    };
+    std::vector<char> bytes;
+    std::vector<item> items;
+    void clear() {
+        bytes.clear();
+        items.clear();
+    }
+};
+
+/// Appends up to `max_items` datagrams (or chunks), `max_records` records in
+/// all, from the packer.
+void prepare(record_packer& packer, bool datagrams, std::size_t limit, std::size_t max_items,
+             std::uint64_t max_records, prepared& out) {
     std::uint64_t records = 0;
-    std::uint64_t messages = 0;
-    std::size_t carry = 0; // bytes of a datagram that did not fit the last train, at buf[0]
-    std::uint64_t carry_records = 0;
-    st.started_ns = now_ns();
-    pace.start(st.started_ns);
-    while ((carry || !packer.done()) && !g_stop.load(std::memory_order_relaxed)) {
-        std::size_t n = 0;  // messages in this batch
-        std::size_t at = 0; // bytes used in buf
-        std::uint64_t batch_records = 0;
-        std::uint64_t batch_datagrams = 0;
-        const std::uint64_t cap = pace.batch_records();
-        while (n < batch && batch_records < cap) {
-            const std::size_t start = at;
-            std::size_t seg = 0;
-            std::size_t count = 0;
-            while (count < std::max<std::size_t>(gso, 1)) {
-                std::size_t bytes;
-                std::uint64_t recs;
-                if (carry) { // already at buf[at] (moved there below)
-                    bytes = carry;
-                    recs = carry_records;
-                    carry = 0;
-                } else {
-                    if (at - start + limit > per_message || batch_records >= cap) break;
-                    const auto p = packer.next_datagram(buf.data() + at, limit, cap - batch_records);
-                    if (p.bytes == 0) break;
-                    bytes = p.bytes;
-                    recs = p.records;
+    while (out.items.size() < max_items && records < max_records && !packer.done()) {
+        const std::size_t at = out.bytes.size();
+        out.bytes.resize(at + limit);
+        const auto p = datagrams ? packer.next_datagram(out.bytes.data() + at, limit, max_records - records)
+                                 : packer.next_chunk(out.bytes.data() + at, limit, max_records - records);
+        out.bytes.resize(at + p.bytes);
+        if (p.bytes == 0) break;
+        out.items.push_back({at, static_cast<std::uint32_t>(p.bytes), static_cast<std::uint32_t>(p.records)});
+        records += p.records;
+    }
+}
+
+/// Sends prepared datagrams with sendmmsg, pacing per call. Without GSO each
+/// message is one datagram, datagram d going to port d % K. With GSO (`gso`
+/// > 0) a message is a train of up to `gso` consecutive datagrams of one
+/// size (a shorter one ends a train) that the kernel splits (UDP_SEGMENT),
+/// train t going to port t % K: the sender pays per train, the receiver per
+/// datagram (or per train with UDP_GRO).
+class udp_sender {
+public:
+    udp_sender(const std::vector<endpoint>& dests, std::size_t batch, std::size_t gso, int sndbuf)
+        : dests_(dests), batch_(batch), gso_(gso), iov_(batch), msgs_(batch), control_(batch * cbuf) {
+        fd_ = socket(dests[0].family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd_ < 0) sys_fail("socket");
+        if (sndbuf > 0 && setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0)
+            setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    }
+    ~udp_sender() { close(fd_); }
+    udp_sender(const udp_sender&) = delete;
+    udp_sender& operator=(const udp_sender&) = delete;
+
+    /// Sends every prepared datagram; stops early on SIGINT/SIGTERM.
+    void send(const prepared& p, pacer& pace, run_stats& st) {
+        std::size_t i = 0;
+        while (i < p.items.size() && !g_stop.load(std::memory_order_relaxed)) {
+            std::size_t n = 0;
+            std::uint64_t records = 0;
+            std::uint64_t datagrams = 0;
+            const std::uint64_t cap = pace.batch_records();
+            while (n < batch_ && i < p.items.size() && records < cap) {
+                const std::size_t first = i;
+                const std::size_t seg = p.items[i].bytes;
+                std::size_t total = 0;
+                do { // one train (one datagram without GSO)
+                    total += p.items[i].bytes;
+                    records += p.items[i].records;
+                    ++i;
+                } while (gso_ && i < p.items.size() && i - first < gso_ && p.items[i - 1].bytes == seg &&
+                         p.items[i].bytes <= seg && total + p.items[i].bytes <= max_udp_payload);
+                const std::size_t count = i - first;
+                const endpoint& to =
+                    dests_[(gso_ ? messages_ + n : st.datagrams + datagrams) % dests_.size()];
+                iov_[n] = {const_cast<char*>(p.bytes.data() + p.items[first].offset), total};
+                msgs_[n] = {};
+                msgs_[n].msg_hdr.msg_name = const_cast<sockaddr_storage*>(&to.addr);
+                msgs_[n].msg_hdr.msg_namelen = to.length;
+                msgs_[n].msg_hdr.msg_iov = &iov_[n];
+                msgs_[n].msg_hdr.msg_iovlen = 1;
+                if (count > 1) {
+                    msgs_[n].msg_hdr.msg_control = control_.data() + n * cbuf;
+                    msgs_[n].msg_hdr.msg_controllen = cbuf;
+                    cmsghdr* cm = CMSG_FIRSTHDR(&msgs_[n].msg_hdr);
+                    cm->cmsg_level = SOL_UDP;
+                    cm->cmsg_type = UDP_SEGMENT;
+                    cm->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+                    const auto seg16 = static_cast<std::uint16_t>(seg);
+                    std::memcpy(CMSG_DATA(cm), &seg16, sizeof seg16);
                 }
-                if (count > 0 && bytes > seg) { // too big for this train: it opens the next one
-                    carry = bytes;
-                    carry_records = recs;
-                    break;
-                }
-                if (count == 0) seg = bytes;
-                at += bytes;
-                batch_records += recs;
-                ++count;
-                if (bytes < seg) break; // a short datagram must end its train
+                datagrams += count;
+                st.bytes += total;
+                ++n;
             }
-            if (count == 0) break;
-            iov[n] = {buf.data() + start, at - start};
-            const endpoint& to = dests[(gso ? messages + n : st.datagrams + batch_datagrams) % dests.size()];
-            msgs[n] = {};
-            msgs[n].msg_hdr.msg_name = const_cast<sockaddr_storage*>(&to.addr);
-            msgs[n].msg_hdr.msg_namelen = to.length;
-            msgs[n].msg_hdr.msg_iov = &iov[n];
-            msgs[n].msg_hdr.msg_iovlen = 1;
-            if (count > 1) {
-                char* c = control.data() + n * cbuf;
-                msgs[n].msg_hdr.msg_control = c;
-                msgs[n].msg_hdr.msg_controllen = cbuf;
-                cmsghdr* cm = CMSG_FIRSTHDR(&msgs[n].msg_hdr);
-                cm->cmsg_level = SOL_UDP;
-                cm->cmsg_type = UDP_SEGMENT;
-                cm->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-                const auto seg16 = static_cast<std::uint16_t>(seg);
-                std::memcpy(CMSG_DATA(cm), &seg16, sizeof seg16);
-            }
-            batch_datagrams += count;
-            st.bytes += at - start;
-            ++n;
-            if (carry) break; // the carried datagram sits at buf[at]: send this batch first
+            send_all(n);
+            messages_ += n;
+            st.datagrams += datagrams;
+            records_ += records;
+            pace.after(records_);
         }
+    }
+
+private:
+    static constexpr std::size_t cbuf = CMSG_SPACE(sizeof(std::uint16_t));
+
+    void send_all(std::size_t n) {
         std::size_t off = 0;
         while (off < n) {
-            const int r = sendmmsg(fd, msgs.data() + off, static_cast<unsigned>(n - off), 0);
+            const int r = sendmmsg(fd_, msgs_.data() + off, static_cast<unsigned>(n - off), 0);
             if (r < 0) {
                 if (errno == EINTR) continue;
                 if (errno == ENOBUFS || errno == EAGAIN) { // local queue full: wait for it to drain
-                    pollfd pfd{fd, POLLOUT, 0};
+                    pollfd pfd{fd_, POLLOUT, 0};
                     poll(&pfd, 1, 10);
                     continue;
                 }
-                sys_fail("sendmmsg to " + dests[0].to_string() +
-                         (dests.size() > 1 ? " (and following ports)" : ""));
+                sys_fail("sendmmsg to " + dests_[0].to_string() +
+                         (dests_.size() > 1 ? " (and following ports)" : ""));
             }
             off += static_cast<std::size_t>(r);
         }
-        if (carry) std::memmove(buf.data(), buf.data() + at, carry);
-        messages += n;
-        st.datagrams += batch_datagrams;
-        records += batch_records;
-        pace.after(records);
+    }
+
+    const std::vector<endpoint>& dests_;
+    std::size_t batch_;
+    std::size_t gso_;
+    int fd_ = -1;
+    std::vector<iovec> iov_;
+    std::vector<mmsghdr> msgs_;
+    std::vector<char> control_;
+    std::uint64_t messages_ = 0;
+    std::uint64_t records_ = 0;
+};
+
+void send_udp(record_packer& packer, const std::vector<endpoint>& dests, std::size_t limit, std::size_t batch,
+              std::size_t gso, int sndbuf, bool pregenerate, pacer& pace, run_stats& st) {
+    udp_sender sender(dests, batch, gso, sndbuf);
+    prepared p;
+    if (pregenerate) prepare(packer, true, limit, SIZE_MAX, UINT64_MAX, p);
+    st.started_ns = now_ns();
+    pace.start(st.started_ns);
+    if (pregenerate) {
+        sender.send(p, pace, st);
+    } else {
+        p.bytes.reserve(batch * std::max<std::size_t>(gso, 1) * limit);
+        while (!packer.done() && !g_stop.load(std::memory_order_relaxed)) {
+            p.clear();
+            prepare(packer, true, limit, batch * std::max<std::size_t>(gso, 1), pace.batch_records(), p);
+            sender.send(p, pace, st);
+        }
     }
     st.finished_ns = now_ns();
-    close(fd);
 }
 
 int connect_with_retry(const endpoint& e, std::uint64_t deadline_ns, int sndbuf) {
@@ -280,24 +329,35 @@ void write_all(int fd, const char* p, std::size_t n, const std::string& to) {
 }
 
 void send_tcp(record_packer& packer, const std::vector<endpoint>& dests, std::size_t chunk,
-              std::uint64_t connect_timeout_s, std::uint64_t close_timeout_s, int sndbuf, pacer& pace,
-              run_stats& st) {
+              std::uint64_t connect_timeout_s, std::uint64_t close_timeout_s, int sndbuf, bool pregenerate,
+              pacer& pace, run_stats& st) {
     std::vector<int> fds;
     const std::uint64_t deadline = now_ns() + connect_timeout_s * 1000000000ULL;
     for (const auto& d : dests) fds.push_back(connect_with_retry(d, deadline, sndbuf));
-    std::vector<char> buf(chunk);
+    prepared p;
+    if (pregenerate) prepare(packer, false, chunk, SIZE_MAX, UINT64_MAX, p);
     std::uint64_t records = 0;
     st.started_ns = now_ns();
     pace.start(st.started_ns);
-    while (!packer.done() && !g_stop.load(std::memory_order_relaxed)) {
-        const auto p = packer.next_chunk(buf.data(), chunk, pace.batch_records());
-        if (p.bytes == 0) break;
-        const std::size_t c = st.datagrams % fds.size();
-        write_all(fds[c], buf.data(), p.bytes, dests[c].to_string());
-        ++st.datagrams;
-        st.bytes += p.bytes;
-        records += p.records;
-        pace.after(records);
+    auto write_prepared = [&] {
+        for (const auto& item : p.items) {
+            if (g_stop.load(std::memory_order_relaxed)) return;
+            const std::size_t c = st.datagrams % fds.size();
+            write_all(fds[c], p.bytes.data() + item.offset, item.bytes, dests[c].to_string());
+            ++st.datagrams;
+            st.bytes += item.bytes;
+            records += item.records;
+            pace.after(records);
+        }
+    };
+    if (pregenerate) {
+        write_prepared();
+    } else {
+        while (!packer.done() && !g_stop.load(std::memory_order_relaxed)) {
+            p.clear();
+            prepare(packer, false, chunk, 1, pace.batch_records(), p);
+            write_prepared();
+        }
     }
     st.finished_ns = now_ns();
     // Close cleanly: FIN after the last byte, then wait for the receiver to
@@ -435,6 +495,9 @@ int run(int argc, char** argv) {
     const std::size_t chunk = args.get_u64("tcp-chunk-bytes", 65536, 4096, 64u << 20);
     const int sndbuf = static_cast<int>(args.get_u64("sndbuf", args.has("udp") ? 4194304 : 0, 0, 1u << 30));
     const bool final_newline = !args.has("no-final-newline");
+    const bool pregenerate = args.has("pregenerate");
+    if (pregenerate && !args.has("udp") && !args.has("tcp"))
+        throw usage_error("--pregenerate applies to --udp and --tcp only");
 
     std::unique_ptr<record_generator> gen;
     try {
@@ -447,6 +510,12 @@ int run(int argc, char** argv) {
                           " is smaller than the largest record this run " + "produces (" +
                           std::to_string(gen->max_record_bytes()) +
                           " bytes, see --oversized-bytes); every datagram must hold whole records");
+
+    if (pregenerate && static_cast<long double>(cfg.records) * gen->max_record_bytes() > 16.0L * (1ULL << 30))
+        throw usage_error(
+            "--pregenerate would need up to " +
+            std::to_string(static_cast<unsigned long long>(cfg.records * gen->max_record_bytes() >> 30)) +
+            " GiB of memory (over the 16 GiB limit); lower --records");
 
     std::signal(SIGPIPE, SIG_IGN);
     struct sigaction sa {};
@@ -464,7 +533,7 @@ int run(int argc, char** argv) {
         for (std::uint32_t k = 0; k < ports; ++k)
             dests.push_back(base.with_port_offset(static_cast<std::uint16_t>(k)));
         destination = "udp://" + base.to_string();
-        send_udp(packer, dests, limit, batch, gso, sndbuf, pace, st);
+        send_udp(packer, dests, limit, batch, gso, sndbuf, pregenerate, pace, st);
     } else if (auto t = args.get("tcp")) {
         const endpoint base = parse_endpoint("tcp", *t, ports);
         std::vector<endpoint> dests;
@@ -472,7 +541,7 @@ int run(int argc, char** argv) {
             dests.push_back(base.with_port_offset(static_cast<std::uint16_t>(k)));
         destination = "tcp://" + base.to_string();
         send_tcp(packer, dests, chunk, args.get_u64("connect-timeout", 5, 0, 3600),
-                 args.get_u64("close-timeout", 10, 0, 3600), sndbuf, pace, st);
+                 args.get_u64("close-timeout", 10, 0, 3600), sndbuf, pregenerate, pace, st);
     } else if (auto p = args.get("pcap")) {
         udp_endpoints a;
         try {
