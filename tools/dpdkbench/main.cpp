@@ -1,0 +1,578 @@
+// shardgate-dpdkbench: shardgate routing records from a DPDK port against
+// dpdk-testpmd merely forwarding the same packets, in one run.
+//
+// Traffic: fixed 40-byte trade records, 16 per UDP packet, in a generated
+// pcap that a net_pcap port replays from memory (infinite_rx=1); output goes
+// to a net_null port. testpmd forwards port 0 -> port 1 in io mode on one
+// forwarding lcore. shardgate decodes every record, hashes its symbol, routes
+// it to one of 8 partitions and re-packs each partition's records into
+// frames of up to dpdk.payload_bytes, once with a dataplane core and an
+// egress thread on two CPUs, once with both loops on one CPU (testpmd's
+// footprint). Prints Mpps and records/s for each and the ratio of records
+// routed per second to packets testpmd forwards per second (goal: >= 4, i.e.
+// shardgate's packet rate at least a quarter of testpmd's while it does all
+// that per record). A benchmark: it prints, it asserts nothing.
+//
+// --hugepages reserves 2 MiB hugepages for the run (root) and gives them
+// back afterwards; without it both sides run with --no-huge.
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/dpdk/dpdk.hpp"
+#include "dataplane/dpdk/frame.hpp"
+#include "dataplane/pipeline/affinity.hpp"
+#include "dataplane/pipeline/egress.hpp"
+#include "dataplane/pipeline/worker.hpp"
+
+namespace {
+
+using namespace shardgate;
+namespace fs = std::filesystem;
+using steady = std::chrono::steady_clock;
+
+constexpr std::uint32_t record_bytes = 40;
+constexpr std::uint32_t partitions = 8;
+
+struct options {
+    double seconds = 5;
+    std::uint32_t per_packet = 16;
+    std::uint32_t packets = 4096; ///< distinct packets in the replayed pcap
+    std::uint32_t burst = 32;     ///< router.burst_size
+    std::uint32_t keys = 10000;
+    bool hugepages = false;
+    int cpu_a = 0, cpu_b = 1;     ///< egress / testpmd main lcore; dataplane / testpmd forwarding lcore
+    std::string testpmd = "/usr/bin/dpdk-testpmd";
+};
+
+[[noreturn]] void usage(const std::string& why) {
+    if (!why.empty()) std::fprintf(stderr, "shardgate-dpdkbench: %s\n", why.c_str());
+    std::fprintf(stderr,
+                 "usage: shardgate-dpdkbench [--seconds S] [--records-per-packet R] [--packets P] [--burst B]\n"
+                 "                           [--cpus A,B] [--hugepages] [--testpmd PATH]\n"
+                 "  --seconds S             measuring time per run (default 5)\n"
+                 "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
+                 "  --packets P             distinct packets in the replayed capture (default 4096)\n"
+                 "  --burst B               records per route burst, 1..256 (default 32, router.burst_size)\n"
+                 "  --cpus A,B              B: testpmd's forwarding lcore and shardgate's dataplane core;\n"
+                 "                          A: testpmd's main lcore and shardgate's egress thread (default 0,1)\n"
+                 "  --hugepages             reserve 2 MiB hugepages for the run and release them after\n"
+                 "  --testpmd PATH          dpdk-testpmd (default /usr/bin/dpdk-testpmd)\n");
+    std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(a + " needs a value");
+            return argv[++i];
+        };
+        const auto number = [&](double lo, double hi) {
+            const std::string v = value();
+            char* end = nullptr;
+            const double d = std::strtod(v.c_str(), &end);
+            if (end == v.c_str() || *end != '\0' || d < lo || d > hi)
+                usage(a + ": expected a number in " + std::to_string(lo) + ".." + std::to_string(hi) + ", found \"" +
+                      v + "\"");
+            return d;
+        };
+        if (a == "--seconds") o.seconds = number(0.5, 3600);
+        else if (a == "--records-per-packet") o.per_packet = static_cast<std::uint32_t>(number(1, 36));
+        else if (a == "--packets") o.packets = static_cast<std::uint32_t>(number(16, 65536));
+        else if (a == "--burst") o.burst = static_cast<std::uint32_t>(number(1, 256));
+        else if (a == "--hugepages") o.hugepages = true;
+        else if (a == "--testpmd") o.testpmd = value();
+        else if (a == "--cpus") {
+            const std::string v = value();
+            if (std::sscanf(v.c_str(), "%d,%d", &o.cpu_a, &o.cpu_b) != 2 || o.cpu_a < 0 || o.cpu_b < 0 ||
+                o.cpu_a == o.cpu_b)
+                usage("--cpus: expected two different CPU numbers A,B, found \"" + v + "\"");
+        } else if (a == "--help" || a == "-h") usage("");
+        else usage("unknown flag \"" + a + "\"");
+    }
+    return o;
+}
+
+// ---------------------------------------------------------------- traffic
+
+/// A pcap (µs, Ethernet) of `packets` UDP frames of `per` trade records each,
+/// symbols uniform over `keys`.
+void write_pcap(const fs::path& path, const options& o) {
+    std::ofstream out(path, std::ios::binary);
+    const std::uint32_t file_header[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+    out.write(reinterpret_cast<const char*>(file_header), sizeof file_header);
+    const udp_frame_template t(parse_mac("02:00:00:00:00:01", "src"), parse_mac("02:00:00:00:00:02", "dst"),
+                               parse_ipv4("10.0.0.1", "src"), parse_ipv4("10.0.0.2", "dst"), 40000, 9000);
+    std::mt19937_64 rng(1);
+    std::map<std::uint32_t, std::uint64_t> seq;
+    std::vector<std::byte> frame;
+    for (std::uint32_t p = 0; p < o.packets; ++p) {
+        const std::uint32_t payload = o.per_packet * record_bytes;
+        frame.assign(std::max(udp_frame_header_bytes + payload, min_ethernet_frame), std::byte{0});
+        t.write(frame.data(), payload, static_cast<std::uint16_t>(p), true);
+        for (std::uint32_t r = 0; r < o.per_packet; ++r) {
+            std::byte* rec = frame.data() + udp_frame_header_bytes + r * record_bytes;
+            const auto k = static_cast<std::uint32_t>(rng() % o.keys);
+            const std::uint64_t s = ++seq[k];
+            const std::uint32_t source = 0;
+            char symbol[12] = {};
+            std::snprintf(symbol, sizeof symbol, "S%05u", k);
+            const std::uint64_t trader = rng() % 100;
+            const std::int64_t price = static_cast<std::int64_t>(rng() % 2'000'000);
+            std::memcpy(rec, &s, 8);
+            std::memcpy(rec + 8, &source, 4);
+            std::memcpy(rec + 12, symbol, 12);
+            std::memcpy(rec + 24, &trader, 8);
+            std::memcpy(rec + 32, &price, 8);
+        }
+        const std::uint32_t h[4] = {p, 0, static_cast<std::uint32_t>(frame.size()),
+                                    static_cast<std::uint32_t>(frame.size())};
+        out.write(reinterpret_cast<const char*>(h), sizeof h);
+        out.write(reinterpret_cast<const char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
+    }
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+record_format trade_format() {
+    record_format f;
+    f.kind = format_kind::fixed;
+    f.record_size = record_bytes;
+    f.fields = {{"seq", field_type::u64, 0, 0},
+                {"source", field_type::u32, 8, 0},
+                {"symbol", field_type::str, 12, 12},
+                {"trader_id", field_type::u64, 24, 0},
+                {"price", field_type::i64, 32, 0}};
+    f.source_partition_field = "source";
+    f.sequence_field = "seq";
+    return f;
+}
+
+// ---------------------------------------------------------------- hugepages
+
+/// Reserves 2 MiB hugepages (and mounts hugetlbfs) for the run; gives both
+/// back on destruction.
+class hugepage_reservation {
+public:
+    explicit hugepage_reservation(long pages) {
+        before_ = read_long(nr_path);
+        if (before_ < pages && !write_long(nr_path, pages))
+            throw std::runtime_error(std::string("cannot write ") + nr_path + " (hugepages need root)");
+        if (read_free() < pages / 2)
+            throw std::runtime_error("asked for " + std::to_string(pages) + " hugepages, the kernel gave " +
+                                     std::to_string(read_free()) + " free (memory too fragmented?)");
+        if (!hugetlbfs_mounted()) {
+            ::mkdir(mount_point, 0755);
+            if (::mount("nodev", mount_point, "hugetlbfs", 0, "pagesize=2M") != 0)
+                throw std::runtime_error(std::string("mount hugetlbfs on ") + mount_point + ": " + std::strerror(errno));
+            mounted_ = true;
+        }
+    }
+    ~hugepage_reservation() {
+        if (mounted_) ::umount(mount_point);
+        write_long(nr_path, before_);
+    }
+    hugepage_reservation(const hugepage_reservation&) = delete;
+    hugepage_reservation& operator=(const hugepage_reservation&) = delete;
+
+private:
+    static constexpr const char* nr_path = "/proc/sys/vm/nr_hugepages";
+    static constexpr const char* mount_point = "/dev/hugepages";
+    static long read_long(const char* p) {
+        std::ifstream in(p);
+        long v = 0;
+        in >> v;
+        return v;
+    }
+    static bool write_long(const char* p, long v) {
+        std::ofstream out(p);
+        out << v << "\n";
+        return static_cast<bool>(out.flush());
+    }
+    static long read_free() {
+        std::ifstream in("/proc/meminfo");
+        std::string k;
+        long v = 0;
+        while (in >> k >> v) {
+            if (k == "HugePages_Free:") return v;
+            in.ignore(256, '\n');
+        }
+        return 0;
+    }
+    static bool hugetlbfs_mounted() {
+        std::ifstream in("/proc/mounts");
+        std::string dev, dir, type;
+        while (in >> dev >> dir >> type) {
+            if (type == "hugetlbfs") return true;
+            in.ignore(4096, '\n');
+        }
+        return false;
+    }
+    long before_ = 0;
+    bool mounted_ = false;
+};
+
+// ---------------------------------------------------------------- testpmd
+
+struct testpmd_result {
+    double seconds = 0;
+    std::uint64_t rx = 0, tx = 0;
+    std::string command;
+};
+
+std::uint64_t after(const std::string& text, std::size_t from, const std::string& key) {
+    const auto at = text.find(key, from);
+    if (at == std::string::npos) return 0;
+    return std::strtoull(text.c_str() + at + key.size(), nullptr, 10);
+}
+
+testpmd_result run_testpmd(const options& o, const fs::path& pcap, const fs::path& dir) {
+    std::vector<std::string> args = {o.testpmd,
+                                     "-l",
+                                     std::to_string(o.cpu_a) + "," + std::to_string(o.cpu_b),
+                                     "--no-pci",
+                                     "--file-prefix=sgbench-testpmd-" + std::to_string(::getpid()),
+                                     "--vdev=net_pcap0,rx_pcap=" + pcap.string() + ",infinite_rx=1",
+                                     "--vdev=net_null0,no-rx=1",
+                                     "--log-level=notice"};
+    if (!o.hugepages) args.insert(args.begin() + 4, {"--no-huge", "-m", "1024"});
+    for (const char* a : {"--", "-i", "--forward-mode=io", "--nb-cores=1", "--total-num-mbufs=16384",
+                          "--rxd=1024", "--txd=1024"})
+        args.emplace_back(a);
+    args.push_back("--burst=" + std::to_string(std::min<std::uint32_t>(o.burst, 512)));
+
+    testpmd_result r;
+    for (const auto& a : args) r.command += (r.command.empty() ? "" : " ") + a;
+    const fs::path log = dir / "testpmd.log";
+    int in_pipe[2];
+    if (::pipe(in_pipe) != 0) throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+        ::dup2(in_pipe[0], 0);
+        ::close(in_pipe[1]);
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        std::_Exit(127);
+    }
+    ::close(in_pipe[0]);
+    const auto say = [&](const char* cmd) { (void)!::write(in_pipe[1], cmd, std::strlen(cmd)); };
+    const auto read_log = [&] {
+        std::ifstream in(log);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    // Wait for the prompt (ports configured and started).
+    for (int i = 0; i < 300 && read_log().find("testpmd> ") == std::string::npos; ++i) {
+        int st = 0;
+        if (::waitpid(pid, &st, WNOHANG) == pid)
+            throw std::runtime_error("dpdk-testpmd exited before its prompt:\n" + read_log());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    say("start\n");
+    const auto t0 = steady::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    say("stop\n");
+    r.seconds = std::chrono::duration<double>(steady::now() - t0).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    say("quit\n");
+    ::close(in_pipe[1]);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    const std::string text = read_log();
+    const auto acc = text.find("Accumulated forward statistics for all ports");
+    if (acc == std::string::npos)
+        throw std::runtime_error("no forward statistics in dpdk-testpmd's output:\n" + text);
+    r.rx = after(text, acc, "RX-packets: ");
+    r.tx = after(text, acc, "TX-packets: ");
+    return r;
+}
+
+// ---------------------------------------------------------------- shardgate
+
+struct sg_result {
+    double seconds = 0;
+    std::uint64_t packets = 0, records = 0, records_out = 0, frames_out = 0, drops = 0;
+    dpdk_tx_status tx; ///< summed over the sinks, whole run
+};
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count());
+}
+
+/// One measured run: `threads` = 2 puts the dataplane core on cpu_b and the
+/// egress thread on cpu_a; 1 polls both on cpu_b.
+sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const options& o, int threads) {
+    const record_format format = trade_format();
+    routing_params params;
+    params.strategy = strategy_kind::always_hash;
+    params.partitions = partitions;
+    params.keys = {column_key("symbol")};
+    params.seed = 1;
+    std::vector<std::unique_ptr<lane>> lanes;
+    std::vector<lane*> raw;
+    for (std::uint32_t p = 0; p < partitions; ++p) {
+        lanes.push_back(std::make_unique<lane>(64, dc.payload_bytes)); // router.ring_blocks default
+        raw.push_back(lanes.back().get());
+    }
+    source_config sc;
+    sc.name = "replay";
+    sc.kind = source_kind::dpdk;
+    std::vector<sink_config> sinks(partitions);
+    for (std::uint32_t p = 0; p < partitions; ++p) {
+        sinks[p].kind = sink_kind::dpdk;
+        sinks[p].dpdk_port = 1;
+        sinks[p].dpdk_mac = "02:00:00:00:01:0" + std::to_string(p);
+        sinks[p].destination = {"10.0.1." + std::to_string(p), 9000};
+    }
+
+    counter_block core, out;
+    std::atomic<bool> stop{false}, core_done{false};
+    std::atomic<int> ready{0};
+    std::string error;
+    std::unique_ptr<worker> wk;
+    std::unique_ptr<egress> eg;
+    std::unique_ptr<record_decoder> decoder;
+    dpdk_tx_status tx_total;
+    const auto collect_tx = [&] {
+        for (std::size_t p = 0; p < eg->partitions(); ++p) {
+            const dpdk_tx_status t = dpdk_status(eg->sink_at(p));
+            tx_total.frames_sent += t.frames_sent;
+            tx_total.frames_dropped += t.frames_dropped;
+            tx_total.no_mbuf += t.no_mbuf;
+            tx_total.retries += t.retries;
+        }
+    };
+
+    const auto make_worker = [&] {
+        decoder = std::make_unique<record_decoder>(format, params.keys, dc.payload_bytes);
+        std::vector<worker_input> inputs;
+        inputs.push_back({env.make_source(sc), decoder.get()});
+        worker_options wo;
+        wo.burst_size = o.burst;
+        wk = std::make_unique<worker>(wo, params, std::move(inputs), raw, nullptr, core);
+    };
+    const auto make_egress = [&] {
+        std::vector<egress_partition> parts;
+        for (std::uint32_t p = 0; p < partitions; ++p) {
+            egress_partition ep;
+            ep.lanes = {raw[p]};
+            ep.out = env.make_sink(sinks[p], p, 0);
+            parts.push_back(std::move(ep));
+        }
+        eg = std::make_unique<egress>(std::move(parts), out);
+    };
+    const auto guarded = [&](auto body) {
+        try {
+            body();
+        } catch (const std::exception& e) {
+            error = e.what();
+            stop = true;
+            core_done = true;
+        }
+    };
+
+    std::vector<std::thread> ts;
+    if (threads == 2) {
+        ts.emplace_back([&] {
+            guarded([&] {
+                pin_current_thread(o.cpu_b, "dataplane core");
+                env.register_thread();
+                make_worker();
+                ++ready;
+                // Start polling once egress has its sinks, or the replay (which
+                // never waits) would fill the lanes and drop in the meantime.
+                while (ready.load() < 2 && !stop.load()) std::this_thread::yield();
+                while (!stop.load(std::memory_order_relaxed)) wk->poll(now_ns());
+                wk->stop_sources();
+                while (!wk->drained()) wk->poll(now_ns());
+                wk->flush_all();
+                wk.reset();
+                core_done = true;
+                env.unregister_thread();
+            });
+        });
+        ts.emplace_back([&] {
+            guarded([&] {
+                pin_current_thread(o.cpu_a, "egress thread");
+                env.register_thread();
+                make_egress();
+                ++ready;
+                while (!(core_done.load() && eg->idle())) eg->poll();
+                eg->close();
+                collect_tx();
+                eg.reset();
+                env.unregister_thread();
+            });
+        });
+    } else {
+        ts.emplace_back([&] {
+            guarded([&] {
+                pin_current_thread(o.cpu_b, "dataplane core");
+                env.register_thread();
+                make_worker();
+                make_egress();
+                ready += 2;
+                while (!stop.load(std::memory_order_relaxed)) {
+                    wk->poll(now_ns());
+                    eg->poll();
+                }
+                wk->stop_sources();
+                while (!wk->drained()) {
+                    wk->poll(now_ns());
+                    eg->poll();
+                }
+                wk->flush_all();
+                while (!eg->idle()) eg->poll();
+                eg->close();
+                collect_tx();
+                wk.reset();
+                eg.reset();
+                env.unregister_thread();
+            });
+        });
+    }
+    while (ready.load() < 2 && !stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Warm up (caches, mbuf caches, branch predictors), then measure.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto tx_frames = [&] { return env.port_stats()[1].opackets; };
+    const auto drops = [&] {
+        return core.get(counter::drop_ring_full) + out.get(counter::drop_tx) + out.get(counter::drop_sink);
+    };
+    const std::uint64_t p0 = core.get(counter::datagrams_in), r0 = core.get(counter::records_routed),
+                        o0 = out.get(counter::records_out), f0 = tx_frames(), d0 = drops();
+    const auto t0 = steady::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    const std::uint64_t p1 = core.get(counter::datagrams_in), r1 = core.get(counter::records_routed),
+                        o1 = out.get(counter::records_out), f1 = tx_frames(), d1 = drops();
+    const auto t1 = steady::now();
+    stop = true;
+    for (auto& t : ts) t.join();
+    if (!error.empty()) throw std::runtime_error(error);
+    sg_result r;
+    r.seconds = std::chrono::duration<double>(t1 - t0).count();
+    r.packets = p1 - p0;
+    r.records = r1 - r0;
+    r.records_out = o1 - o0;
+    r.frames_out = f1 - f0;
+    r.drops = d1 - d0;
+    r.tx = tx_total;
+    return r;
+}
+
+std::string mega(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f M", v / 1e6);
+    return b;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse(argc, argv);
+    try {
+        if (!fs::exists(o.testpmd))
+            throw std::runtime_error(o.testpmd + " not found (Debian package dpdk); pass --testpmd PATH");
+        const auto missing = missing_dpdk_drivers();
+        for (const auto& m : missing)
+            if (m == "net_pcap" || m == "net_null")
+                throw std::runtime_error("the DPDK driver " + m + " is not installed (librte-net-" + m.substr(4) +
+                                         "23)");
+        char tmpl[] = "/tmp/shardgate-dpdkbench.XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
+        const fs::path dir = tmpl;
+        const fs::path pcap = dir / "replay.pcap";
+        write_pcap(pcap, o);
+
+        std::unique_ptr<hugepage_reservation> huge;
+        if (o.hugepages) huge = std::make_unique<hugepage_reservation>(512);
+        const std::uint32_t frame = std::max(udp_frame_header_bytes + o.per_packet * record_bytes, min_ethernet_frame);
+        std::printf("shardgate-dpdkbench: %u-byte records, %u per packet (%u-byte frames), %u distinct packets "
+                    "replayed from memory (net_pcap infinite_rx=1) to net_null (no-rx=1); %u partitions by symbol "
+                    "(%u keys); burst %u; %.1f s per run\n",
+                    record_bytes, o.per_packet, frame, o.packets, partitions, o.keys, o.burst, o.seconds);
+        std::printf("mode: %s\n", o.hugepages ? "2 MiB hugepages (reserved for this run, released after)"
+                                              : "no hugepages (--no-huge, IOVA as VA)");
+        std::fflush(stdout);
+
+        // 1. dpdk-testpmd, a separate process, first (this process starts its EAL after).
+        const testpmd_result tp = run_testpmd(o, pcap, dir);
+        const double tp_pps = static_cast<double>(tp.tx) / tp.seconds;
+        std::printf("\ndpdk-testpmd io forward, forwarding lcore on CPU %d (main lcore CPU %d idle):\n  %s\n",
+                    o.cpu_b, o.cpu_a, tp.command.c_str());
+        std::printf("  %sp/s forwarded (%llu packets in %.2f s; rx %llu)\n", mega(tp_pps).c_str(),
+                    static_cast<unsigned long long>(tp.tx), tp.seconds, static_cast<unsigned long long>(tp.rx));
+        std::fflush(stdout);
+
+        // 2. shardgate in this process, on the same kind of devices and CPUs.
+        dpdk_config dc;
+        dc.eal_args = {"--no-pci"};
+        if (!o.hugepages) dc.eal_args.insert(dc.eal_args.end(), {"--no-huge", "-m", "512"});
+        dc.mempool_mbufs = 16383;
+        dc.ports.resize(2);
+        dc.ports[0].device = "net_pcap0,rx_pcap=" + pcap.string() + ",infinite_rx=1";
+        dc.ports[1].device = "net_null0,no-rx=1";
+        dc.ports[1].ip = "10.0.0.1";
+        dc.ports[1].udp_port = 5000;
+        auto env = dpdk_environment::start(dc, 1);
+        for (const auto& w : env->warnings()) std::printf("  warning: %s\n", w.c_str());
+        const std::uint32_t per_out = dc.payload_bytes / record_bytes;
+        double best_ratio = 0;
+        for (int threads : {2, 1}) {
+            const sg_result r = run_shardgate(*env, dc, o, threads);
+            const double pps = static_cast<double>(r.packets) / r.seconds;
+            const double rps = static_cast<double>(r.records) / r.seconds;
+            const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
+            if (threads == 2)
+                std::printf("\nshardgate, dataplane core on CPU %d + egress thread on CPU %d:\n", o.cpu_b, o.cpu_a);
+            else
+                std::printf("\nshardgate, dataplane and egress loops on one thread, CPU %d (testpmd's footprint):\n",
+                            o.cpu_b);
+            std::printf("  %sp/s in, %srecords/s routed, %sp/s out (up to %u records per frame), %llu records "
+                        "dropped while measuring\n",
+                        mega(pps).c_str(), mega(rps).c_str(), mega(out_pps).c_str(), per_out,
+                        static_cast<unsigned long long>(r.drops));
+            std::printf("  tx over the whole run: %llu frames, %llu refused bursts retried, %llu submits without "
+                        "an mbuf, %llu frames dropped\n",
+                        static_cast<unsigned long long>(r.tx.frames_sent), static_cast<unsigned long long>(r.tx.retries),
+                        static_cast<unsigned long long>(r.tx.no_mbuf),
+                        static_cast<unsigned long long>(r.tx.frames_dropped));
+            std::printf("  records routed/s / testpmd packets/s = %.2f (goal >= 4); packet rate %.2f of testpmd's\n",
+                        rps / tp_pps, pps / tp_pps);
+            best_ratio = std::max(best_ratio, rps / tp_pps);
+            std::fflush(stdout);
+        }
+        env.reset();
+        std::printf("\nbest ratio %.2f: goal %s\n", best_ratio, best_ratio >= 4 ? "met" : "NOT met");
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "shardgate-dpdkbench: %s\n", e.what());
+        return 1;
+    }
+}
