@@ -88,6 +88,8 @@ public:
         void end();
         [[nodiscard]] partition_id partition() const noexcept { return p_; }
         [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_; }
+        /// Bytes of an incomplete record waiting for the rest.
+        [[nodiscard]] std::size_t pending() const noexcept { return discarding_ ? 0 : used_; }
 
     private:
         verifier* v_;
