@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/unit/tools/printers.hpp"
+#include "tools/common/cli.hpp"
 #include "tools/common/generator.hpp"
 
 using namespace shardgate::tools;
@@ -296,6 +297,70 @@ BOOST_AUTO_TEST_CASE(rng_is_specified_bit_for_bit) {
     BOOST_TEST(x == b.next());
     BOOST_TEST(x == 0x99ec5f36cb75f2b4ULL);
     for (int i = 0; i < 1000; ++i) BOOST_REQUIRE(a.below(7) < 7u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tools_cli)
+
+namespace {
+arg_parser parser() {
+    return arg_parser("t", "", {{"records", "N", "", ""}, {"rate", "R", "0", ""}, {"quiet", "", "", ""}});
+}
+void parse(arg_parser& p, std::vector<std::string> args) {
+    std::vector<char*> argv{const_cast<char*>("t")};
+    for (auto& a : args) argv.push_back(a.data());
+    p.parse(static_cast<int>(argv.size()), argv.data());
+}
+std::string error_of(std::vector<std::string> args) {
+    auto p = parser();
+    try {
+        parse(p, std::move(args));
+        (void)p.get_u64("records", 0, 1, 100);
+    } catch (const usage_error& e) {
+        return e.what();
+    }
+    return "";
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(flags_parse_both_spellings_and_the_last_wins) {
+    auto p = parser();
+    parse(p, {"--records", "5", "--rate=7", "--quiet", "--records=9"});
+    BOOST_TEST(p.get_u64("records", 0) == 9u);
+    BOOST_TEST(p.get_u64("rate", 0) == 7u);
+    BOOST_TEST(p.has("quiet"));
+    BOOST_TEST(p.get_u64("absent", 42) == 42u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_flags_name_the_flag_the_value_and_what_was_expected) {
+    BOOST_TEST(error_of({"--nope"}) == "unknown flag '--nope' (see --help)");
+    BOOST_TEST(error_of({"--records"}) == "flag '--records' needs a value (N)");
+    BOOST_TEST(error_of({"--quiet=1"}) == "flag '--quiet' takes no value");
+    BOOST_TEST(error_of({"stray"}) == "unexpected argument 'stray' (every argument is a --flag; see --help)");
+    BOOST_TEST(error_of({"--records", "0"}) == "--records: expected an integer in [1, 100], got '0'");
+    BOOST_TEST(error_of({"--records", "12x"}) == "--records: expected an integer in [1, 100], got '12x'");
+    BOOST_TEST(error_of({"--records", "99999999999999999999999"}) ==
+               "--records: expected an integer in [1, 100], got '99999999999999999999999'");
+}
+
+BOOST_AUTO_TEST_CASE(endpoints_parse_and_check_the_port_range) {
+    const endpoint e = parse_endpoint("udp", "127.0.0.1:9000", 16);
+    BOOST_TEST(e.port == 9000);
+    BOOST_TEST(e.with_port_offset(15).to_string() == "127.0.0.1:9015");
+    BOOST_TEST(parse_endpoint("udp", "localhost:9000").family == AF_INET);
+    BOOST_TEST(parse_endpoint("udp", "[::1]:9000").to_string() == "[::1]:9000");
+    auto msg = [](std::string_view text, std::uint32_t n = 1) {
+        try {
+            (void)parse_endpoint("tcp", text, n);
+        } catch (const usage_error& err) {
+            return std::string(err.what());
+        }
+        return std::string();
+    };
+    BOOST_TEST(msg("9000") == "--tcp: expected HOST:PORT, got '9000'");
+    BOOST_TEST(msg("h:0") == "--tcp: expected a port in [1, 65535], got '0' in 'h:0'");
+    BOOST_TEST(msg("127.0.0.1:65530", 16) == "--tcp: ports 65530..65545 run past 65535");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
