@@ -196,6 +196,9 @@ public:
             make_pools();
             for (auto& p : ports_) configure(*p);
             wait_for_links();
+            for (const auto& d : missing_dpdk_drivers())
+                warnings_.push_back("the DPDK driver " + d + " is not installed in " RTE_EAL_PMD_PATH
+                                    " (Debian package librte-net-" + d.substr(4) + "23); its vdevs cannot be used");
         } catch (...) {
             shutdown();
             throw;

@@ -168,6 +168,18 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     }());
     BOOST_TEST(error_of([&] { (void)dpdk_environment::start(c, 1); }).find("starts once per process") !=
                std::string::npos);
+    // net_ring has no RSS: the two ports with two rx queues say so; links are up.
+    std::vector<std::string> warnings = env->warnings();
+    BOOST_TEST_MESSAGE("warnings: " << warnings.size());
+    BOOST_REQUIRE_EQUAL(warnings.size(), 2u);
+    BOOST_TEST(warnings[0] == "dpdk.ports[0] (\"net_ring0\"): rx_queues = 2 but net_ring has no RSS; frames reach "
+                              "queues by the device's own rule");
+    BOOST_TEST(warnings[1].starts_with("dpdk.ports[1] (\"net_ring1\"): rx_queues = 2 but net_ring has no RSS"));
+    const auto stats = env->port_stats();
+    BOOST_REQUIRE_EQUAL(stats.size(), 3u);
+    BOOST_TEST(stats[0].driver == "net_ring");
+    BOOST_TEST(stats[0].link_up);
+    BOOST_TEST(!stats[0].rss);
 
     // Sources: core w polls (port 0, queue w); core 1 accepts only UDP to 9001.
     std::vector<source_config> sources(cores);
