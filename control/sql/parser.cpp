@@ -575,11 +575,17 @@ private:
     }
 
     /// Sets the node's end to the last consumed token and its height from
-    /// its children, refusing trees taller than max_expression_height.
+    /// its children (OVER's expressions included: they hang below the call
+    /// too), refusing trees taller than max_expression_height. Everything
+    /// that recurses over a tree (walks, the destructor) is bounded by it.
     void close(expr& e, const token& at) {
         e.end = std::max(e.end, end_of_previous());
         std::uint32_t h = 0;
         for (const auto& a : e.args) h = std::max(h, a->height);
+        if (e.over) {
+            for (const auto& p : e.over->partition_by) h = std::max(h, p->height);
+            for (const auto& o : e.over->order_by) h = std::max(h, o.value->height);
+        }
         e.height = h + 1;
         if (e.height > max_expression_height)
             fail(at, "an expression at most " + std::to_string(max_expression_height) + " operators deep");

@@ -331,6 +331,14 @@ BOOST_AUTO_TEST_CASE(long_operator_chains_are_bounded) {
     for (int i = 0; i < 900; ++i) fine += " OR a";
     fine += " FROM t";
     BOOST_TEST(error_of(fine) == "no error");
+    // Height counts through OVER (PARTITION BY ...): nested window functions
+    // with long chains inside stay bounded as one tree.
+    // g()'s window sits at the bottom of the outer chain, so its height adds.
+    std::string plus500;
+    for (int i = 0; i < 500; ++i) plus500 += "+a";
+    const std::string nested =
+        "SELECT f() OVER (PARTITION BY g() OVER (PARTITION BY a" + plus500 + ")" + plus500 + ") FROM t";
+    BOOST_TEST(error_of(nested).find("an expression at most 1000 operators deep") != std::string::npos);
     // A long flat list is not deep.
     std::string list = "SELECT a FROM t WHERE a IN (0";
     for (int i = 1; i < 20'000; ++i) {
