@@ -119,6 +119,7 @@ const std::vector<flag_spec> flags = {
 struct run_stats {
     std::uint64_t datagrams = 0; ///< datagrams or frames (UDP, pcap), writes (TCP, file)
     std::uint64_t bytes = 0;
+    std::uint64_t records = 0; ///< records handed to the kernel or written
     std::uint64_t started_ns = 0;
     std::uint64_t finished_ns = 0;
     bool drained = true; ///< TCP: the receiver read everything and closed
@@ -242,6 +243,7 @@ public:
             messages_ += n;
             st.datagrams += datagrams;
             records_ += records;
+            st.records = records_;
             pace.after(records_);
         }
     }
@@ -347,6 +349,7 @@ void send_tcp(record_packer& packer, const std::vector<endpoint>& dests, std::si
             ++st.datagrams;
             st.bytes += item.bytes;
             records += item.records;
+            st.records = records;
             pace.after(records);
         }
     };
@@ -409,6 +412,7 @@ void write_pcap(record_packer& packer, const std::string& path, udp_endpoints ad
         ++st.datagrams;
         st.bytes += p.bytes;
         records += p.records;
+        st.records = records;
     }
     w.close();
     st.finished_ns = now_ns();
@@ -429,6 +433,7 @@ void write_file(record_packer& packer, const std::string& path, std::size_t chun
         ++st.datagrams;
         st.bytes += p.bytes;
         records += p.records;
+        st.records = records;
         pace.after(records);
     }
     out.close();
@@ -527,21 +532,37 @@ int run(int argc, char** argv) {
     pacer pace(rate);
     run_stats st;
     std::string destination;
+    // An I/O failure mid-run (the receiver went away) still prints the
+    // summary, with what was sent and the error, then exits 3.
+    std::string error;
+    auto send_io = [&](auto&& send) {
+        try {
+            send();
+        } catch (const usage_error&) {
+            throw;
+        } catch (const std::exception& e) {
+            error = e.what();
+            st.drained = false;
+            if (!st.started_ns) st.started_ns = now_ns();
+            st.finished_ns = now_ns();
+        }
+    };
     if (auto u = args.get("udp")) {
         const endpoint base = parse_endpoint("udp", *u, ports);
         std::vector<endpoint> dests;
         for (std::uint32_t k = 0; k < ports; ++k)
             dests.push_back(base.with_port_offset(static_cast<std::uint16_t>(k)));
         destination = "udp://" + base.to_string();
-        send_udp(packer, dests, limit, batch, gso, sndbuf, pregenerate, pace, st);
+        send_io([&] { send_udp(packer, dests, limit, batch, gso, sndbuf, pregenerate, pace, st); });
     } else if (auto t = args.get("tcp")) {
         const endpoint base = parse_endpoint("tcp", *t, ports);
         std::vector<endpoint> dests;
         for (std::uint32_t k = 0; k < ports; ++k)
             dests.push_back(base.with_port_offset(static_cast<std::uint16_t>(k)));
         destination = "tcp://" + base.to_string();
-        send_tcp(packer, dests, chunk, args.get_u64("connect-timeout", 5, 0, 3600),
-                 args.get_u64("close-timeout", 10, 0, 3600), sndbuf, pregenerate, pace, st);
+        const auto connect_s = args.get_u64("connect-timeout", 5, 0, 3600);
+        const auto close_s = args.get_u64("close-timeout", 10, 0, 3600);
+        send_io([&] { send_tcp(packer, dests, chunk, connect_s, close_s, sndbuf, pregenerate, pace, st); });
     } else if (auto p = args.get("pcap")) {
         udp_endpoints a;
         try {
@@ -556,15 +577,15 @@ int run(int argc, char** argv) {
         a.dst_port = static_cast<std::uint16_t>(args.get_u64("dst-port", 9000, 1, 65535));
         if (a.dst_port + ports - 1 > 65535) throw usage_error("--dst-port plus --ports runs past port 65535");
         destination = "pcap://" + *p;
-        write_pcap(packer, *p, a, ports, limit, rate, st);
+        send_io([&] { write_pcap(packer, *p, a, ports, limit, rate, st); });
     } else {
         const std::string path = *args.get("file");
         destination = "file://" + path;
-        write_file(packer, path, chunk, pace, st);
+        send_io([&] { write_file(packer, path, chunk, pace, st); });
     }
 
     const double seconds = static_cast<double>(st.finished_ns - st.started_ns) / 1e9;
-    const std::uint64_t sent = packer.emitted();
+    const std::uint64_t sent = st.records;
     json_writer j;
     j.begin_object();
     j.key("tool").value("shardgate-gen");
@@ -588,7 +609,8 @@ int run(int argc, char** argv) {
     j.key("seconds").value(seconds);
     j.key("records_per_s").value(seconds > 0 ? static_cast<double>(sent) / seconds : 0.0);
     j.key("mb_per_s").value(seconds > 0 ? static_cast<double>(st.bytes) / seconds / 1e6 : 0.0);
-    j.key("complete").value(packer.done());
+    j.key("complete").value(packer.done() && error.empty());
+    if (!error.empty()) j.key("error").value(error);
     if (args.has("tcp")) j.key("drained").value(st.drained);
     j.end_object();
     std::cout << j.str() << std::endl;
@@ -596,6 +618,10 @@ int run(int argc, char** argv) {
         std::ofstream out(*f);
         out << j.str() << '\n';
         if (!out) sys_fail("cannot write " + *f);
+    }
+    if (!error.empty()) {
+        std::cerr << "shardgate-gen: " << error << '\n';
+        return 3;
     }
     return packer.done() ? 0 : 1;
 }
