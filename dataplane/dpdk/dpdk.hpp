@@ -40,26 +40,26 @@ struct dpdk_port_stats {
     int socket = 0;            ///< NUMA socket of its memory pool
     bool link_up = false;
     std::uint32_t link_speed_mbps = 0;
-    bool rss = false;          ///< rx_queues > 1 and the device spreads flows by RSS
+    bool rss = false;                   ///< rx_queues > 1 and the device spreads flows by RSS
     bool ipv4_checksum_offload = false; ///< sinks leave the IPv4 header checksum to the NIC
     bool udp_checksum_offload = false;  ///< sinks leave the UDP checksum to the NIC (else 0: none)
     // rte_eth_stats
     std::uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0;
-    std::uint64_t imissed = 0;   ///< frames the NIC dropped because no rx descriptor was free
+    std::uint64_t imissed = 0; ///< frames the NIC dropped because no rx descriptor was free
     std::uint64_t ierrors = 0, oerrors = 0;
     std::uint64_t rx_nombuf = 0; ///< receives that found the mbuf pool empty
 };
 
 /// What one DPDK rx source skipped, by reason (frame_verdict in frame.hpp).
 struct dpdk_rx_status {
-    std::uint64_t frames = 0;      ///< frames received (every kind)
-    std::uint64_t datagrams = 0;   ///< UDP datagrams handed to the core (empty ones included)
-    std::uint64_t copied = 0;      ///< payloads copied to scratch (multi-segment, or too close to the buffer end)
-    std::uint64_t no_scratch = 0;  ///< frames skipped because the scratch area was full (drop_rx_no_buffer)
+    std::uint64_t frames = 0;    ///< frames received (every kind)
+    std::uint64_t datagrams = 0; ///< UDP datagrams handed to the core (empty ones included)
+    std::uint64_t copied = 0; ///< payloads copied to scratch (multi-segment, or too close to the buffer end)
+    std::uint64_t no_scratch = 0; ///< frames skipped because the scratch area was full (drop_rx_no_buffer)
     std::uint64_t not_ip = 0, not_udp = 0, fragment = 0, wrong_port = 0; ///< counted as not_ipv4_udp
     std::uint64_t short_ethernet = 0, bad_ip_header = 0, bad_ip_length = 0, bad_ip_checksum = 0,
                   bad_udp_length = 0, bad_l4_checksum = 0; ///< counted as malformed_frame
-    std::uint32_t held = 0;        ///< mbufs held by chunks not yet released
+    std::uint32_t held = 0;                                ///< mbufs held by chunks not yet released
 };
 
 /// What one DPDK tx sink did.

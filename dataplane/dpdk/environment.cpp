@@ -73,7 +73,8 @@ std::string option_value(const std::vector<std::string>& args, std::string_view 
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
         if (a == name && i + 1 < args.size()) return args[i + 1];
-        if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=') return a.substr(name.size() + 1);
+        if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=')
+            return a.substr(name.size() + 1);
     }
     return {};
 }
@@ -137,7 +138,8 @@ std::string probe_hint(const std::string& device, const std::vector<std::string>
     if (looks_like_pci(device)) {
         if (has_option(eal_args, "--no-pci"))
             return "dpdk.eal_args contain \"--no-pci\", which disables PCI devices; remove it to use a NIC";
-        return "is it bound to vfio-pci or uio_pci_generic (dpdk-devbind.py --status), and is its driver installed?";
+        return "is it bound to vfio-pci or uio_pci_generic (dpdk-devbind.py --status), and is its driver "
+               "installed?";
     }
     std::string driver = name.starts_with("eth_") ? "net_" + name.substr(4) : name;
     const auto installed = installed_net_drivers();
@@ -145,8 +147,9 @@ std::string probe_hint(const std::string& device, const std::vector<std::string>
     for (const auto& d : installed)
         if (driver.starts_with(d) && d.size() > match.size()) match = d;
     if (match.empty())
-        return "no installed DPDK net driver matches " + quote(name) + " (a vdev name starts with its driver's name; " +
-               "installed in " RTE_EAL_PMD_PATH ": " + (installed.empty() ? "none" : join(installed, ", ")) + ")";
+        return "no installed DPDK net driver matches " + quote(name) +
+               " (a vdev name starts with its driver's name; " + "installed in " RTE_EAL_PMD_PATH ": " +
+               (installed.empty() ? "none" : join(installed, ", ")) + ")";
     return "check the " + match + " arguments (DPDK's log above says which one it rejected)";
 }
 
@@ -156,9 +159,10 @@ std::string eal_failure(int err, const std::vector<std::string>& args) {
                       "; EAL arguments: " + join(args) + "): ";
     const bool no_huge = has_option(args, "--no-huge");
     if (!no_huge && hugepages_free() <= 0)
-        return msg + "no hugepages are reserved (HugePages_Free is 0 in /proc/meminfo). Add \"--no-huge\", \"-m\", "
-                     "\"256\" to dpdk.eal_args (fine for virtual devices), or reserve hugepages: echo 512 > "
-                     "/proc/sys/vm/nr_hugepages and mount hugetlbfs on /dev/hugepages";
+        return msg +
+               "no hugepages are reserved (HugePages_Free is 0 in /proc/meminfo). Add \"--no-huge\", \"-m\", "
+               "\"256\" to dpdk.eal_args (fine for virtual devices), or reserve hugepages: echo 512 > "
+               "/proc/sys/vm/nr_hugepages and mount hugetlbfs on /dev/hugepages";
     if (no_huge && has_option(args, "--in-memory"))
         return msg + "\"--in-memory\" needs hugepages; use \"--no-shconf\" with \"--no-huge\" instead";
     if (err == EALREADY || err == EAGAIN)
@@ -187,7 +191,8 @@ namespace {
 
 class environment final : public dpdk_environment {
 public:
-    environment(const dpdk_config& cfg, std::size_t egress_threads) : cfg_(cfg), egress_threads_(egress_threads) {
+    environment(const dpdk_config& cfg, std::size_t egress_threads)
+        : cfg_(cfg), egress_threads_(egress_threads) {
         validate();
         build_args();
         init_eal();
@@ -197,8 +202,9 @@ public:
             for (auto& p : ports_) configure(*p);
             wait_for_links();
             for (const auto& d : missing_dpdk_drivers())
-                warnings_.push_back("the DPDK driver " + d + " is not installed in " RTE_EAL_PMD_PATH
-                                    " (Debian package librte-net-" + d.substr(4) + "23); its vdevs cannot be used");
+                warnings_.push_back("the DPDK driver " + d +
+                                    " is not installed in " RTE_EAL_PMD_PATH " (Debian package librte-net-" +
+                                    d.substr(4) + "23); its vdevs cannot be used");
         } catch (...) {
             shutdown();
             throw;
@@ -221,20 +227,24 @@ public:
 
     std::unique_ptr<source> make_source(const source_config& cfg) override {
         const std::string what = (cfg.name.empty() ? std::string("dpdk source") : cfg.name) + " (dpdk port " +
-                                 std::to_string(cfg.dpdk_port) + " queue " + std::to_string(cfg.dpdk_queue) + ")";
+                                 std::to_string(cfg.dpdk_port) + " queue " + std::to_string(cfg.dpdk_queue) +
+                                 ")";
         if (cfg.kind != source_kind::dpdk)
-            throw std::invalid_argument(what + ": not a dpdk source (kind " + std::string(to_string(cfg.kind)) + ")");
+            throw std::invalid_argument(what + ": not a dpdk source (kind " +
+                                        std::string(to_string(cfg.kind)) + ")");
         if (cfg.dpdk_port >= ports_.size())
             throw std::invalid_argument(what + ": dpdk_port " + std::to_string(cfg.dpdk_port) +
                                         " is not declared; expected an index into [[dpdk.ports]] (0.." +
                                         std::to_string(ports_.size() - 1) + ")");
         dpdk_port& p = *ports_[cfg.dpdk_port];
         if (cfg.dpdk_queue >= p.cfg.rx_queues)
-            throw std::invalid_argument(what + ": dpdk_queue " + std::to_string(cfg.dpdk_queue) + " is not a receive queue of dpdk.ports[" +
-                                        std::to_string(p.index) + "] (rx_queues = " + std::to_string(p.cfg.rx_queues) + ")");
+            throw std::invalid_argument(what + ": dpdk_queue " + std::to_string(cfg.dpdk_queue) +
+                                        " is not a receive queue of dpdk.ports[" + std::to_string(p.index) +
+                                        "] (rx_queues = " + std::to_string(p.cfg.rx_queues) + ")");
         if (p.rx_claimed[cfg.dpdk_queue].exchange(true, std::memory_order_acq_rel))
-            throw std::invalid_argument(what + ": another source already polls this queue; each (port, queue) "
-                                               "has exactly one polling core");
+            throw std::invalid_argument(what +
+                                        ": another source already polls this queue; each (port, queue) "
+                                        "has exactly one polling core");
         try {
             return make_rx_source(p, cfg, what);
         } catch (...) {
@@ -243,11 +253,13 @@ public:
         }
     }
 
-    std::unique_ptr<sink> make_sink(const sink_config& cfg, std::uint32_t partition, std::size_t egress_index) override {
+    std::unique_ptr<sink> make_sink(const sink_config& cfg, std::uint32_t partition,
+                                    std::size_t egress_index) override {
         const std::string what = "sinks[" + std::to_string(partition) + "] (" +
                                  (cfg.uri.empty() ? std::string("dpdk") : cfg.uri) + ")";
         if (cfg.kind != sink_kind::dpdk)
-            throw std::invalid_argument(what + ": not a dpdk sink (kind " + std::string(to_string(cfg.kind)) + ")");
+            throw std::invalid_argument(what + ": not a dpdk sink (kind " + std::string(to_string(cfg.kind)) +
+                                        ")");
         if (cfg.dpdk_port >= ports_.size())
             throw std::invalid_argument(what + ": dpdk port " + std::to_string(cfg.dpdk_port) +
                                         " is not declared; expected an index into [[dpdk.ports]] (0.." +
@@ -258,11 +270,11 @@ public:
                                         std::to_string(egress_threads_) + " egress threads)");
         dpdk_port& p = *ports_[cfg.dpdk_port];
         if (egress_index >= p.tx.size())
-            throw std::invalid_argument(what + ": egress thread " + std::to_string(egress_index) + " sends on dpdk.ports[" +
-                                        std::to_string(p.index) + "], which has tx_queues = " +
-                                        std::to_string(p.cfg.tx_queues) +
-                                        "; each egress thread needs its own transmit queue: set tx_queues >= " +
-                                        std::to_string(egress_index + 1));
+            throw std::invalid_argument(
+                what + ": egress thread " + std::to_string(egress_index) + " sends on dpdk.ports[" +
+                std::to_string(p.index) + "], which has tx_queues = " + std::to_string(p.cfg.tx_queues) +
+                "; each egress thread needs its own transmit queue: set tx_queues >= " +
+                std::to_string(egress_index + 1));
         return make_tx_sink(p, *p.tx[egress_index], cfg, cfg_.payload_bytes, what);
     }
 
@@ -303,12 +315,12 @@ public:
     [[nodiscard]] std::string stats_text() const override {
         std::ostringstream o;
         for (const auto& s : port_stats()) {
-            o << "dpdk.ports[" << s.index << "] " << s.device.substr(0, s.device.find(',')) << " (port " << s.port_id
-              << ", " << s.driver << ", link " << (s.link_up ? "up" : "down");
+            o << "dpdk.ports[" << s.index << "] " << s.device.substr(0, s.device.find(',')) << " (port "
+              << s.port_id << ", " << s.driver << ", link " << (s.link_up ? "up" : "down");
             if (s.link_up && s.link_speed_mbps) o << " " << s.link_speed_mbps << " Mb/s";
-            o << "): rx " << s.ipackets << " frames " << s.ibytes << " bytes, missed " << s.imissed << ", errors "
-              << s.ierrors << ", no mbuf " << s.rx_nombuf << "; tx " << s.opackets << " frames " << s.obytes
-              << " bytes, errors " << s.oerrors << "\n";
+            o << "): rx " << s.ipackets << " frames " << s.ibytes << " bytes, missed " << s.imissed
+              << ", errors " << s.ierrors << ", no mbuf " << s.rx_nombuf << "; tx " << s.opackets
+              << " frames " << s.obytes << " bytes, errors " << s.oerrors << "\n";
         }
         return o.str();
     }
@@ -323,17 +335,19 @@ private:
             throw std::invalid_argument("dpdk: no [[dpdk.ports]] declared; nothing to start");
         if (egress_threads_ == 0) throw std::invalid_argument("dpdk: egress_threads must be at least 1");
         if (cfg_.payload_bytes == 0 || cfg_.payload_bytes > max_udp_payload)
-            throw std::invalid_argument("dpdk.payload_bytes must be in 1.." + std::to_string(max_udp_payload) +
-                                        ", got " + std::to_string(cfg_.payload_bytes));
+            throw std::invalid_argument("dpdk.payload_bytes must be in 1.." +
+                                        std::to_string(max_udp_payload) + ", got " +
+                                        std::to_string(cfg_.payload_bytes));
         if (cfg_.mbuf_cache > RTE_MEMPOOL_CACHE_MAX_SIZE || cfg_.mbuf_cache * 1.5 > cfg_.mempool_mbufs)
-            throw std::invalid_argument("dpdk.mbuf_cache (" + std::to_string(cfg_.mbuf_cache) + ") must be at most " +
-                                        std::to_string(RTE_MEMPOOL_CACHE_MAX_SIZE) +
+            throw std::invalid_argument("dpdk.mbuf_cache (" + std::to_string(cfg_.mbuf_cache) +
+                                        ") must be at most " + std::to_string(RTE_MEMPOOL_CACHE_MAX_SIZE) +
                                         " and at most dpdk.mempool_mbufs / 1.5 (DPDK's limits)");
         if (cfg_.tx_drain_us == 0) throw std::invalid_argument("dpdk.tx_drain_us must be at least 1");
         for (std::size_t i = 0; i < cfg_.ports.size(); ++i) {
             const auto& p = cfg_.ports[i];
             const std::string k = "dpdk.ports[" + std::to_string(i) + "]";
-            if (p.device.empty()) throw std::invalid_argument(k + ".device is empty; expected a PCI address or vdev string");
+            if (p.device.empty())
+                throw std::invalid_argument(k + ".device is empty; expected a PCI address or vdev string");
             if (p.rx_queues == 0 || p.tx_queues == 0)
                 throw std::invalid_argument(k + ": rx_queues and tx_queues must be at least 1");
             for (std::size_t j = 0; j < i; ++j)
@@ -350,7 +364,8 @@ private:
         args_.insert(args_.end(), given.begin(), given.end());
         if (has_option(given, "--proc-type") && option_value(given, "--proc-type") != "primary")
             throw std::invalid_argument("dpdk.eal_args: shardgate runs as the primary DPDK process; remove "
-                                        "\"--proc-type=" + option_value(given, "--proc-type") + "\"");
+                                        "\"--proc-type=" +
+                                        option_value(given, "--proc-type") + "\"");
         if (!has_option(given, "--proc-type")) args_.push_back("--proc-type=primary");
         if (!has_option(given, "--file-prefix") && !has_option(given, "--no-shconf")) {
             args_.push_back("--file-prefix=shardgate-" + std::to_string(::getpid()));
@@ -367,8 +382,9 @@ private:
 
     void init_eal() {
         if (g_eal_started.exchange(true))
-            throw std::runtime_error("DPDK's EAL was already started in this process; it starts once per process "
-                                     "(not again after a cleanup either): use one dpdk_environment per process");
+            throw std::runtime_error(
+                "DPDK's EAL was already started in this process; it starts once per process "
+                "(not again after a cleanup either): use one dpdk_environment per process");
         std::vector<std::string> copy = args_; // rte_eal_init may permute argv
         std::vector<char*> argv;
         for (auto& a : copy) argv.push_back(a.data());
@@ -416,11 +432,13 @@ private:
         }
         if (id >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(id))
             throw std::runtime_error(k + ": device " + quote(pc.device) +
-                                     " did not probe: it gave no ethdev port; " + probe_hint(pc.device, args_));
+                                     " did not probe: it gave no ethdev port; " +
+                                     probe_hint(pc.device, args_));
         for (const auto& p : ports_)
             if (p->id == id)
-                throw std::invalid_argument(k + ".device " + quote(pc.device) + " is the same port as dpdk.ports[" +
-                                            std::to_string(p->index) + "]");
+                throw std::invalid_argument(k + ".device " + quote(pc.device) +
+                                            " is the same port as dpdk.ports[" + std::to_string(p->index) +
+                                            "]");
         auto p = std::make_unique<dpdk_port>();
         p->index = i;
         p->id = id;
@@ -428,21 +446,23 @@ private:
         const int socket = rte_eth_dev_socket_id(id);
         p->socket = socket >= 0 ? socket : static_cast<int>(rte_socket_id());
         rte_ether_addr mac{};
-        if (rte_eth_macaddr_get(id, &mac) == 0) std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), p->mac.begin());
+        if (rte_eth_macaddr_get(id, &mac) == 0)
+            std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), p->mac.begin());
         p->rx_claimed = std::make_unique<std::atomic<bool>[]>(pc.rx_queues);
         ports_.push_back(std::move(p));
     }
 
     [[nodiscard]] std::uint32_t mtu_wanted() const noexcept {
-        return std::max<std::uint32_t>(RTE_ETHER_MTU, cfg_.payload_bytes + ipv4_header_bytes + udp_header_bytes);
+        return std::max<std::uint32_t>(RTE_ETHER_MTU,
+                                       cfg_.payload_bytes + ipv4_header_bytes + udp_header_bytes);
     }
 
     void make_pools() {
         // Room for the largest frame we send or expect (MTU + two VLAN tags),
         // plus rx_padding so decoders may read past a payload in place.
         const std::uint32_t frame = mtu_wanted() + max_l2_bytes + rx_padding;
-        const std::uint32_t room = std::max<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE,
-                                                           RTE_PKTMBUF_HEADROOM + ((frame + 63) & ~63u));
+        const std::uint32_t room =
+            std::max<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + ((frame + 63) & ~63u));
         if (room > 65535)
             throw std::invalid_argument("dpdk.payload_bytes (" + std::to_string(cfg_.payload_bytes) +
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
@@ -457,11 +477,11 @@ private:
         }
         for (const auto& [socket, need] : descriptors) {
             if (need >= cfg_.mempool_mbufs)
-                throw std::invalid_argument(
-                    "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
-                    ") must exceed the descriptors of the NIC ports on NUMA socket " + std::to_string(socket) + " (" +
-                    std::to_string(need) +
-                    ": rx_queues x rx_descriptors + tx_queues x tx_descriptors); raise it or lower the descriptors");
+                throw std::invalid_argument("dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
+                                            ") must exceed the descriptors of the NIC ports on NUMA socket " +
+                                            std::to_string(socket) + " (" + std::to_string(need) +
+                                            ": rx_queues x rx_descriptors + tx_queues x tx_descriptors); "
+                                            "raise it or lower the descriptors");
             const std::string name = "sg_mbufs_s" + std::to_string(socket);
             rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg_.mempool_mbufs, cfg_.mbuf_cache, 0,
                                                       static_cast<std::uint16_t>(room), socket);
@@ -488,11 +508,13 @@ private:
         if (int r = rte_eth_dev_info_get(p.id, &info); r != 0) fail("rte_eth_dev_info_get", r);
         p.driver = info.driver_name ? info.driver_name : "?";
         if (p.cfg.rx_queues > info.max_rx_queues)
-            throw std::invalid_argument(k + ".rx_queues = " + std::to_string(p.cfg.rx_queues) + ", but " + dev + " (" +
-                                        p.driver + ") has at most " + std::to_string(info.max_rx_queues));
+            throw std::invalid_argument(k + ".rx_queues = " + std::to_string(p.cfg.rx_queues) + ", but " +
+                                        dev + " (" + p.driver + ") has at most " +
+                                        std::to_string(info.max_rx_queues));
         if (p.cfg.tx_queues > info.max_tx_queues)
-            throw std::invalid_argument(k + ".tx_queues = " + std::to_string(p.cfg.tx_queues) + ", but " + dev + " (" +
-                                        p.driver + ") has at most " + std::to_string(info.max_tx_queues));
+            throw std::invalid_argument(k + ".tx_queues = " + std::to_string(p.cfg.tx_queues) + ", but " +
+                                        dev + " (" + p.driver + ") has at most " +
+                                        std::to_string(info.max_tx_queues));
 
         rte_eth_conf conf{};
         std::uint32_t mtu = mtu_wanted();
@@ -505,15 +527,18 @@ private:
                 conf.rx_adv_conf.rss_conf.rss_hf = hf;
                 p.rss = true;
             } else {
-                warnings_.push_back(k + " (" + dev + "): rx_queues = " + std::to_string(p.cfg.rx_queues) + " but " +
-                                    p.driver + " has no RSS; frames reach queues by the device's own rule");
+                warnings_.push_back(k + " (" + dev + "): rx_queues = " + std::to_string(p.cfg.rx_queues) +
+                                    " but " + p.driver +
+                                    " has no RSS; frames reach queues by the device's own rule");
             }
         }
         // Let the NIC check received IPv4 and UDP checksums when it can (the
         // parser then trusts its verdict), and fill in transmitted ones.
-        conf.rxmode.offloads = info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+        conf.rxmode.offloads =
+            info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
         p.ipv4_checksum_offload = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
-        p.udp_checksum_offload = p.ipv4_checksum_offload && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+        p.udp_checksum_offload =
+            p.ipv4_checksum_offload && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
         if (p.ipv4_checksum_offload) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
         if (p.udp_checksum_offload) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
         // Every tx mbuf comes from one pool with refcount 1.
@@ -524,26 +549,34 @@ private:
                      std::to_string(p.cfg.tx_queues) + " tx queues, mtu " + std::to_string(mtu) + ")",
                  r);
         std::uint16_t rxd = p.cfg.rx_descriptors, txd = p.cfg.tx_descriptors;
-        if (int r = rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &rxd, &txd); r != 0) fail("rte_eth_dev_adjust_nb_rx_tx_desc", r);
+        if (int r = rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &rxd, &txd); r != 0)
+            fail("rte_eth_dev_adjust_nb_rx_tx_desc", r);
         rte_eth_rxconf rxconf = info.default_rxconf;
         rxconf.offloads = conf.rxmode.offloads;
         for (std::uint16_t q = 0; q < p.cfg.rx_queues; ++q)
-            if (int r = rte_eth_rx_queue_setup(p.id, q, rxd, static_cast<unsigned>(p.socket), &rxconf, p.pool); r != 0)
-                fail("rte_eth_rx_queue_setup(queue " + std::to_string(q) + ", " + std::to_string(rxd) + " descriptors)", r);
+            if (int r =
+                    rte_eth_rx_queue_setup(p.id, q, rxd, static_cast<unsigned>(p.socket), &rxconf, p.pool);
+                r != 0)
+                fail("rte_eth_rx_queue_setup(queue " + std::to_string(q) + ", " + std::to_string(rxd) +
+                         " descriptors)",
+                     r);
         rte_eth_txconf txconf = info.default_txconf;
         txconf.offloads = conf.txmode.offloads;
         for (std::uint16_t q = 0; q < p.cfg.tx_queues; ++q)
-            if (int r = rte_eth_tx_queue_setup(p.id, q, txd, static_cast<unsigned>(p.socket), &txconf); r != 0)
-                fail("rte_eth_tx_queue_setup(queue " + std::to_string(q) + ", " + std::to_string(txd) + " descriptors)", r);
+            if (int r = rte_eth_tx_queue_setup(p.id, q, txd, static_cast<unsigned>(p.socket), &txconf);
+                r != 0)
+                fail("rte_eth_tx_queue_setup(queue " + std::to_string(q) + ", " + std::to_string(txd) +
+                         " descriptors)",
+                     r);
         if (int r = rte_eth_dev_start(p.id); r != 0) fail("rte_eth_dev_start", r);
         started_.push_back(p.id);
-        (void)rte_eth_promiscuous_enable(p.id); // virtual devices may not support it; frames are filtered by parse
+        (void)rte_eth_promiscuous_enable(
+            p.id); // virtual devices may not support it; frames are filtered by parse
 
         std::uint16_t actual = 0;
         if (rte_eth_dev_get_mtu(p.id, &actual) != 0 || actual == 0) actual = static_cast<std::uint16_t>(mtu);
-        const std::uint32_t by_mtu = actual > ipv4_header_bytes + udp_header_bytes
-                                         ? actual - ipv4_header_bytes - udp_header_bytes
-                                         : 0;
+        const std::uint32_t by_mtu =
+            actual > ipv4_header_bytes + udp_header_bytes ? actual - ipv4_header_bytes - udp_header_bytes : 0;
         const std::uint32_t by_mbuf = room_ - RTE_PKTMBUF_HEADROOM - udp_frame_header_bytes;
         p.max_payload = std::min(by_mtu, by_mbuf);
 
@@ -596,7 +629,8 @@ private:
 } // namespace
 } // namespace detail
 
-std::unique_ptr<dpdk_environment> dpdk_environment::start(const dpdk_config& cfg, std::size_t egress_threads) {
+std::unique_ptr<dpdk_environment> dpdk_environment::start(const dpdk_config& cfg,
+                                                          std::size_t egress_threads) {
     return std::make_unique<detail::environment>(cfg, egress_threads);
 }
 

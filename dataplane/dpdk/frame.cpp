@@ -18,7 +18,8 @@ constexpr std::uint8_t ip_udp = 17;
 constexpr std::uint8_t ip6_hop_by_hop = 0, ip6_routing = 43, ip6_fragment = 44, ip6_dest_options = 60;
 
 std::uint16_t be16(const std::byte* p) noexcept {
-    return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) | std::to_integer<unsigned>(p[1]));
+    return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
+                                      std::to_integer<unsigned>(p[1]));
 }
 void put16(std::byte* p, std::uint16_t v) noexcept {
     p[0] = static_cast<std::byte>(v >> 8);
@@ -74,17 +75,28 @@ parsed_frame parse_udp(const std::byte* frame, const std::byte* udp, std::size_t
 
 std::string_view to_string(frame_verdict v) noexcept {
     switch (v) {
-    case frame_verdict::udp: return "udp";
-    case frame_verdict::not_ip: return "not_ip";
-    case frame_verdict::not_udp: return "not_udp";
-    case frame_verdict::fragment: return "fragment";
-    case frame_verdict::wrong_port: return "wrong_port";
-    case frame_verdict::short_ethernet: return "short_ethernet";
-    case frame_verdict::bad_ip_header: return "bad_ip_header";
-    case frame_verdict::bad_ip_length: return "bad_ip_length";
-    case frame_verdict::bad_ip_checksum: return "bad_ip_checksum";
-    case frame_verdict::bad_udp_length: return "bad_udp_length";
-    case frame_verdict::bad_l4_checksum: return "bad_l4_checksum";
+    case frame_verdict::udp:
+        return "udp";
+    case frame_verdict::not_ip:
+        return "not_ip";
+    case frame_verdict::not_udp:
+        return "not_udp";
+    case frame_verdict::fragment:
+        return "fragment";
+    case frame_verdict::wrong_port:
+        return "wrong_port";
+    case frame_verdict::short_ethernet:
+        return "short_ethernet";
+    case frame_verdict::bad_ip_header:
+        return "bad_ip_header";
+    case frame_verdict::bad_ip_length:
+        return "bad_ip_length";
+    case frame_verdict::bad_ip_checksum:
+        return "bad_ip_checksum";
+    case frame_verdict::bad_udp_length:
+        return "bad_udp_length";
+    case frame_verdict::bad_l4_checksum:
+        return "bad_l4_checksum";
     }
     return "?";
 }
@@ -121,8 +133,8 @@ parsed_frame parse_frame(std::span<const std::byte> frame, std::uint16_t udp_por
         const std::size_t total = be16(l3 + 2);
         if (total < ihl || total > room) [[unlikely]]
             return verdict(frame_verdict::bad_ip_length);
-        if (ip == nic_checksum::bad ||
-            (ip == nic_checksum::unknown && fold(sum16(l3, ihl)) != 0xffff)) [[unlikely]]
+        if (ip == nic_checksum::bad || (ip == nic_checksum::unknown && fold(sum16(l3, ihl)) != 0xffff))
+            [[unlikely]]
             return verdict(frame_verdict::bad_ip_checksum);
         // Flags + fragment offset: MF set or a non-zero offset is a fragment.
         if ((be16(l3 + 6) & 0x3fff) != 0) [[unlikely]]
@@ -159,7 +171,8 @@ parsed_frame parse_frame(std::span<const std::byte> frame, std::uint16_t udp_por
 mac_address parse_mac(std::string_view text, std::string_view what) {
     mac_address m{};
     const auto fail = [&] {
-        throw std::invalid_argument(std::string(what) + ": expected a MAC address aa:bb:cc:dd:ee:ff, found \"" +
+        throw std::invalid_argument(std::string(what) +
+                                    ": expected a MAC address aa:bb:cc:dd:ee:ff, found \"" +
                                     std::string(text) + "\"");
     };
     if (text.size() != 17) fail();
@@ -183,7 +196,8 @@ mac_address parse_mac(std::string_view text, std::string_view what) {
 std::uint32_t parse_ipv4(std::string_view text, std::string_view what) {
     in_addr a{};
     if (inet_pton(AF_INET, std::string(text).c_str(), &a) != 1)
-        throw std::invalid_argument(std::string(what) + ": expected a dotted IPv4 address (10.0.0.1), found \"" +
+        throw std::invalid_argument(std::string(what) +
+                                    ": expected a dotted IPv4 address (10.0.0.1), found \"" +
                                     std::string(text) + "\"");
     return ntohl(a.s_addr);
 }
@@ -194,17 +208,18 @@ std::string to_string(const mac_address& m) {
     return buf;
 }
 
-udp_frame_template::udp_frame_template(const mac_address& src_mac, const mac_address& dst_mac, std::uint32_t src_ip,
-                                       std::uint32_t dst_ip, std::uint16_t src_port, std::uint16_t dst_port) noexcept
+udp_frame_template::udp_frame_template(const mac_address& src_mac, const mac_address& dst_mac,
+                                       std::uint32_t src_ip, std::uint32_t dst_ip, std::uint16_t src_port,
+                                       std::uint16_t dst_port) noexcept
     : src_ip_(src_ip), dst_ip_(dst_ip) {
     std::byte* h = header_.data();
     std::memcpy(h, dst_mac.data(), 6);
     std::memcpy(h + 6, src_mac.data(), 6);
     put16(h + 12, ether_ipv4);
     std::byte* ip = h + ethernet_header_bytes;
-    ip[0] = std::byte{0x45};     // version 4, 5 words
-    put16(ip + 6, 0x4000);       // DF: records must not be split across fragments
-    ip[8] = std::byte{64};       // TTL
+    ip[0] = std::byte{0x45}; // version 4, 5 words
+    put16(ip + 6, 0x4000);   // DF: records must not be split across fragments
+    ip[8] = std::byte{64};   // TTL
     ip[9] = std::byte{ip_udp};
     put32(ip + 12, src_ip);
     put32(ip + 16, dst_ip);
@@ -213,8 +228,8 @@ udp_frame_template::udp_frame_template(const mac_address& src_mac, const mac_add
     put16(udp + 2, dst_port);
 }
 
-void udp_frame_template::write(std::byte* out, std::uint32_t payload_length, std::uint16_t ip_id, bool ip_checksum,
-                               std::uint16_t udp_checksum) const noexcept {
+void udp_frame_template::write(std::byte* out, std::uint32_t payload_length, std::uint16_t ip_id,
+                               bool ip_checksum, std::uint16_t udp_checksum) const noexcept {
     std::memcpy(out, header_.data(), udp_frame_header_bytes);
     std::byte* ip = out + ethernet_header_bytes;
     put16(ip + 2, static_cast<std::uint16_t>(ipv4_header_bytes + udp_header_bytes + payload_length));
@@ -226,8 +241,8 @@ void udp_frame_template::write(std::byte* out, std::uint32_t payload_length, std
 }
 
 std::uint16_t udp_frame_template::pseudo_header_sum(std::uint32_t payload_length) const noexcept {
-    const std::uint64_t s = (src_ip_ >> 16) + (src_ip_ & 0xffff) + (dst_ip_ >> 16) + (dst_ip_ & 0xffff) + ip_udp +
-                            udp_header_bytes + payload_length;
+    const std::uint64_t s = (src_ip_ >> 16) + (src_ip_ & 0xffff) + (dst_ip_ >> 16) + (dst_ip_ & 0xffff) +
+                            ip_udp + udp_header_bytes + payload_length;
     return fold(s);
 }
 

@@ -16,25 +16,27 @@ namespace shardgate {
 /// Why a received frame was taken or skipped. Every skip reason maps to one
 /// of the dataplane counters not_ipv4_udp or malformed_frame (counter_of_skip).
 enum class frame_verdict : std::uint8_t {
-    udp = 0,          ///< a UDP datagram: payload_offset/payload_length are set
+    udp = 0, ///< a UDP datagram: payload_offset/payload_length are set
     // --- not ours (counted as not_ipv4_udp) ---
-    not_ip,           ///< another ethertype (ARP, LLDP, ...)
-    not_udp,          ///< IPv4/IPv6 carrying another protocol (TCP, ICMP, ESP, ...)
-    fragment,         ///< an IP fragment: reassembly is not done, the datagram is skipped
-    wrong_port,       ///< UDP to a destination port other than the source's filter
+    not_ip,     ///< another ethertype (ARP, LLDP, ...)
+    not_udp,    ///< IPv4/IPv6 carrying another protocol (TCP, ICMP, ESP, ...)
+    fragment,   ///< an IP fragment: reassembly is not done, the datagram is skipped
+    wrong_port, ///< UDP to a destination port other than the source's filter
     // --- broken (counted as malformed_frame) ---
-    short_ethernet,   ///< shorter than an Ethernet header (with its VLAN tags)
-    bad_ip_header,    ///< IP version or IPv4 header length wrong, or the header is cut short
-    bad_ip_length,    ///< IP total/payload length larger than the frame or smaller than its header
-    bad_ip_checksum,  ///< IPv4 header checksum wrong (software check or the NIC's verdict)
-    bad_udp_length,   ///< UDP header cut short, or its length outside [8, IP payload]
-    bad_l4_checksum,  ///< the NIC reported a bad UDP checksum
+    short_ethernet,  ///< shorter than an Ethernet header (with its VLAN tags)
+    bad_ip_header,   ///< IP version or IPv4 header length wrong, or the header is cut short
+    bad_ip_length,   ///< IP total/payload length larger than the frame or smaller than its header
+    bad_ip_checksum, ///< IPv4 header checksum wrong (software check or the NIC's verdict)
+    bad_udp_length,  ///< UDP header cut short, or its length outside [8, IP payload]
+    bad_l4_checksum, ///< the NIC reported a bad UDP checksum
 };
 inline constexpr std::size_t frame_verdict_count = 11;
 
 [[nodiscard]] std::string_view to_string(frame_verdict v) noexcept;
 /// True for the verdicts counted as malformed_frame (false: not_ipv4_udp or udp).
-[[nodiscard]] constexpr bool is_malformed(frame_verdict v) noexcept { return v >= frame_verdict::short_ethernet; }
+[[nodiscard]] constexpr bool is_malformed(frame_verdict v) noexcept {
+    return v >= frame_verdict::short_ethernet;
+}
 
 struct parsed_frame {
     frame_verdict verdict = frame_verdict::short_ethernet;
@@ -62,13 +64,15 @@ enum class nic_checksum : std::uint8_t { unknown, good, bad };
 /// One's-complement sum folded to 16 bits, as the Internet checksum wants
 /// (RFC 1071): the checksum field is ~fold(sum of the header). `seed` adds a
 /// partial sum (a pseudo-header).
-[[nodiscard]] std::uint16_t internet_checksum(std::span<const std::byte> bytes, std::uint32_t seed = 0) noexcept;
+[[nodiscard]] std::uint16_t internet_checksum(std::span<const std::byte> bytes,
+                                              std::uint32_t seed = 0) noexcept;
 
 /// Lengths of the headers a transmit frame carries.
 inline constexpr std::uint32_t ethernet_header_bytes = 14;
 inline constexpr std::uint32_t ipv4_header_bytes = 20;
 inline constexpr std::uint32_t udp_header_bytes = 8;
-inline constexpr std::uint32_t udp_frame_header_bytes = ethernet_header_bytes + ipv4_header_bytes + udp_header_bytes;
+inline constexpr std::uint32_t udp_frame_header_bytes =
+    ethernet_header_bytes + ipv4_header_bytes + udp_header_bytes;
 /// Shortest Ethernet frame without its FCS; shorter frames are zero-padded.
 inline constexpr std::uint32_t min_ethernet_frame = 60;
 /// Largest UDP payload one IPv4 datagram can carry.
@@ -106,7 +110,9 @@ public:
     /// UDP checksum offload expects in the checksum field), not complemented.
     [[nodiscard]] std::uint16_t pseudo_header_sum(std::uint32_t payload_length) const noexcept;
 
-    [[nodiscard]] std::span<const std::byte, udp_frame_header_bytes> bytes() const noexcept { return header_; }
+    [[nodiscard]] std::span<const std::byte, udp_frame_header_bytes> bytes() const noexcept {
+        return header_;
+    }
 
 private:
     std::array<std::byte, udp_frame_header_bytes> header_{};

@@ -48,7 +48,9 @@ public:
     /// Precondition: !full().
     void push(rte_mbuf* m, dpdk_tx_sink* owner, const tx_block& b, std::uint64_t now) noexcept;
     /// The oldest buffered frame has waited the drain deadline.
-    [[nodiscard]] bool due(std::uint64_t now) const noexcept { return count_ != 0 && now - oldest() >= drain_; }
+    [[nodiscard]] bool due(std::uint64_t now) const noexcept {
+        return count_ != 0 && now - oldest() >= drain_;
+    }
     /// Offers every buffered frame to the NIC (rte_eth_tx_burst); completes
     /// what it accepted, drops what it refused once that is retry_cycles old
     /// (or everything refused when `give_up`). Returns frames accepted.
@@ -84,17 +86,17 @@ private:
 
 /// One configured port, set up and started by the environment.
 struct dpdk_port {
-    std::size_t index = 0;           ///< into dpdk_config.ports
-    std::uint16_t id = 0;            ///< DPDK port id
+    std::size_t index = 0; ///< into dpdk_config.ports
+    std::uint16_t id = 0;  ///< DPDK port id
     dpdk_port_config cfg;
     std::string driver;
-    rte_mempool* pool = nullptr;     ///< the pool of the port's NUMA socket
+    rte_mempool* pool = nullptr; ///< the pool of the port's NUMA socket
     int socket = 0;
-    mac_address mac{};               ///< the port's own
+    mac_address mac{}; ///< the port's own
     bool rss = false;
     bool ipv4_checksum_offload = false;
     bool udp_checksum_offload = false;
-    std::uint32_t max_payload = 0;   ///< largest UDP payload a tx frame may carry (MTU and mbuf size)
+    std::uint32_t max_payload = 0; ///< largest UDP payload a tx frame may carry (MTU and mbuf size)
     /// One flag per rx queue: a source polls it (at most one may).
     std::unique_ptr<std::atomic<bool>[]> rx_claimed;
     /// One per tx queue; tx queue e belongs to egress thread e.

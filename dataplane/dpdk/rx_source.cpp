@@ -29,15 +29,18 @@ constexpr std::uint32_t scratch_cookie = 0xffffffffu;
 
 nic_checksum ip_flag(std::uint64_t f) noexcept {
     switch (f & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
-    case RTE_MBUF_F_RX_IP_CKSUM_BAD: return nic_checksum::bad;
+    case RTE_MBUF_F_RX_IP_CKSUM_BAD:
+        return nic_checksum::bad;
     case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
-    case RTE_MBUF_F_RX_IP_CKSUM_NONE: return nic_checksum::good; // NONE: header intact, checksum not filled
-    default: return nic_checksum::unknown;
+    case RTE_MBUF_F_RX_IP_CKSUM_NONE:
+        return nic_checksum::good; // NONE: header intact, checksum not filled
+    default:
+        return nic_checksum::unknown;
     }
 }
 nic_checksum l4_flag(std::uint64_t f) noexcept {
     return (f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ? nic_checksum::bad
-                                                                          : nic_checksum::unknown;
+                                                                           : nic_checksum::unknown;
 }
 
 class dpdk_rx_source final : public source {
@@ -92,8 +95,8 @@ public:
                 in_scratch = true;
                 ++status_.copied;
             }
-            const parsed_frame f = parse_frame(std::span(data, len), udp_port_, ip_flag(m->ol_flags),
-                                               l4_flag(m->ol_flags));
+            const parsed_frame f =
+                parse_frame(std::span(data, len), udp_port_, ip_flag(m->ol_flags), l4_flag(m->ol_flags));
             if (f.verdict != frame_verdict::udp) [[unlikely]] {
                 count_skip(f.verdict);
                 (is_malformed(f.verdict) ? malformed : not_ours) += 1;
@@ -191,17 +194,38 @@ private:
 
     void count_skip(frame_verdict v) noexcept {
         switch (v) {
-        case frame_verdict::udp: break;
-        case frame_verdict::not_ip: ++status_.not_ip; break;
-        case frame_verdict::not_udp: ++status_.not_udp; break;
-        case frame_verdict::fragment: ++status_.fragment; break;
-        case frame_verdict::wrong_port: ++status_.wrong_port; break;
-        case frame_verdict::short_ethernet: ++status_.short_ethernet; break;
-        case frame_verdict::bad_ip_header: ++status_.bad_ip_header; break;
-        case frame_verdict::bad_ip_length: ++status_.bad_ip_length; break;
-        case frame_verdict::bad_ip_checksum: ++status_.bad_ip_checksum; break;
-        case frame_verdict::bad_udp_length: ++status_.bad_udp_length; break;
-        case frame_verdict::bad_l4_checksum: ++status_.bad_l4_checksum; break;
+        case frame_verdict::udp:
+            break;
+        case frame_verdict::not_ip:
+            ++status_.not_ip;
+            break;
+        case frame_verdict::not_udp:
+            ++status_.not_udp;
+            break;
+        case frame_verdict::fragment:
+            ++status_.fragment;
+            break;
+        case frame_verdict::wrong_port:
+            ++status_.wrong_port;
+            break;
+        case frame_verdict::short_ethernet:
+            ++status_.short_ethernet;
+            break;
+        case frame_verdict::bad_ip_header:
+            ++status_.bad_ip_header;
+            break;
+        case frame_verdict::bad_ip_length:
+            ++status_.bad_ip_length;
+            break;
+        case frame_verdict::bad_ip_checksum:
+            ++status_.bad_ip_checksum;
+            break;
+        case frame_verdict::bad_udp_length:
+            ++status_.bad_udp_length;
+            break;
+        case frame_verdict::bad_l4_checksum:
+            ++status_.bad_l4_checksum;
+            break;
         }
     }
 
@@ -210,12 +234,12 @@ private:
     std::uint16_t udp_port_;
     std::string what_;
     source_partition partition_;
-    std::array<rte_mbuf*, slots> held_{};  ///< by slot (the chunk's cookie)
+    std::array<rte_mbuf*, slots> held_{}; ///< by slot (the chunk's cookie)
     std::array<std::uint16_t, slots> free_{};
     std::uint32_t nfree_ = 0;
     std::vector<std::byte> scratch_;
     std::size_t scratch_used_ = 0;
-    std::uint32_t scratch_chunks_ = 0;     ///< chunks out that point into scratch
+    std::uint32_t scratch_chunks_ = 0; ///< chunks out that point into scratch
     bool stopped_ = false;
     dpdk_rx_status status_;
 };
@@ -233,7 +257,8 @@ namespace shardgate {
 dpdk_rx_status dpdk_status(const source& s) {
     const auto* d = dynamic_cast<const detail::dpdk_rx_source*>(&s);
     if (d == nullptr)
-        throw std::invalid_argument("dpdk_status: source \"" + std::string(s.name()) + "\" is not a DPDK source");
+        throw std::invalid_argument("dpdk_status: source \"" + std::string(s.name()) +
+                                    "\" is not a DPDK source");
     return d->status();
 }
 

@@ -170,7 +170,8 @@ void tx_queue::remove_front(std::uint32_t n) noexcept {
 
 std::uint32_t tx_queue::flush(counter_block& counters, std::uint64_t now, bool give_up) noexcept {
     if (count_ == 0) return 0;
-    const std::uint16_t sent = rte_eth_tx_burst(port_, queue_, mbufs_.data(), static_cast<std::uint16_t>(count_));
+    const std::uint16_t sent =
+        rte_eth_tx_burst(port_, queue_, mbufs_.data(), static_cast<std::uint16_t>(count_));
     for (std::uint32_t i = 0; i < sent; ++i) entries_[i].owner->on_sent(entries_[i].block, counters);
     remove_front(sent);
     if (count_ == 0) [[likely]]
@@ -206,13 +207,16 @@ void tx_queue::forget(const dpdk_tx_sink* owner) noexcept {
 std::unique_ptr<sink> make_tx_sink(dpdk_port& port, tx_queue& queue, const sink_config& cfg,
                                    std::uint32_t payload_bytes, std::string what) {
     if (cfg.kind != sink_kind::dpdk)
-        throw std::invalid_argument(what + ": not a dpdk sink (kind " + std::string(to_string(cfg.kind)) + ")");
+        throw std::invalid_argument(what + ": not a dpdk sink (kind " + std::string(to_string(cfg.kind)) +
+                                    ")");
     const std::string port_key = "dpdk.ports[" + std::to_string(port.index) + "]";
     if (port.cfg.ip.empty())
-        throw std::invalid_argument(what + ": " + port_key +
-                                    ".ip is empty; dpdk sinks need the source IPv4 address of the frames they "
-                                    "build (e.g. ip = \"10.0.0.1\")");
-    const mac_address src_mac = port.cfg.mac.empty() ? port.mac : parse_mac(port.cfg.mac, what + ": " + port_key + ".mac");
+        throw std::invalid_argument(
+            what + ": " + port_key +
+            ".ip is empty; dpdk sinks need the source IPv4 address of the frames they "
+            "build (e.g. ip = \"10.0.0.1\")");
+    const mac_address src_mac =
+        port.cfg.mac.empty() ? port.mac : parse_mac(port.cfg.mac, what + ": " + port_key + ".mac");
     const mac_address dst_mac = parse_mac(cfg.dpdk_mac, what + ": destination MAC");
     const std::uint32_t src_ip = parse_ipv4(port.cfg.ip, what + ": " + port_key + ".ip");
     const std::uint32_t dst_ip = parse_ipv4(cfg.destination.host, what + ": destination IP");

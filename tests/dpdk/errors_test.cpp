@@ -33,7 +33,8 @@ BOOST_AUTO_TEST_SUITE(dpdk_errors)
 
 BOOST_AUTO_TEST_CASE(no_hugepages_names_the_remedy, *boost::unit_test::disabled()) {
     if (free_hugepages() > 0)
-        skip("this machine has free hugepages, so the EAL starts without \"--no-huge\" and the error cannot occur");
+        skip("this machine has free hugepages, so the EAL starts without \"--no-huge\" and the error cannot "
+             "occur");
     const std::string e = start_error({"--no-pci"}, "net_null0");
     BOOST_TEST_MESSAGE(e);
     BOOST_TEST(contains(e, "DPDK EAL initialisation failed"), e);
@@ -53,7 +54,8 @@ BOOST_AUTO_TEST_CASE(vdev_that_rejects_its_arguments, *boost::unit_test::disable
     require_drivers({"net_pcap"});
     const std::string e = start_error(no_huge_args(), "net_pcap0,rx_pcap=/nonexistent/in.pcap");
     BOOST_TEST_MESSAGE(e);
-    BOOST_TEST(contains(e, "dpdk.ports[0]: device \"net_pcap0,rx_pcap=/nonexistent/in.pcap\" did not probe: "), e);
+    BOOST_TEST(
+        contains(e, "dpdk.ports[0]: device \"net_pcap0,rx_pcap=/nonexistent/in.pcap\" did not probe: "), e);
     BOOST_TEST(contains(e, "check the net_pcap arguments"), e);
 }
 

@@ -70,9 +70,9 @@ BOOST_AUTO_TEST_CASE(other_protocols_are_not_ours) {
     put_be(arp, 0x0806, 2);
     arp.resize(60);
     BOOST_TEST(to_string(parse(arp)) == "not_ip");
-    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.protocol = 6}))) == "not_udp");   // TCP
-    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.protocol = 1}))) == "not_udp");   // ICMP
-    BOOST_TEST(to_string(parse(ipv6_udp_frame(payload, {}, 58))) == "not_udp");             // ICMPv6
+    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.protocol = 6}))) == "not_udp"); // TCP
+    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.protocol = 1}))) == "not_udp"); // ICMP
+    BOOST_TEST(to_string(parse(ipv6_udp_frame(payload, {}, 58))) == "not_udp");          // ICMPv6
     BOOST_TEST(!is_malformed(frame_verdict::not_ip));
     BOOST_TEST(!is_malformed(frame_verdict::not_udp));
 }
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(other_protocols_are_not_ours) {
 BOOST_AUTO_TEST_CASE(fragments_are_skipped_not_reassembled) {
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.flags_fragment = 0x2000}))) == "fragment"); // MF
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.flags_fragment = 0x0010}))) == "fragment"); // offset
-    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.flags_fragment = 0x4000}))) == "udp");      // DF only
+    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.flags_fragment = 0x4000}))) == "udp"); // DF only
     BOOST_TEST(to_string(parse(ipv6_udp_frame(payload, {{44, ext_header(8)}}))) == "fragment");
     BOOST_TEST(!is_malformed(frame_verdict::fragment));
 }
@@ -95,7 +95,8 @@ BOOST_AUTO_TEST_CASE(destination_port_filter) {
 
 BOOST_AUTO_TEST_CASE(broken_headers_are_malformed_by_reason) {
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.version_ihl = 0x44}))) == "bad_ip_header"); // ihl 4
-    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.version_ihl = 0x65}))) == "bad_ip_header"); // version 6
+    BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.version_ihl = 0x65}))) ==
+               "bad_ip_header"); // version 6
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.total_length_delta = 1}))) == "bad_ip_length");
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.total_length_delta = -60}))) == "bad_ip_length");
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.break_checksum = true}))) == "bad_ip_checksum");
@@ -103,15 +104,17 @@ BOOST_AUTO_TEST_CASE(broken_headers_are_malformed_by_reason) {
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.udp_length_delta = -50}))) == "bad_udp_length");
     // An IP packet too short for a UDP header (total length covers 4 bytes of it).
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.total_length_delta = -50}))) == "bad_udp_length");
-    for (auto v : {frame_verdict::short_ethernet, frame_verdict::bad_ip_header, frame_verdict::bad_ip_length,
-                   frame_verdict::bad_ip_checksum, frame_verdict::bad_udp_length, frame_verdict::bad_l4_checksum})
+    for (auto v :
+         {frame_verdict::short_ethernet, frame_verdict::bad_ip_header, frame_verdict::bad_ip_length,
+          frame_verdict::bad_ip_checksum, frame_verdict::bad_udp_length, frame_verdict::bad_l4_checksum})
         BOOST_TEST(is_malformed(v));
 }
 
 BOOST_AUTO_TEST_CASE(every_truncation_of_a_frame_is_rejected_and_read_in_bounds) {
     // Each prefix is copied into a buffer of exactly its size, so a read past
     // the end would be a heap overflow (caught under sanitizers).
-    for (const auto& full : {ipv4_udp_frame(payload, {.vlan_tags = 1}), ipv6_udp_frame(payload, {{0, ext_header(8)}})}) {
+    for (const auto& full :
+         {ipv4_udp_frame(payload, {.vlan_tags = 1}), ipv6_udp_frame(payload, {{0, ext_header(8)}})}) {
         for (std::size_t n = 0; n < full.size(); ++n) {
             const std::vector<std::byte> cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
             const frame_verdict v = parse(cut);
@@ -127,11 +130,13 @@ BOOST_AUTO_TEST_CASE(every_truncation_of_a_frame_is_rejected_and_read_in_bounds)
 BOOST_AUTO_TEST_CASE(the_nics_checksum_verdicts_are_trusted) {
     const auto bad = ipv4_udp_frame(payload, {.break_checksum = true});
     const std::span<const std::byte> b(bad.data(), bad.size());
-    BOOST_TEST(to_string(parse_frame(b, 0, nic_checksum::good).verdict) == "udp"); // NIC checked: no software sum
+    BOOST_TEST(to_string(parse_frame(b, 0, nic_checksum::good).verdict) ==
+               "udp"); // NIC checked: no software sum
     const auto good = ipv4_udp_frame(payload);
     const std::span<const std::byte> g(good.data(), good.size());
     BOOST_TEST(to_string(parse_frame(g, 0, nic_checksum::bad).verdict) == "bad_ip_checksum");
-    BOOST_TEST(to_string(parse_frame(g, 0, nic_checksum::good, nic_checksum::bad).verdict) == "bad_l4_checksum");
+    BOOST_TEST(to_string(parse_frame(g, 0, nic_checksum::good, nic_checksum::bad).verdict) ==
+               "bad_l4_checksum");
 }
 
 BOOST_AUTO_TEST_CASE(template_frames_parse_back_with_valid_checksums) {
@@ -148,7 +153,8 @@ BOOST_AUTO_TEST_CASE(template_frames_parse_back_with_valid_checksums) {
     BOOST_TEST(std::to_integer<int>(f[14 + 4]) == 0); // id 77, big-endian
     BOOST_TEST(std::to_integer<int>(f[14 + 5]) == 77);
     BOOST_TEST(std::to_integer<int>(f[14 + 19]) == 7); // 10.0.1.7
-    BOOST_TEST(internet_checksum(std::span<const std::byte>(f.data() + 14, 20)) == 0); // header sums to 0xffff
+    BOOST_TEST(internet_checksum(std::span<const std::byte>(f.data() + 14, 20)) ==
+               0); // header sums to 0xffff
     expect_payload(f, 42);
     BOOST_TEST(parse_frame(std::span(f.data(), f.size())).dst_port == 9007);
 
@@ -165,7 +171,8 @@ BOOST_AUTO_TEST_CASE(pseudo_header_sum_matches_a_direct_computation) {
     put_be(ph, 0x0a000207, 4);
     put_be(ph, 17, 2);
     put_be(ph, 8 + 1000, 2);
-    const std::uint16_t direct = static_cast<std::uint16_t>(~internet_checksum(std::span<const std::byte>(ph)));
+    const std::uint16_t direct =
+        static_cast<std::uint16_t>(~internet_checksum(std::span<const std::byte>(ph)));
     BOOST_TEST(t.pseudo_header_sum(1000) == direct);
 }
 
@@ -176,8 +183,9 @@ BOOST_AUTO_TEST_CASE(addresses_are_parsed_or_refused_with_the_text) {
         (void)parse_mac("02:00:00:00:00", "sinks[3]: destination MAC");
         BOOST_FAIL("a five-byte MAC was accepted");
     } catch (const std::invalid_argument& e) {
-        BOOST_TEST(std::string(e.what()) ==
-                   "sinks[3]: destination MAC: expected a MAC address aa:bb:cc:dd:ee:ff, found \"02:00:00:00:00\"");
+        BOOST_TEST(
+            std::string(e.what()) ==
+            "sinks[3]: destination MAC: expected a MAC address aa:bb:cc:dd:ee:ff, found \"02:00:00:00:00\"");
     }
     try {
         (void)parse_ipv4("10.0.0.300", "dpdk.ports[0].ip");
@@ -235,8 +243,9 @@ BOOST_AUTO_TEST_CASE(same_device_twice) {
 BOOST_AUTO_TEST_CASE(cache_larger_than_dpdk_allows) {
     dpdk_config c = one_port();
     c.mbuf_cache = 1024;
-    BOOST_TEST(start_error(c) == "dpdk.mbuf_cache (1024) must be at most 512 and at most dpdk.mempool_mbufs / 1.5 "
-                                 "(DPDK's limits)");
+    BOOST_TEST(start_error(c) ==
+               "dpdk.mbuf_cache (1024) must be at most 512 and at most dpdk.mempool_mbufs / 1.5 "
+               "(DPDK's limits)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

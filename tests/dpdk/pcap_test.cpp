@@ -72,7 +72,8 @@ std::uint64_t json_number(const std::string& json, const std::string& key) {
 void append_frames(const fs::path& pcap, const std::vector<std::vector<std::byte>>& frames) {
     std::ofstream out(pcap, std::ios::binary | std::ios::app);
     for (const auto& f : frames) {
-        const std::uint32_t hdr[4] = {1, 0, static_cast<std::uint32_t>(f.size()), static_cast<std::uint32_t>(f.size())};
+        const std::uint32_t hdr[4] = {1, 0, static_cast<std::uint32_t>(f.size()),
+                                      static_cast<std::uint32_t>(f.size())};
         out.write(reinterpret_cast<const char*>(hdr), sizeof hdr);
         out.write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
     }
@@ -80,9 +81,9 @@ void append_frames(const fs::path& pcap, const std::vector<std::vector<std::byte
 }
 
 std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count());
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
 }
 
 } // namespace
@@ -93,7 +94,8 @@ BOOST_AUTO_TEST_CASE(gen_pcap_through_shardgate_verifies_exactly, *boost::unit_t
     const char* gen = std::getenv("SHARDGATE_GEN");
     const char* verify = std::getenv("SHARDGATE_SINK");
     if (gen == nullptr || verify == nullptr)
-        skip("SHARDGATE_GEN and SHARDGATE_SINK must name shardgate-gen and shardgate-sink (meson test sets them)");
+        skip("SHARDGATE_GEN and SHARDGATE_SINK must name shardgate-gen and shardgate-sink (meson test sets "
+             "them)");
     require_drivers({"net_pcap"});
     claim_eal();
 
@@ -111,10 +113,10 @@ BOOST_AUTO_TEST_CASE(gen_pcap_through_shardgate_verifies_exactly, *boost::unit_t
     // 1. Traffic: 30000 trade records, every 101st a truncated one; then an ARP
     //    frame and a TCP segment (not ours) and one with a bad IPv4 checksum.
     const fs::path in = dir / "in.pcap";
-    const run_result g = run({gen, "--pcap", in.string(), "--records", std::to_string(generated), "--keys", "500",
-                              "--sources", "4", "--seed", "11", "--malformed-every", "101", "--malformed-reasons",
-                              "truncated"},
-                             dir / "gen.log");
+    const run_result g =
+        run({gen, "--pcap", in.string(), "--records", std::to_string(generated), "--keys", "500", "--sources",
+             "4", "--seed", "11", "--malformed-every", "101", "--malformed-reasons", "truncated"},
+            dir / "gen.log");
     BOOST_REQUIRE_MESSAGE(g.status == 0, "shardgate-gen failed: " << g.output);
     const std::uint64_t valid = json_number(g.output, "valid");
     const std::uint64_t truncated = json_number(g.output, "truncated");
@@ -126,7 +128,8 @@ BOOST_AUTO_TEST_CASE(gen_pcap_through_shardgate_verifies_exactly, *boost::unit_t
     put_be(arp, 0x0806, 2);
     arp.resize(60);
     const auto rec = bytes_of(std::string(40, 'x'));
-    append_frames(in, {arp, ipv4_udp_frame(rec, {.protocol = 6}), ipv4_udp_frame(rec, {.break_checksum = true})});
+    append_frames(in,
+                  {arp, ipv4_udp_frame(rec, {.protocol = 6}), ipv4_udp_frame(rec, {.break_checksum = true})});
 
     // 2. Ports: the replay, then one net_pcap writer per partition.
     dpdk_config c;

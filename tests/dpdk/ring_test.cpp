@@ -58,7 +58,8 @@ record_format small_format() {
     record_format f;
     f.kind = format_kind::fixed;
     f.record_size = record_bytes;
-    f.fields = {{"seq", field_type::u64, 0, 0}, {"source", field_type::u32, 8, 0}, {"key", field_type::str, 12, 4}};
+    f.fields = {
+        {"seq", field_type::u64, 0, 0}, {"source", field_type::u32, 8, 0}, {"key", field_type::str, 12, 4}};
     f.source_partition_field = "source";
     f.sequence_field = "seq";
     return f;
@@ -129,9 +130,9 @@ struct frame_seen {
 };
 
 std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count());
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
 }
 
 template <typename F>
@@ -172,9 +173,11 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     std::vector<std::string> warnings = env->warnings();
     BOOST_TEST_MESSAGE("warnings: " << warnings.size());
     BOOST_REQUIRE_EQUAL(warnings.size(), 2u);
-    BOOST_TEST(warnings[0] == "dpdk.ports[0] (\"net_ring0\"): rx_queues = 2 but net_ring has no RSS; frames reach "
-                              "queues by the device's own rule");
-    BOOST_TEST(warnings[1].starts_with("dpdk.ports[1] (\"net_ring1\"): rx_queues = 2 but net_ring has no RSS"));
+    BOOST_TEST(warnings[0] ==
+               "dpdk.ports[0] (\"net_ring0\"): rx_queues = 2 but net_ring has no RSS; frames reach "
+               "queues by the device's own rule");
+    BOOST_TEST(
+        warnings[1].starts_with("dpdk.ports[1] (\"net_ring1\"): rx_queues = 2 but net_ring has no RSS"));
     const auto stats = env->port_stats();
     BOOST_REQUIRE_EQUAL(stats.size(), 3u);
     BOOST_TEST(stats[0].driver == "net_ring");
@@ -204,21 +207,25 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     {
         sink_config bad = sinks[0];
         bad.dpdk_port = 2;
-        BOOST_TEST(error_of([&] { (void)env->make_sink(bad, 0, 1); }) ==
-                   "sinks[0] (dpdk://1/02:00:00:00:01:00/10.0.1.0:9100): egress thread 1 sends on dpdk.ports[2], "
-                   "which has tx_queues = 1; each egress thread needs its own transmit queue: set tx_queues >= 2");
+        BOOST_TEST(
+            error_of([&] { (void)env->make_sink(bad, 0, 1); }) ==
+            "sinks[0] (dpdk://1/02:00:00:00:01:00/10.0.1.0:9100): egress thread 1 sends on dpdk.ports[2], "
+            "which has tx_queues = 1; each egress thread needs its own transmit queue: set tx_queues >= 2");
         BOOST_TEST(error_of([&] { (void)env->make_sink(bad, 0, 0); }).find("dpdk.ports[2].ip is empty") !=
                    std::string::npos);
-        BOOST_TEST(error_of([&] { (void)env->make_sink(sinks[0], 0, 2); }).find("egress thread 2 does not exist") !=
-                   std::string::npos);
+        BOOST_TEST(error_of([&] {
+                       (void)env->make_sink(sinks[0], 0, 2);
+                   }).find("egress thread 2 does not exist") != std::string::npos);
         source_config q5 = sources[0];
         q5.dpdk_queue = 5;
         BOOST_TEST(error_of([&] { (void)env->make_source(q5); }) ==
-                   "ring0 (dpdk port 0 queue 5): dpdk_queue 5 is not a receive queue of dpdk.ports[0] (rx_queues = 2)");
+                   "ring0 (dpdk port 0 queue 5): dpdk_queue 5 is not a receive queue of dpdk.ports[0] "
+                   "(rx_queues = 2)");
         auto first = env->make_source(sources[0]);
-        BOOST_TEST(error_of([&] { (void)env->make_source(sources[0]); }) ==
-                   "ring0 (dpdk port 0 queue 0): another source already polls this queue; each (port, queue) has "
-                   "exactly one polling core");
+        BOOST_TEST(
+            error_of([&] { (void)env->make_source(sources[0]); }) ==
+            "ring0 (dpdk port 0 queue 0): another source already polls this queue; each (port, queue) has "
+            "exactly one polling core");
     } // `first` is gone: queue 0 is free again
 
     // Lanes [core][partition], sized so nothing can be dropped even if egress
@@ -227,7 +234,8 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     const routing_params params = hash_params();
     std::vector<std::vector<std::unique_ptr<lane>>> lanes(cores);
     for (auto& per_core : lanes)
-        for (std::uint32_t p = 0; p < partitions; ++p) per_core.push_back(std::make_unique<lane>(512, c.payload_bytes));
+        for (std::uint32_t p = 0; p < partitions; ++p)
+            per_core.push_back(std::make_unique<lane>(512, c.payload_bytes));
 
     std::array<core_report, cores> core_reports;
     std::array<egress_report, egress_threads> egress_reports;
@@ -336,14 +344,16 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
 
     // The injector (this thread, the EAL's main lcore): frames into port 0,
     // queue w for core w, retried while the ring is full.
-    rte_mempool* pool = rte_pktmbuf_pool_create("test_inject", 4095, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    rte_mempool* pool =
+        rte_pktmbuf_pool_create("test_inject", 4095, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     BOOST_REQUIRE_MESSAGE(pool != nullptr, "rte_pktmbuf_pool_create: " << rte_strerror(rte_errno));
     const std::uint16_t in_port = env->port_id(0);
     const auto inject = [&](std::uint16_t q, const std::vector<std::byte>& frame) {
         rte_mbuf* m = nullptr;
         while ((m = rte_pktmbuf_alloc(pool)) == nullptr && !past_deadline()) std::this_thread::yield();
         if (m == nullptr) return;
-        std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size())), frame.data(), frame.size());
+        std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size())), frame.data(),
+                    frame.size());
         while (rte_eth_tx_burst(in_port, q, &m, 1) == 0 && !past_deadline()) std::this_thread::yield();
     };
     for (std::uint16_t q = 0; q < cores; ++q)
@@ -375,7 +385,7 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     BOOST_TEST(core_sum(counter::records_in) == total);
     BOOST_TEST(core_sum(counter::records_routed) == total);
     BOOST_TEST(core_sum(counter::drop_ring_full) == 0u);
-    BOOST_TEST(core_sum(counter::not_ipv4_udp) == 5u);   // 2 ARP, 2 TCP, 1 to another UDP port
+    BOOST_TEST(core_sum(counter::not_ipv4_udp) == 5u);    // 2 ARP, 2 TCP, 1 to another UDP port
     BOOST_TEST(core_sum(counter::malformed_frame) == 2u); // 2 bad IPv4 checksums
     BOOST_TEST(egress_sum(counter::records_out) == total);
     BOOST_TEST(egress_sum(counter::drop_tx) == 0u);
@@ -464,8 +474,8 @@ BOOST_AUTO_TEST_SUITE(dpdk_hugepages)
 BOOST_AUTO_TEST_CASE(round_trip_on_hugepages, *boost::unit_test::disabled()) {
     // 128 x 2 MiB covers the mbuf pools and rings of this test.
     if (free_hugepages() < 128)
-        skip("needs 128 free hugepages (HugePages_Free in /proc/meminfo is " + std::to_string(free_hugepages()) +
-             "); the same round trip runs without hugepages in dpdk_ring");
+        skip("needs 128 free hugepages (HugePages_Free in /proc/meminfo is " +
+             std::to_string(free_hugepages()) + "); the same round trip runs without hugepages in dpdk_ring");
     run_ring_round_trip({"--no-pci"});
 }
 

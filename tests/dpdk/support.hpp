@@ -80,14 +80,15 @@ struct ipv4_udp_spec {
     std::vector<std::byte> options{}; ///< IPv4 options (multiple of 4, matches ihl)
     std::uint16_t flags_fragment = 0x4000;
     std::uint8_t protocol = 17;
-    int total_length_delta = 0;     ///< added to the correct IPv4 total length
-    int udp_length_delta = 0;       ///< added to the correct UDP length
+    int total_length_delta = 0; ///< added to the correct IPv4 total length
+    int udp_length_delta = 0;   ///< added to the correct UDP length
     bool break_checksum = false;
     std::uint16_t dst_port = 9000;
-    std::size_t padding = 0;        ///< Ethernet padding after the IP packet
+    std::size_t padding = 0; ///< Ethernet padding after the IP packet
 };
 
-inline std::vector<std::byte> ipv4_udp_frame(std::span<const std::byte> payload, const ipv4_udp_spec& s = {}) {
+inline std::vector<std::byte> ipv4_udp_frame(std::span<const std::byte> payload,
+                                             const ipv4_udp_spec& s = {}) {
     std::vector<std::byte> f;
     put_be(f, 0x020000000002, 6); // dst MAC
     put_be(f, 0x020000000001, 6); // src MAC
@@ -125,9 +126,10 @@ inline std::vector<std::byte> ipv4_udp_frame(std::span<const std::byte> payload,
 
 /// Ethernet / IPv6 (with optional extension headers before UDP) / UDP.
 /// `ext` holds (next-header value of this extension, its bytes) pairs, in order.
-inline std::vector<std::byte> ipv6_udp_frame(std::span<const std::byte> payload,
-                                             const std::vector<std::pair<std::uint8_t, std::vector<std::byte>>>& ext = {},
-                                             std::uint8_t final_next = 17) {
+inline std::vector<std::byte>
+ipv6_udp_frame(std::span<const std::byte> payload,
+               const std::vector<std::pair<std::uint8_t, std::vector<std::byte>>>& ext = {},
+               std::uint8_t final_next = 17) {
     std::vector<std::byte> f;
     put_be(f, 0x020000000002, 6);
     put_be(f, 0x020000000001, 6);

@@ -67,20 +67,21 @@ struct options {
 
 [[noreturn]] void usage(const std::string& why) {
     if (!why.empty()) std::fprintf(stderr, "shardgate-dpdkbench: %s\n", why.c_str());
-    std::fprintf(stderr,
-                 "usage: shardgate-dpdkbench [--seconds S] [--records-per-packet R] [--packets P] [--burst B]\n"
-                 "                           [--cpus A,B] [--hugepages] [--testpmd PATH] [--threads 1|2]\n"
-                 "                           [--shardgate-only]\n"
-                 "  --seconds S             measuring time per run (default 5)\n"
-                 "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
-                 "  --packets P             distinct packets in the replayed capture (default 4096)\n"
-                 "  --burst B               records per route burst, 1..256 (default 32, router.burst_size)\n"
-                 "  --cpus A,B              B: testpmd's forwarding lcore and shardgate's dataplane core;\n"
-                 "                          A: testpmd's main lcore and shardgate's egress thread (default 0,1)\n"
-                 "  --hugepages             reserve 2 MiB hugepages for the run and release them after\n"
-                 "  --testpmd PATH          dpdk-testpmd (default /usr/bin/dpdk-testpmd)\n"
-                 "  --threads 1|2           run only shardgate's one- or two-thread layout (default both)\n"
-                 "  --shardgate-only        skip dpdk-testpmd (no ratio; for profiling)\n");
+    std::fprintf(
+        stderr,
+        "usage: shardgate-dpdkbench [--seconds S] [--records-per-packet R] [--packets P] [--burst B]\n"
+        "                           [--cpus A,B] [--hugepages] [--testpmd PATH] [--threads 1|2]\n"
+        "                           [--shardgate-only]\n"
+        "  --seconds S             measuring time per run (default 5)\n"
+        "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
+        "  --packets P             distinct packets in the replayed capture (default 4096)\n"
+        "  --burst B               records per route burst, 1..256 (default 32, router.burst_size)\n"
+        "  --cpus A,B              B: testpmd's forwarding lcore and shardgate's dataplane core;\n"
+        "                          A: testpmd's main lcore and shardgate's egress thread (default 0,1)\n"
+        "  --hugepages             reserve 2 MiB hugepages for the run and release them after\n"
+        "  --testpmd PATH          dpdk-testpmd (default /usr/bin/dpdk-testpmd)\n"
+        "  --threads 1|2           run only shardgate's one- or two-thread layout (default both)\n"
+        "  --shardgate-only        skip dpdk-testpmd (no ratio; for profiling)\n");
     std::exit(2);
 }
 
@@ -97,25 +98,35 @@ options parse(int argc, char** argv) {
             char* end = nullptr;
             const double d = std::strtod(v.c_str(), &end);
             if (end == v.c_str() || *end != '\0' || d < lo || d > hi)
-                usage(a + ": expected a number in " + std::to_string(lo) + ".." + std::to_string(hi) + ", found \"" +
-                      v + "\"");
+                usage(a + ": expected a number in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                      ", found \"" + v + "\"");
             return d;
         };
-        if (a == "--seconds") o.seconds = number(0.5, 3600);
-        else if (a == "--records-per-packet") o.per_packet = static_cast<std::uint32_t>(number(1, 36));
-        else if (a == "--packets") o.packets = static_cast<std::uint32_t>(number(16, 65536));
-        else if (a == "--burst") o.burst = static_cast<std::uint32_t>(number(1, 256));
-        else if (a == "--hugepages") o.hugepages = true;
-        else if (a == "--testpmd") o.testpmd = value();
-        else if (a == "--shardgate-only") o.shardgate_only = true;
-        else if (a == "--threads") o.modes = {static_cast<int>(number(1, 2))};
+        if (a == "--seconds")
+            o.seconds = number(0.5, 3600);
+        else if (a == "--records-per-packet")
+            o.per_packet = static_cast<std::uint32_t>(number(1, 36));
+        else if (a == "--packets")
+            o.packets = static_cast<std::uint32_t>(number(16, 65536));
+        else if (a == "--burst")
+            o.burst = static_cast<std::uint32_t>(number(1, 256));
+        else if (a == "--hugepages")
+            o.hugepages = true;
+        else if (a == "--testpmd")
+            o.testpmd = value();
+        else if (a == "--shardgate-only")
+            o.shardgate_only = true;
+        else if (a == "--threads")
+            o.modes = {static_cast<int>(number(1, 2))};
         else if (a == "--cpus") {
             const std::string v = value();
             if (std::sscanf(v.c_str(), "%d,%d", &o.cpu_a, &o.cpu_b) != 2 || o.cpu_a < 0 || o.cpu_b < 0 ||
                 o.cpu_a == o.cpu_b)
                 usage("--cpus: expected two different CPU numbers A,B, found \"" + v + "\"");
-        } else if (a == "--help" || a == "-h") usage("");
-        else usage("unknown flag \"" + a + "\"");
+        } else if (a == "--help" || a == "-h")
+            usage("");
+        else
+            usage("unknown flag \"" + a + "\"");
     }
     return o;
 }
@@ -190,7 +201,8 @@ public:
         if (!hugetlbfs_mounted()) {
             ::mkdir(mount_point, 0755);
             if (::mount("nodev", mount_point, "hugetlbfs", 0, "pagesize=2M") != 0)
-                throw std::runtime_error(std::string("mount hugetlbfs on ") + mount_point + ": " + std::strerror(errno));
+                throw std::runtime_error(std::string("mount hugetlbfs on ") + mount_point + ": " +
+                                         std::strerror(errno));
             mounted_ = true;
         }
     }
@@ -507,21 +519,24 @@ int main(int argc, char** argv) {
         const auto missing = missing_dpdk_drivers();
         for (const auto& m : missing)
             if (m == "net_pcap" || m == "net_null")
-                throw std::runtime_error("the DPDK driver " + m + " is not installed (librte-net-" + m.substr(4) +
-                                         "23)");
+                throw std::runtime_error("the DPDK driver " + m + " is not installed (librte-net-" +
+                                         m.substr(4) + "23)");
         char tmpl[] = "/tmp/shardgate-dpdkbench.XXXXXX";
-        if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
+        if (::mkdtemp(tmpl) == nullptr)
+            throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
         const fs::path dir = tmpl;
         const fs::path pcap = dir / "replay.pcap";
         write_pcap(pcap, o);
 
         std::unique_ptr<hugepage_reservation> huge;
         if (o.hugepages) huge = std::make_unique<hugepage_reservation>(512);
-        const std::uint32_t frame = std::max(udp_frame_header_bytes + o.per_packet * record_bytes, min_ethernet_frame);
-        std::printf("shardgate-dpdkbench: %u-byte records, %u per packet (%u-byte frames), %u distinct packets "
-                    "replayed from memory (net_pcap infinite_rx=1) to net_null (no-rx=1); %u partitions by symbol "
-                    "(%u keys); burst %u; %.1f s per run\n",
-                    record_bytes, o.per_packet, frame, o.packets, partitions, o.keys, o.burst, o.seconds);
+        const std::uint32_t frame =
+            std::max(udp_frame_header_bytes + o.per_packet * record_bytes, min_ethernet_frame);
+        std::printf(
+            "shardgate-dpdkbench: %u-byte records, %u per packet (%u-byte frames), %u distinct packets "
+            "replayed from memory (net_pcap infinite_rx=1) to net_null (no-rx=1); %u partitions by symbol "
+            "(%u keys); burst %u; %.1f s per run\n",
+            record_bytes, o.per_packet, frame, o.packets, partitions, o.keys, o.burst, o.seconds);
         std::printf("mode: %s\n", o.hugepages ? "2 MiB hugepages (reserved for this run, released after)"
                                               : "no hugepages (--no-huge, IOVA as VA)");
         std::fflush(stdout);
@@ -531,10 +546,12 @@ int main(int argc, char** argv) {
         if (!o.shardgate_only) {
             const testpmd_result tp = run_testpmd(o, pcap, dir);
             tp_pps = static_cast<double>(tp.tx) / tp.seconds;
-            std::printf("\ndpdk-testpmd io forward, forwarding lcore on CPU %d (main lcore CPU %d idle):\n  %s\n",
-                        o.cpu_b, o.cpu_a, tp.command.c_str());
+            std::printf(
+                "\ndpdk-testpmd io forward, forwarding lcore on CPU %d (main lcore CPU %d idle):\n  %s\n",
+                o.cpu_b, o.cpu_a, tp.command.c_str());
             std::printf("  %sp/s forwarded (%llu packets in %.2f s; rx %llu)\n", mega(tp_pps).c_str(),
-                        static_cast<unsigned long long>(tp.tx), tp.seconds, static_cast<unsigned long long>(tp.rx));
+                        static_cast<unsigned long long>(tp.tx), tp.seconds,
+                        static_cast<unsigned long long>(tp.rx));
             std::fflush(stdout);
         }
 
@@ -558,19 +575,23 @@ int main(int argc, char** argv) {
             const double rps = static_cast<double>(r.records) / r.seconds;
             const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
             if (threads == 2)
-                std::printf("\nshardgate, dataplane core on CPU %d + egress thread on CPU %d:\n", o.cpu_b, o.cpu_a);
+                std::printf("\nshardgate, dataplane core on CPU %d + egress thread on CPU %d:\n", o.cpu_b,
+                            o.cpu_a);
             else
-                std::printf("\nshardgate, dataplane and egress loops on one thread, CPU %d (testpmd's footprint):\n",
-                            o.cpu_b);
-            std::printf("  %sp/s in, %srecords/s routed, %sp/s out (up to %u records per frame), %llu records "
-                        "dropped while measuring\n",
-                        mega(pps).c_str(), mega(rps).c_str(), mega(out_pps).c_str(), per_out,
-                        static_cast<unsigned long long>(r.drops));
-            std::printf("  tx over the whole run: %llu frames, %llu refused bursts retried, %llu submits without "
-                        "an mbuf, %llu frames dropped\n",
-                        static_cast<unsigned long long>(r.tx.frames_sent), static_cast<unsigned long long>(r.tx.retries),
-                        static_cast<unsigned long long>(r.tx.no_mbuf),
-                        static_cast<unsigned long long>(r.tx.frames_dropped));
+                std::printf(
+                    "\nshardgate, dataplane and egress loops on one thread, CPU %d (testpmd's footprint):\n",
+                    o.cpu_b);
+            std::printf(
+                "  %sp/s in, %srecords/s routed, %sp/s out (up to %u records per frame), %llu records "
+                "dropped while measuring\n",
+                mega(pps).c_str(), mega(rps).c_str(), mega(out_pps).c_str(), per_out,
+                static_cast<unsigned long long>(r.drops));
+            std::printf(
+                "  tx over the whole run: %llu frames, %llu refused bursts retried, %llu submits without "
+                "an mbuf, %llu frames dropped\n",
+                static_cast<unsigned long long>(r.tx.frames_sent),
+                static_cast<unsigned long long>(r.tx.retries), static_cast<unsigned long long>(r.tx.no_mbuf),
+                static_cast<unsigned long long>(r.tx.frames_dropped));
             if (tp_pps > 0) {
                 std::printf("  records routed/s / testpmd packets/s = %.2f (goal >= 4); packet rate %.2f of "
                             "testpmd's\n",
@@ -580,7 +601,8 @@ int main(int argc, char** argv) {
             std::fflush(stdout);
         }
         env.reset();
-        if (tp_pps > 0) std::printf("\nbest ratio %.2f: goal %s\n", best_ratio, best_ratio >= 4 ? "met" : "NOT met");
+        if (tp_pps > 0)
+            std::printf("\nbest ratio %.2f: goal %s\n", best_ratio, best_ratio >= 4 ? "met" : "NOT met");
         std::error_code ec;
         fs::remove_all(dir, ec);
         return 0;
