@@ -91,7 +91,11 @@ public:
                     done[ndone++] = m;
                     continue;
                 }
-                data = static_cast<const std::byte*>(rte_pktmbuf_read(m, 0, len, dst));
+                // rte_pktmbuf_read copies only when the range spans segments; the
+                // mbuf is freed at once, so the bytes must be in scratch either way.
+                const auto* got = static_cast<const std::byte*>(rte_pktmbuf_read(m, 0, len, dst));
+                if (got != dst && got != nullptr) std::memcpy(dst, got, len);
+                data = dst;
                 in_scratch = true;
                 ++status_.copied;
             }

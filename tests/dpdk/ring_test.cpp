@@ -257,6 +257,24 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
          ipv4_udp_frame(rec0, {.dst_port = 9002})},
     }};
 
+    // Two frames on queue 0 whose payload cannot be used in place: one in two
+    // chained mbufs, one ending 8 bytes before its buffer's end (decoders may
+    // read 64 past a chunk). Each carries 10 records of source 7, seq 1 then 2.
+    constexpr std::uint32_t special_records = 10;
+    std::array<std::vector<std::byte>, 2> special;
+    for (std::uint64_t s = 1; s <= 2; ++s) {
+        std::vector<std::byte> payload(special_records * record_bytes);
+        for (std::uint32_t i = 0; i < special_records; ++i) {
+            const std::uint32_t source = 7;
+            char k[8];
+            std::snprintf(k, sizeof k, "K%03u", i);
+            std::memcpy(payload.data() + i * record_bytes, &s, 8);
+            std::memcpy(payload.data() + i * record_bytes + 8, &source, 4);
+            std::memcpy(payload.data() + i * record_bytes + 12, k, 4);
+        }
+        special[s - 1] = ipv4_udp_frame(payload, {.dst_port = 9000});
+    }
+
     std::vector<std::thread> threads;
     for (std::uint32_t w = 0; w < cores; ++w)
         threads.emplace_back([&, w] {
@@ -273,7 +291,8 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
                 worker_options o;
                 o.drain_deadline_ns = 5'000'000; // few partial blocks even when this thread is descheduled
                 worker wk(o, params, std::move(inputs), mine, nullptr, r.counters);
-                const std::uint64_t expected = frames_per_core + junk[w].size();
+                const std::uint64_t expected =
+                    frames_per_core + junk[w].size() + (w == 0 ? special.size() : 0);
                 t_count_allocs = true;
                 while (r.counters.get(counter::datagrams_in) < expected && !past_deadline())
                     if (wk.poll(now_ns()) == 0) std::this_thread::yield();
@@ -358,6 +377,27 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     };
     for (std::uint16_t q = 0; q < cores; ++q)
         for (const auto& f : junk[q]) inject(q, f);
+    {
+        // special[0] in two segments: 30 bytes, then the rest.
+        rte_mbuf* a = rte_pktmbuf_alloc(pool);
+        rte_mbuf* b = rte_pktmbuf_alloc(pool);
+        BOOST_REQUIRE(a != nullptr && b != nullptr);
+        const auto& f = special[0];
+        std::memcpy(rte_pktmbuf_append(a, 30), f.data(), 30);
+        std::memcpy(rte_pktmbuf_append(b, static_cast<std::uint16_t>(f.size() - 30)), f.data() + 30,
+                    f.size() - 30);
+        BOOST_REQUIRE_EQUAL(rte_pktmbuf_chain(a, b), 0);
+        // special[1] placed so that its payload ends 8 bytes before the buffer's end.
+        rte_mbuf* near_end = rte_pktmbuf_alloc(pool);
+        BOOST_REQUIRE(near_end != nullptr);
+        const auto& g = special[1];
+        near_end->data_off = static_cast<std::uint16_t>(near_end->buf_len - g.size() - 8);
+        near_end->data_len = static_cast<std::uint16_t>(g.size());
+        near_end->pkt_len = static_cast<std::uint32_t>(g.size());
+        std::memcpy(rte_pktmbuf_mtod(near_end, void*), g.data(), g.size());
+        for (rte_mbuf* m : {a, near_end})
+            while (rte_eth_tx_burst(in_port, 0, &m, 1) == 0 && !past_deadline()) std::this_thread::yield();
+    }
     for (std::uint32_t i = 0; i < frames_per_core; ++i) {
         inject(0, good0[i]);
         inject(1, good1[i]);
@@ -381,7 +421,8 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
         for (const auto& r : egress_reports) v += r.counters.get(k);
         return v;
     };
-    const std::uint64_t total = std::uint64_t{cores} * frames_per_core * records_per_frame;
+    const std::uint64_t total =
+        std::uint64_t{cores} * frames_per_core * records_per_frame + 2 * special_records;
     BOOST_TEST(core_sum(counter::records_in) == total);
     BOOST_TEST(core_sum(counter::records_routed) == total);
     BOOST_TEST(core_sum(counter::drop_ring_full) == 0u);
@@ -396,6 +437,8 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     BOOST_TEST(core_reports[0].rx.wrong_port == 0u);
     BOOST_TEST(core_reports[1].rx.wrong_port == 1u);
     BOOST_TEST(core_reports[1].rx.held == 0u);
+    BOOST_TEST(core_reports[0].rx.copied == 2u); // the chained frame and the one at its buffer's end
+    BOOST_TEST(core_reports[1].rx.copied == 0u);
     BOOST_TEST(g_allocs.load() == 0u); // worker and egress loops allocated nothing
 
     // Frames: headers per partition, on the egress thread's queue, checksums valid.
