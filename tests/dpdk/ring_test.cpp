@@ -5,6 +5,8 @@
 // sink on port 1 (tx queue = egress thread); a reader takes the frames back
 // from port 1 and checks every record's partition, order and count, the
 // frame headers, the skip counters, and that the hot loops allocate nothing.
+// Then a sink whose transmit ring stops draining: backpressure, retries, and
+// drop_tx/drop_sink once the retry window passes.
 
 #include <boost/test/unit_test.hpp>
 
@@ -500,6 +502,48 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     BOOST_TEST_MESSAGE(records << " records in " << seen.size() << " frames back from " << partitions
                                << " partitions, each key in its partition, in order");
     rte_mempool_free(pool);
+
+    // A transmit queue that stops taking frames: port 1's ring 0 holds 1023
+    // frames and nobody reads it now. The sink takes blocks until its buffer
+    // is full, then refuses (backpressure); the refused frames are offered
+    // again until the retry window (10 x tx_drain_us = 1 s here) passes, then
+    // dropped and counted, and every block goes back to its lane.
+    {
+        lane l(2048, c.payload_bytes);
+        counter_block counters;
+        auto out = env->make_sink(sinks[0], 0, 0);
+        std::uint32_t submitted = 0, index = 0;
+        while (submitted < 2000 && l.acquire(index)) {
+            std::memset(l.data(index), 'r', record_bytes);
+            const tx_block b{l.data(index), record_bytes, 1, &l, index};
+            if (!out->submit(b, counters)) {
+                l.give_back(index);
+                break;
+            }
+            ++submitted;
+        }
+        constexpr std::uint32_t ring_capacity = 1023;
+        BOOST_REQUIRE_GT(submitted, ring_capacity);
+        while (dpdk_status(*out).frames_dropped == 0 && !past_deadline()) out->poll(counters);
+        out->close(counters);
+        const dpdk_tx_status st = dpdk_status(*out);
+        BOOST_TEST(st.frames_sent == ring_capacity);
+        BOOST_TEST(st.frames_dropped == submitted - ring_capacity);
+        BOOST_TEST(st.retries > 0u);
+        BOOST_TEST(st.held == 0u);
+        BOOST_TEST(out->idle());
+        BOOST_TEST(counters.get(counter::records_out) == ring_capacity);
+        BOOST_TEST(counters.get(counter::drop_tx) == submitted - ring_capacity);
+        BOOST_TEST(counters.get(counter::drop_sink) == submitted - ring_capacity);
+        BOOST_TEST(out->records_dropped() == submitted - ring_capacity);
+        BOOST_TEST(l.all_free());
+        std::array<rte_mbuf*, 32> rx;
+        std::uint32_t back = 0;
+        for (std::uint16_t n; (n = rte_eth_rx_burst(env->port_id(1), 0, rx.data(), rx.size())) != 0;
+             back += n)
+            rte_pktmbuf_free_bulk(rx.data(), n);
+        BOOST_TEST(back == ring_capacity);
+    }
 }
 
 } // namespace
