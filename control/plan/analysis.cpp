@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <numeric>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -125,28 +124,40 @@ private:
             if (j.kind == sql::join_kind::left || j.kind == sql::join_kind::full) r.nullable = true;
             roles_.push_back(std::move(r));
         }
-        for (std::size_t i = 0; i < roles_.size(); ++i)
-            for (std::size_t k = 0; k < i; ++k) {
-                const std::string& a = roles_[i].alias.empty() ? roles_[i].name : roles_[i].alias;
-                const std::string& b = roles_[k].alias.empty() ? roles_[k].name : roles_[k].alias;
-                if (sql::iequals(a, b))
-                    throw plan_error(roles_[i].pos, "'" + a + "' names two inputs of the query; give each its own alias");
-            }
+        std::unordered_set<std::string> names; // what each input is called in the query
+        for (const auto& r : roles_) {
+            const std::string& a = r.alias.empty() ? r.name : r.alias;
+            if (!names.insert(sql::to_lower(a)).second)
+                throw plan_error(r.pos, "'" + a + "' names two inputs of the query; give each its own alias");
+        }
+        index_qualifiers();
     }
 
-    /// The input a qualifier names (alias first, then stream name).
+    /// The input a qualifier names (alias first, then stream name). One
+    /// hash lookup: qualifiers_ is built once by build_roles.
     int role_of_qualifier(const std::string& q, sql::position at) const {
-        int found = -1;
+        const auto it = qualifiers_.find(sql::to_lower(q));
+        if (it == qualifiers_.end())
+            throw plan_error(at, "'" + q + "' is not an input of the query (it reads " + inputs_text() + ")");
+        if (it->second == ambiguous)
+            throw plan_error(at, "'" + q + "' is ambiguous: it names more than one input; use the aliases");
+        return it->second;
+    }
+
+    static constexpr int ambiguous = -2;
+
+    void index_qualifiers() {
+        // Aliases first: an alias always names its input.
         for (std::size_t i = 0; i < roles_.size(); ++i)
-            if (!roles_[i].alias.empty() && sql::iequals(roles_[i].alias, q)) return static_cast<int>(i);
-        for (std::size_t i = 0; i < roles_.size(); ++i)
-            if (sql::iequals(roles_[i].name, q) || sql::iequals(last_segment(roles_[i].name), q)) {
-                if (found >= 0)
-                    throw plan_error(at, "'" + q + "' is ambiguous: it names more than one input; use the aliases");
-                found = static_cast<int>(i);
+            if (!roles_[i].alias.empty()) qualifiers_.emplace(sql::to_lower(roles_[i].alias), static_cast<int>(i));
+        std::unordered_map<std::string, int> by_name;
+        for (std::size_t i = 0; i < roles_.size(); ++i) {
+            for (std::string_view n : {std::string_view(roles_[i].name), last_segment(roles_[i].name)}) {
+                auto [it, fresh] = by_name.emplace(sql::to_lower(n), static_cast<int>(i));
+                if (!fresh && it->second != static_cast<int>(i)) it->second = ambiguous;
             }
-        if (found < 0) throw plan_error(at, "'" + q + "' is not an input of the query (it reads " + inputs_text() + ")");
-        return found;
+        }
+        for (const auto& [n, r] : by_name) qualifiers_.emplace(n, r); // aliases keep precedence
     }
 
     std::string inputs_text() const {
@@ -249,18 +260,13 @@ private:
             return target;
         }
         if (g.kind != expr_kind::column || !g.qualifier.empty() || g.system != sql::system_column::none) return g;
-        for (const auto& item : s_.items) {
-            if (item.alias.empty() || !sql::iequals(item.alias, g.text)) continue;
-            const expr& target = *item.value;
-            if (target.kind == expr_kind::star) return g;
-            // A select alias wins over an input column of the same name
-            // (docs/sql.md). When the alias's expression reads only that
-            // column (SELECT UPPER(s) AS s ... GROUP BY s) it is coarser than
-            // the column, so routing by it is right either way.
-            notes_.push_back(g.text + " in GROUP BY is the select alias of " + shorten(st_.text_of(target)) + ".");
-            return target;
-        }
-        return g;
+        // A select alias wins over an input column of the same name
+        // (docs/sql.md). When the alias's expression reads only that column
+        // (SELECT UPPER(s) AS s ... GROUP BY s) it is coarser than the
+        // column, so routing by it is right either way.
+        const auto it = aliases_.find(sql::to_lower(g.text));
+        if (it == aliases_.end() || it->second->value->kind == expr_kind::star) return g;
+        return *it->second->value;
     }
 
     void collect_requirements() {
@@ -273,13 +279,24 @@ private:
                                           : w->kind == sql::window_kind::sliding ? "SLIDING" : "SESSION";
 
         if (grouped) {
+            for (const auto& item : s_.items)
+                if (!item.alias.empty()) aliases_.emplace(sql::to_lower(item.alias), &item);
             requirement r;
             std::vector<std::string> texts;
+            std::unordered_set<const expr*> seen; // GROUP BY s, s, 1, 1: each target once
             for (const auto& g : s_.group_by) {
                 const expr& target = group_target(*g);
                 std::string text = st_.text_of(*g);
-                add_term(r, target, &target == g.get() ? text : st_.text_of(target));
-                texts.push_back(shorten(text));
+                if (texts.size() < 9) texts.push_back(shorten(text));
+                if (!seen.insert(&target).second) continue;
+                if (&target == g.get()) {
+                    add_term(r, target, std::move(text));
+                } else {
+                    std::string target_text = st_.text_of(target);
+                    if (g->kind == expr_kind::column)
+                        notes_.push_back(g->text + " in GROUP BY is the select alias of " + shorten(target_text) + ".");
+                    add_term(r, target, std::move(target_text));
+                }
             }
             if (w)
                 for (const auto& k : w->session_keys) add_term(r, *k, st_.text_of(*k));
@@ -633,6 +650,8 @@ private:
     const sql::select_stmt& s_;
     std::vector<role> roles_;
     std::unordered_map<std::string, std::set<int>> qualified_names_; ///< lower-case name → inputs
+    std::unordered_map<std::string, int> qualifiers_; ///< lower-case alias or name → input, or ambiguous
+    std::unordered_map<std::string, const sql::select_item*> aliases_; ///< lower-case select alias → first item
     std::vector<requirement> reqs_;
     std::vector<std::string> notes_;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 namespace shardgate::sql {
@@ -237,11 +238,13 @@ private:
             else
                 fail(v, "a property value (a string, number or TRUE/FALSE)");
             next();
-            for (const property& q : st_.with)
-                if (iequals(q.key, p.key))
-                    throw parse_error(p.pos, "each WITH property once ('" + q.key + "' is already set at line " +
-                                                 std::to_string(q.pos.line) + ":" + std::to_string(q.pos.column) + ")",
-                                      std::string(k.text));
+            const auto [seen, fresh] = with_keys_.emplace(to_lower(p.key), st_.with.size());
+            if (!fresh) {
+                const property& q = st_.with[seen->second];
+                throw parse_error(p.pos, "each WITH property once ('" + q.key + "' is already set at line " +
+                                             std::to_string(q.pos.line) + ":" + std::to_string(q.pos.column) + ")",
+                                  std::string(k.text));
+            }
             st_.with.push_back(std::move(p));
         } while (accept_symbol(","));
         expect_symbol(")", "',' or ')' in WITH (...)");
@@ -323,6 +326,8 @@ private:
             } else {
                 return;
             }
+            if (s.joins.size() >= max_joins)
+                fail(start, "at most " + std::to_string(max_joins) + " JOINs in one query");
             join_clause j;
             j.pos = start.pos;
             j.kind = kind;
@@ -1035,6 +1040,7 @@ private:
     statement& st_;
     std::size_t i_ = 0;
     unsigned depth_ = 0;
+    std::unordered_map<std::string, std::size_t> with_keys_; ///< lower-case WITH key → index in st_.with
 };
 
 } // namespace

@@ -141,6 +141,23 @@ BOOST_AUTO_TEST_CASE(select_aliases_and_positions_in_group_by) {
     BOOST_TEST(has(plan_error_of("SELECT * FROM t GROUP BY 1"), "line 1:26: GROUP BY position 1 refers to '*'"));
 }
 
+BOOST_AUTO_TEST_CASE(repeated_group_by_items_count_once) {
+    std::string q = "SELECT UPPER(sym) AS s, COUNT(*) FROM t GROUP BY s";
+    for (int i = 0; i < 2'000; ++i) q += ", s, 1";
+    const plan p = plan_of(q);
+    BOOST_TEST(keys_of(p) == strs{"UPPER(sym)"}, boost::test_tools::per_element());
+    BOOST_TEST(has(p.reason, "GROUP BY s, s, 1, s, 1, s, 1, s, ..."), p.reason);
+}
+
+BOOST_AUTO_TEST_CASE(many_inputs_one_key) {
+    std::string q = "SELECT * FROM t0";
+    for (int i = 1; i <= 64; ++i) q += " JOIN t" + std::to_string(i) + " ON t" + std::to_string(i - 1) + ".k = t" +
+                                       std::to_string(i) + ".k";
+    const plan p = plan_of(q);
+    BOOST_TEST(p.routing.strategy == sk::always_hash);
+    BOOST_TEST(p.per_source.size() == 65u);
+}
+
 BOOST_AUTO_TEST_CASE(group_by_partition_keeps_source_partitions_together) {
     const plan p = plan_of("SELECT _partition, COUNT(*) FROM t GROUP BY _partition");
     BOOST_TEST(p.routing.strategy == sk::sticky_partition);

@@ -288,6 +288,8 @@ BOOST_AUTO_TEST_CASE(error_positions_and_wording) {
         {"SELECT a FROM t ROWS WINDOW BUFFER 10 ROWS",
          "line 1:29: expected TUMBLING, SLIDING or SESSION after WINDOW, found 'BUFFER'"},
         {"SELECT a, FROM t", "line 1:11: expected an expression or '*', found 'FROM'"},
+        {"SELECT a FROM t WITH ('num_partitions' = '4') WITH ('x' = 'y')",
+         "line 1:47: expected at most one WITH clause, found 'WITH'"},
         {"SELECT COUNT(*) OVER (ROWS WINDOW BUFFER 0 ROWS) FROM t",
          "line 1:42: expected a positive row count after BUFFER, found '0'"},
     };
@@ -320,6 +322,14 @@ BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_not_a_crash) {
     // Within the limit, nesting parses.
     const std::string ok = "SELECT " + std::string(100, '(') + "a" + std::string(100, ')') + " FROM t";
     BOOST_TEST(error_of(ok) == "no error");
+}
+
+BOOST_AUTO_TEST_CASE(join_count_is_bounded) {
+    std::string q = "SELECT * FROM t0";
+    for (int i = 1; i <= 64; ++i) q += " JOIN t" + std::to_string(i) + " ON t0.k = t" + std::to_string(i) + ".k";
+    BOOST_TEST(error_of(q) == "no error");
+    const std::string one_more = q + " JOIN t65 ON t0.k = t65.k";
+    BOOST_TEST(error_of(one_more).find("expected at most 64 JOINs in one query, found 'JOIN'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(long_operator_chains_are_bounded) {
