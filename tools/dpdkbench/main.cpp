@@ -321,6 +321,14 @@ testpmd_result run_testpmd(const options& o, const fs::path& pcap, const fs::pat
     ::close(in_pipe[1]);
     int st = 0;
     ::waitpid(pid, &st, 0);
+    // testpmd leaves its runtime directory behind (the EAL's rule: /var/run
+    // for root, else $XDG_RUNTIME_DIR or /tmp); it is ours to remove.
+    {
+        const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+        const fs::path base = ::geteuid() == 0 ? fs::path("/var/run") : fs::path(xdg ? xdg : "/tmp");
+        std::error_code ec;
+        fs::remove_all(base / "dpdk" / ("sgbench-testpmd-" + std::to_string(::getpid())), ec);
+    }
     const std::string text = read_log();
     const auto acc = text.find("Accumulated forward statistics for all ports");
     if (acc == std::string::npos)
