@@ -99,8 +99,8 @@ int explain_main(std::span<const std::string_view> args) {
                 if (ok) n = n * 10 + static_cast<std::uint64_t>(c - '0');
             }
             if (!ok || n < 1 || n > max_partitions)
-                return usage_error("--partitions: expected an integer in [1, " + std::to_string(max_partitions) +
-                                   "], found '" + std::string(*v) + "'");
+                return usage_error("--partitions: expected an integer in [1, " +
+                                   std::to_string(max_partitions) + "], found '" + std::string(*v) + "'");
             in.partitions_override = static_cast<std::uint32_t>(n);
         } else if (a == "--strategy") {
             const auto v = take_value();
@@ -113,7 +113,9 @@ int explain_main(std::span<const std::string_view> args) {
         } else if (a.size() > 1 && a.front() == '-') {
             return usage_error("unknown option '" + std::string(args[i]) + "'");
         } else {
-            if (file) return usage_error("one query file expected, got '" + *file + "' and '" + std::string(a) + "'");
+            if (file)
+                return usage_error("one query file expected, got '" + *file + "' and '" + std::string(a) +
+                                   "'");
             file = std::string(a);
         }
     }

@@ -13,10 +13,14 @@ namespace shardgate::control {
 
 std::string_view to_string(required_distribution d) noexcept {
     switch (d) {
-    case required_distribution::none: return "none";
-    case required_distribution::keys: return "keys";
-    case required_distribution::source_partition: return "source_partition";
-    case required_distribution::everything: return "everything";
+    case required_distribution::none:
+        return "none";
+    case required_distribution::keys:
+        return "keys";
+    case required_distribution::source_partition:
+        return "source_partition";
+    case required_distribution::everything:
+        return "everything";
     }
     return "?";
 }
@@ -28,18 +32,65 @@ using sql::expr_kind;
 
 // Aggregates: without GROUP BY they make the query a global aggregate.
 constexpr std::array<std::string_view, 44> aggregate_functions{{
-    "ANY_VALUE", "APPROX_COUNT_DISTINCT", "ARBITRARY", "ARRAY_AGG", "AVG", "BIT_AND", "BIT_OR",
-    "BOOL_AND", "BOOL_OR", "COLLECT_LIST", "COLLECT_SET", "CORR", "COUNT", "COUNT_DISTINCT",
-    "COVAR_POP", "COVAR_SAMP", "EARLIEST_BY_OFFSET", "EVERY", "FIRST", "GROUP_CONCAT", "HISTOGRAM",
-    "LAST", "LATEST_BY_OFFSET", "LISTAGG", "MAX", "MEDIAN", "MIN", "MODE", "PERCENTILE",
-    "PERCENTILE_CONT", "PERCENTILE_DISC", "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "STRING_AGG", "SUM",
-    "TOPK", "TOPKDISTINCT", "VAR_POP", "VAR_SAMP", "VARIANCE", "APPROX_PERCENTILE", "MAX_BY", "MIN_BY",
+    "ANY_VALUE",
+    "APPROX_COUNT_DISTINCT",
+    "ARBITRARY",
+    "ARRAY_AGG",
+    "AVG",
+    "BIT_AND",
+    "BIT_OR",
+    "BOOL_AND",
+    "BOOL_OR",
+    "COLLECT_LIST",
+    "COLLECT_SET",
+    "CORR",
+    "COUNT",
+    "COUNT_DISTINCT",
+    "COVAR_POP",
+    "COVAR_SAMP",
+    "EARLIEST_BY_OFFSET",
+    "EVERY",
+    "FIRST",
+    "GROUP_CONCAT",
+    "HISTOGRAM",
+    "LAST",
+    "LATEST_BY_OFFSET",
+    "LISTAGG",
+    "MAX",
+    "MEDIAN",
+    "MIN",
+    "MODE",
+    "PERCENTILE",
+    "PERCENTILE_CONT",
+    "PERCENTILE_DISC",
+    "STDDEV",
+    "STDDEV_POP",
+    "STDDEV_SAMP",
+    "STRING_AGG",
+    "SUM",
+    "TOPK",
+    "TOPKDISTINCT",
+    "VAR_POP",
+    "VAR_SAMP",
+    "VARIANCE",
+    "APPROX_PERCENTILE",
+    "MAX_BY",
+    "MIN_BY",
 }};
 // Window functions: they need OVER; without it they are stateful over the
 // whole stream, like an aggregate.
 constexpr std::array<std::string_view, 11> window_functions{{
-    "CUME_DIST", "DENSE_RANK", "FIRST_VALUE", "LAG", "LAST_VALUE", "LEAD", "NTH_VALUE", "NTILE",
-    "PERCENT_RANK", "RANK", "ROW_NUMBER",
+    "CUME_DIST",
+    "DENSE_RANK",
+    "FIRST_VALUE",
+    "LAG",
+    "LAST_VALUE",
+    "LEAD",
+    "NTH_VALUE",
+    "NTILE",
+    "PERCENT_RANK",
+    "RANK",
+    "ROW_NUMBER",
 }};
 
 bool in_list(std::string_view name, const auto& list) {
@@ -88,15 +139,15 @@ struct role {
 
 /// One locality requirement: records equal on all `terms` must meet.
 struct requirement {
-    std::string label;         ///< "GROUP BY symbol, _window_start"
-    std::string why;           ///< a sentence, no final period
-    bool everything = false;   ///< every record must meet
-    bool universal = false;    ///< any column key satisfies it (DISTINCT *)
+    std::string label;       ///< "GROUP BY symbol, _window_start"
+    std::string why;         ///< a sentence, no final period
+    bool everything = false; ///< every record must meet
+    bool universal = false;  ///< any column key satisfies it (DISTINCT *)
     std::vector<key_term> terms;
-    std::vector<std::string> texts; ///< each term as written
+    std::vector<std::string> texts;             ///< each term as written
     std::unordered_set<std::string> sigs;       ///< translated terms' signatures
     std::unordered_set<std::string> plain_cols; ///< "role:field" of plain-column terms
-    bool has_partition = false; ///< a bare _partition term
+    bool has_partition = false;                 ///< a bare _partition term
 };
 
 std::string column_sig(int role, const std::string& field) { return std::to_string(role) + ":" + field; }
@@ -149,7 +200,8 @@ private:
     void index_qualifiers() {
         // Aliases first: an alias always names its input.
         for (std::size_t i = 0; i < roles_.size(); ++i)
-            if (!roles_[i].alias.empty()) qualifiers_.emplace(sql::to_lower(roles_[i].alias), static_cast<int>(i));
+            if (!roles_[i].alias.empty())
+                qualifiers_.emplace(sql::to_lower(roles_[i].alias), static_cast<int>(i));
         std::unordered_map<std::string, int> by_name;
         for (std::size_t i = 0; i < roles_.size(); ++i) {
             for (std::string_view n : {std::string_view(roles_[i].name), last_segment(roles_[i].name)}) {
@@ -231,7 +283,8 @@ private:
     void add_term(requirement& r, const expr& e, std::string text) {
         key_term t = translate(e);
         if (t.key) r.sigs.insert(term_sig(t));
-        if (t.key && t.key->is_plain_column() && t.source >= 0) r.plain_cols.insert(column_sig(t.source, t.key->text));
+        if (t.key && t.key->is_plain_column() && t.source >= 0)
+            r.plain_cols.insert(column_sig(t.source, t.key->text));
         if (t.bare_system == sql::system_column::partition) r.has_partition = true;
         r.terms.push_back(std::move(t));
         r.texts.push_back(shorten(std::move(text)));
@@ -252,14 +305,16 @@ private:
         if (g.kind == expr_kind::integer) {
             const auto n = g.number;
             if (n < 1 || static_cast<std::uint64_t>(n) > s_.items.size())
-                throw plan_error(g.pos, "GROUP BY position " + std::to_string(n) + " is out of range: the select list has " +
+                throw plan_error(g.pos, "GROUP BY position " + std::to_string(n) +
+                                            " is out of range: the select list has " +
                                             std::to_string(s_.items.size()) + " item(s)");
             const expr& target = *s_.items[static_cast<std::size_t>(n - 1)].value;
             if (target.kind == expr_kind::star)
                 throw plan_error(g.pos, "GROUP BY position " + std::to_string(n) + " refers to '*'");
             return target;
         }
-        if (g.kind != expr_kind::column || !g.qualifier.empty() || g.system != sql::system_column::none) return g;
+        if (g.kind != expr_kind::column || !g.qualifier.empty() || g.system != sql::system_column::none)
+            return g;
         // A select alias wins over an input column of the same name
         // (docs/sql.md). When the alias's expression reads only that column
         // (SELECT UPPER(s) AS s ... GROUP BY s) it is coarser than the
@@ -275,8 +330,10 @@ private:
         // keyed SESSION window: only otherwise are they global.
         const bool grouped = !s_.group_by.empty();
         const bool per_key = grouped || (w && !w->session_keys.empty());
-        const char* window_name = !w ? "" : w->kind == sql::window_kind::tumbling ? "TUMBLING"
-                                          : w->kind == sql::window_kind::sliding ? "SLIDING" : "SESSION";
+        const char* window_name = !w                                      ? ""
+                                  : w->kind == sql::window_kind::tumbling ? "TUMBLING"
+                                  : w->kind == sql::window_kind::sliding  ? "SLIDING"
+                                                                          : "SESSION";
 
         if (grouped) {
             for (const auto& item : s_.items)
@@ -294,7 +351,8 @@ private:
                 } else {
                     std::string target_text = st_.text_of(target);
                     if (g->kind == expr_kind::column)
-                        notes_.push_back(g->text + " in GROUP BY is the select alias of " + shorten(target_text) + ".");
+                        notes_.push_back(g->text + " in GROUP BY is the select alias of " +
+                                         shorten(target_text) + ".");
                     add_term(r, target, std::move(target_text));
                 }
             }
@@ -312,7 +370,9 @@ private:
             for (const auto& k : w->session_keys) add_term(r, *k, st_.text_of(*k));
         } else if (w && !grouped) {
             add(std::string("WINDOW ") + window_name + " without GROUP BY",
-                std::string("WINDOW ") + window_name + " without GROUP BY is a global window over all records", true);
+                std::string("WINDOW ") + window_name +
+                    " without GROUP BY is a global window over all records",
+                true);
         }
 
         if (!per_key) {
@@ -322,7 +382,8 @@ private:
             });
             if (agg) {
                 const std::string t = shorten(st_.text_of(*agg));
-                add(t + " without GROUP BY", t + " without GROUP BY is a global aggregate over all records", true);
+                add(t + " without GROUP BY", t + " without GROUP BY is a global aggregate over all records",
+                    true);
             } else if (s_.having) {
                 add("HAVING without GROUP BY", "HAVING without GROUP BY filters one global group", true);
             }
@@ -381,8 +442,8 @@ private:
         if (!s_.order_by.empty())
             add("top-level ORDER BY", "ORDER BY at the top level orders the whole output", true);
         if (s_.limit)
-            add("LIMIT " + std::to_string(*s_.limit), "LIMIT " + std::to_string(*s_.limit) + " counts the whole output",
-                true);
+            add("LIMIT " + std::to_string(*s_.limit),
+                "LIMIT " + std::to_string(*s_.limit) + " counts the whole output", true);
     }
 
     /// t keeps R together: t is one of R's keys, or a function of R's
@@ -434,7 +495,8 @@ private:
         for (const auto& r : reqs_)
             if (r.everything) return everything(std::move(a), r.label, r.why);
         if (reqs_.empty()) {
-            a.reason += "The query is stateless (projection and filtering only): no two records need to meet.";
+            a.reason +=
+                "The query is stateless (projection and filtering only): no two records need to meet.";
             return a;
         }
         std::vector<const requirement*> keyed;
@@ -467,7 +529,8 @@ private:
                         break;
                     }
                 if (broken) {
-                    dropped.push_back(r.texts[i] + " is left out: routing by it would split " + broken->label);
+                    dropped.push_back(r.texts[i] + " is left out: routing by it would split " +
+                                      broken->label);
                     continue;
                 }
                 a.keys.push_back(*t.key);
@@ -476,13 +539,13 @@ private:
         std::string why;
         for (std::size_t i = 0; i < reqs_.size(); ++i) why += (i ? "; " : "") + reqs_[i].why;
         if (a.keys.empty()) {
-            const bool by_partition = std::all_of(reqs_.begin(), reqs_.end(), [](const requirement& r) {
-                return r.has_partition;
-            });
+            const bool by_partition =
+                std::all_of(reqs_.begin(), reqs_.end(), [](const requirement& r) { return r.has_partition; });
             if (by_partition) {
                 a.required = required_distribution::source_partition;
-                a.reason += why + ". _partition is the record's source partition: keeping each source partition "
-                                  "on one partition keeps every group together.";
+                a.reason += why +
+                            ". _partition is the record's source partition: keeping each source partition "
+                            "on one partition keeps every group together.";
                 return a;
             }
             std::string label = a.requirement;
@@ -491,16 +554,18 @@ private:
         a.required = required_distribution::keys;
         a.reason += why + ".";
         for (const auto& d : dropped) a.reason += " " + d + ".";
-        if (!dropped.empty()) a.reason += " Routing by a subset of the keys still keeps every group together.";
+        if (!dropped.empty())
+            a.reason += " Routing by a subset of the keys still keeps every group together.";
         std::vector<std::string> names;
         for (const auto& k : a.keys) names.push_back(k.text);
         a.reason += " Routing keys: " + join_texts(names, 16) + ".";
         for (const auto& k : a.keys)
             for (const auto& i : k.program)
                 if (i.op == key_op::upper || i.op == key_op::lower) {
-                    a.warnings.push_back(shorten(k.text) + ": the key evaluator changes the case of ASCII letters "
-                                                           "only; values differing only in the case of other letters "
-                                                           "would be routed apart");
+                    a.warnings.push_back(shorten(k.text) +
+                                         ": the key evaluator changes the case of ASCII letters "
+                                         "only; values differing only in the case of other letters "
+                                         "would be routed apart");
                     break;
                 }
         return a;
@@ -574,7 +639,8 @@ private:
             for (std::size_t m : c)
                 if (pick[static_cast<std::size_t>(members[m].role)] == members.size())
                     pick[static_cast<std::size_t>(members[m].role)] = m;
-            bool all = std::all_of(pick.begin(), pick.end(), [&](std::size_t m) { return m < members.size(); });
+            bool all =
+                std::all_of(pick.begin(), pick.end(), [&](std::size_t m) { return m < members.size(); });
             if (!all) continue;
             // One stream read twice (a self-join) is routed once: both of
             // its roles must use the same key.
@@ -582,7 +648,8 @@ private:
             for (std::size_t r = 0; r < roles_.size() && same; ++r)
                 for (std::size_t q = 0; q < r && same; ++q)
                     if (sql::iequals(roles_[r].name, roles_[q].name) &&
-                        program_signature(*members[pick[r]].term.key) != program_signature(*members[pick[q]].term.key))
+                        program_signature(*members[pick[r]].term.key) !=
+                            program_signature(*members[pick[q]].term.key))
                         same = false;
             if (!same) {
                 refused.push_back(members[pick[0]].text + ": the same stream would need two different keys");
@@ -620,7 +687,8 @@ private:
         if (usable.empty()) {
             std::string detail;
             if (members.empty())
-                detail = " (the join condition has no equality between a key of one input and a key of another)";
+                detail =
+                    " (the join condition has no equality between a key of one input and a key of another)";
             else if (!refused.empty())
                 detail = " (" + join_texts(refused, 4) + ")";
             std::string label = a.requirement;
@@ -634,8 +702,9 @@ private:
             a.per_source.push_back(std::move(sk));
         }
         a.keys = a.per_source[0].keys;
-        a.reason += why + ", so every input is hashed by its side of the join condition, with the same function "
-                          "and N:";
+        a.reason += why +
+                    ", so every input is hashed by its side of the join condition, with the same function "
+                    "and N:";
         for (std::size_t r = 0; r < a.per_source.size(); ++r) {
             std::vector<std::string> names;
             for (const auto& k : a.per_source[r].keys) names.push_back(k.text);
@@ -651,7 +720,8 @@ private:
     std::vector<role> roles_;
     std::unordered_map<std::string, std::set<int>> qualified_names_; ///< lower-case name → inputs
     std::unordered_map<std::string, int> qualifiers_; ///< lower-case alias or name → input, or ambiguous
-    std::unordered_map<std::string, const sql::select_item*> aliases_; ///< lower-case select alias → first item
+    std::unordered_map<std::string, const sql::select_item*>
+        aliases_; ///< lower-case select alias → first item
     std::vector<requirement> reqs_;
     std::vector<std::string> notes_;
 };

@@ -34,7 +34,9 @@ struct translator {
             case sql::system_column::window_end:
                 refuse("it is a window-time key that exists only after windowing, not a record field");
                 break;
-            default: refuse("it is record metadata, not a record field the router reads"); break;
+            default:
+                refuse("it is record metadata, not a record field the router reads");
+                break;
             }
             return;
         }
@@ -57,13 +59,15 @@ struct translator {
         const std::size_t n = e.args.size();
         auto arity = [&](std::size_t lo, std::size_t hi) {
             if (n < lo || n > hi) {
-                refuse(e.text + " with " + std::to_string(n) + " arguments is not a function the key evaluator has");
+                refuse(e.text + " with " + std::to_string(n) +
+                       " arguments is not a function the key evaluator has");
                 return false;
             }
             return true;
         };
         for (const auto& a : e.args)
-            if (a->kind == expr_kind::star) return refuse(e.text + "(*) is an aggregate, not a per-record value");
+            if (a->kind == expr_kind::star)
+                return refuse(e.text + "(*) is an aggregate, not a per-record value");
         if (named(e, "UPPER", "UCASE")) {
             if (!arity(1, 1)) return;
             walk(*e.args[0]);
@@ -81,8 +85,9 @@ struct translator {
             for (const auto& a : e.args) walk(*a);
             emit(key_op::substring, static_cast<std::int64_t>(n));
         } else {
-            refuse(e.text + " is not an operation of the router's key evaluator, which has UPPER, LOWER, TRIM, "
-                            "SUBSTRING, CAST, integer arithmetic and ||");
+            refuse(e.text +
+                   " is not an operation of the router's key evaluator, which has UPPER, LOWER, TRIM, "
+                   "SUBSTRING, CAST, integer arithmetic and ||");
         }
     }
 
@@ -104,12 +109,24 @@ struct translator {
     void walk(const expr& e) {
         if (!ok) return;
         switch (e.kind) {
-        case expr_kind::column: column(e); return;
-        case expr_kind::integer: emit(key_op::push_int, e.number); return;
-        case expr_kind::string: emit(key_op::push_string, 0, e.text); return;
-        case expr_kind::null: emit(key_op::push_null); return;
-        case expr_kind::call: call(e); return;
-        case expr_kind::cast: cast(e); return;
+        case expr_kind::column:
+            column(e);
+            return;
+        case expr_kind::integer:
+            emit(key_op::push_int, e.number);
+            return;
+        case expr_kind::string:
+            emit(key_op::push_string, 0, e.text);
+            return;
+        case expr_kind::null:
+            emit(key_op::push_null);
+            return;
+        case expr_kind::call:
+            call(e);
+            return;
+        case expr_kind::cast:
+            cast(e);
+            return;
         case expr_kind::unary:
             if (e.uop == sql::unary_op::not_) return refuse("NOT is a condition, not a key");
             walk(*e.args[0]);
@@ -118,14 +135,27 @@ struct translator {
         case expr_kind::binary: {
             key_op op{};
             switch (e.bop) {
-            case sql::binary_op::add: op = key_op::add; break;
-            case sql::binary_op::sub: op = key_op::sub; break;
-            case sql::binary_op::mul: op = key_op::mul; break;
-            case sql::binary_op::div: op = key_op::div; break;
-            case sql::binary_op::mod: op = key_op::mod; break;
-            case sql::binary_op::concat: op = key_op::concat; break;
+            case sql::binary_op::add:
+                op = key_op::add;
+                break;
+            case sql::binary_op::sub:
+                op = key_op::sub;
+                break;
+            case sql::binary_op::mul:
+                op = key_op::mul;
+                break;
+            case sql::binary_op::div:
+                op = key_op::div;
+                break;
+            case sql::binary_op::mod:
+                op = key_op::mod;
+                break;
+            case sql::binary_op::concat:
+                op = key_op::concat;
+                break;
             default:
-                return refuse(std::string("the comparison or condition '") + std::string(sql::to_string(e.bop)) +
+                return refuse(std::string("the comparison or condition '") +
+                              std::string(sql::to_string(e.bop)) +
                               "' is not a key the router's evaluator computes");
             }
             walk(*e.args[0]);
@@ -133,16 +163,22 @@ struct translator {
             emit(op);
             return;
         }
-        case expr_kind::decimal: return refuse("the decimal literal " + e.text + " has no key-evaluator operation");
-        case expr_kind::boolean: return refuse("a boolean literal has no key-evaluator operation");
-        case expr_kind::interval: return refuse("an interval has no key-evaluator operation");
-        case expr_kind::star: return refuse("'*' is not a key");
-        case expr_kind::case_when: return refuse("CASE is not an operation the router's key evaluator has");
+        case expr_kind::decimal:
+            return refuse("the decimal literal " + e.text + " has no key-evaluator operation");
+        case expr_kind::boolean:
+            return refuse("a boolean literal has no key-evaluator operation");
+        case expr_kind::interval:
+            return refuse("an interval has no key-evaluator operation");
+        case expr_kind::star:
+            return refuse("'*' is not a key");
+        case expr_kind::case_when:
+            return refuse("CASE is not an operation the router's key evaluator has");
         case expr_kind::in_list:
         case expr_kind::between:
         case expr_kind::like:
         case expr_kind::is_null:
-        case expr_kind::is_truth: return refuse("a condition is not a key the router's evaluator computes");
+        case expr_kind::is_truth:
+            return refuse("a condition is not a key the router's evaluator computes");
         }
     }
 };
@@ -175,14 +211,17 @@ bool well_formed(const key_expr& k) noexcept {
             break;
         case key_op::push_int:
         case key_op::push_string:
-        case key_op::push_null: break;
+        case key_op::push_null:
+            break;
         case key_op::upper:
         case key_op::lower:
         case key_op::trim:
         case key_op::cast_int:
         case key_op::cast_string:
         case key_op::cast_double:
-        case key_op::neg: pops = 1; break;
+        case key_op::neg:
+            pops = 1;
+            break;
         case key_op::substring:
             if (i.imm != 2 && i.imm != 3) return false;
             pops = static_cast<std::size_t>(i.imm);
@@ -192,8 +231,11 @@ bool well_formed(const key_expr& k) noexcept {
         case key_op::mul:
         case key_op::div:
         case key_op::mod:
-        case key_op::concat: pops = 2; break;
-        default: return false;
+        case key_op::concat:
+            pops = 2;
+            break;
+        default:
+            return false;
         }
         if (depth < pops) return false;
         depth = depth - pops + 1;
@@ -216,24 +258,42 @@ std::string program_signature(const key_expr& k) {
 
 std::string_view to_string(key_op op) noexcept {
     switch (op) {
-    case key_op::field: return "field";
-    case key_op::push_int: return "push_int";
-    case key_op::push_string: return "push_string";
-    case key_op::push_null: return "push_null";
-    case key_op::upper: return "upper";
-    case key_op::lower: return "lower";
-    case key_op::trim: return "trim";
-    case key_op::substring: return "substring";
-    case key_op::cast_int: return "cast_int";
-    case key_op::cast_string: return "cast_string";
-    case key_op::cast_double: return "cast_double";
-    case key_op::add: return "add";
-    case key_op::sub: return "sub";
-    case key_op::mul: return "mul";
-    case key_op::div: return "div";
-    case key_op::mod: return "mod";
-    case key_op::neg: return "neg";
-    case key_op::concat: return "concat";
+    case key_op::field:
+        return "field";
+    case key_op::push_int:
+        return "push_int";
+    case key_op::push_string:
+        return "push_string";
+    case key_op::push_null:
+        return "push_null";
+    case key_op::upper:
+        return "upper";
+    case key_op::lower:
+        return "lower";
+    case key_op::trim:
+        return "trim";
+    case key_op::substring:
+        return "substring";
+    case key_op::cast_int:
+        return "cast_int";
+    case key_op::cast_string:
+        return "cast_string";
+    case key_op::cast_double:
+        return "cast_double";
+    case key_op::add:
+        return "add";
+    case key_op::sub:
+        return "sub";
+    case key_op::mul:
+        return "mul";
+    case key_op::div:
+        return "div";
+    case key_op::mod:
+        return "mod";
+    case key_op::neg:
+        return "neg";
+    case key_op::concat:
+        return "concat";
     }
     return "?";
 }

@@ -23,8 +23,8 @@ struct column_ref {
 
 /// An expression considered as a routing key.
 struct key_term {
-    std::optional<key_expr> key; ///< the key, when the evaluator can compute it
-    std::string why_not;         ///< why not, when it cannot
+    std::optional<key_expr> key;     ///< the key, when the evaluator can compute it
+    std::string why_not;             ///< why not, when it cannot
     std::vector<column_ref> columns; ///< record fields read (system columns excluded)
     /// The one source every column comes from; -1 when columns come from
     /// several or an unknown source; -2 when there are none (a constant).
@@ -44,7 +44,8 @@ using source_resolver = std::function<int(const sql::expr& column)>;
 /// arguments), CAST to BIGINT/INT/INTEGER/LONG/INT64, VARCHAR/STRING/TEXT
 /// (no length), DOUBLE/FLOAT64, integer + - * / % and unary minus, and ||.
 /// Control plane only; O(size of e).
-[[nodiscard]] key_term translate_key(const sql::statement& st, const sql::expr& e, const source_resolver& source_of);
+[[nodiscard]] key_term translate_key(const sql::statement& st, const sql::expr& e,
+                                     const source_resolver& source_of);
 
 /// True when `k.program` is a well-formed postfix program: every
 /// instruction finds its operands, `substring` has imm 2 or 3, `field` and

@@ -16,8 +16,8 @@ public:
     explicit plan_error(const std::string& message) : std::runtime_error(message) {}
     /// "line L:C: message".
     plan_error(sql::position where, const std::string& message)
-        : std::runtime_error("line " + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
-                             message) {}
+        : std::runtime_error("line " + std::to_string(where.line) + ":" + std::to_string(where.column) +
+                             ": " + message) {}
 };
 
 } // namespace shardgate::control

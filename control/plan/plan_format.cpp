@@ -30,7 +30,8 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
         cp = (cp << 6) | (b(k) & 0x3f);
     }
     // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return n;
 }
@@ -88,7 +89,8 @@ void append_program(std::string& out, const key_expr& k) {
         if (i) out += ',';
         out += "{\"op\":";
         append_json_string(out, to_string(in.op));
-        if (in.op == key_op::push_int || in.op == key_op::substring) out += ",\"imm\":" + std::to_string(in.imm);
+        if (in.op == key_op::push_int || in.op == key_op::substring)
+            out += ",\"imm\":" + std::to_string(in.imm);
         if (in.op == key_op::field || in.op == key_op::push_string) {
             out += ",\"text\":";
             append_json_string(out, in.text);
@@ -194,13 +196,15 @@ std::string format_plan_text(const plan& p) {
         out += '\n';
     };
     line("query:", std::string(to_string(p.kind)));
-    line("strategy:", std::string(to_string(r.strategy)) + " (" +
-                          (p.origin == strategy_origin::automatic ? std::string("chosen automatically")
-                                                                  : "from " + std::string(to_string(p.origin))) +
-                          ")");
+    line("strategy:",
+         std::string(to_string(r.strategy)) + " (" +
+             (p.origin == strategy_origin::automatic ? std::string("chosen automatically")
+                                                     : "from " + std::string(to_string(p.origin))) +
+             ")");
     if (!r.keys.empty()) line("keys:", key_text_list(r.keys));
     for (const auto& s : p.per_source)
-        line("source:", s.source + (s.alias.empty() ? "" : " AS " + s.alias) + " by " + key_text_list(s.keys));
+        line("source:",
+             s.source + (s.alias.empty() ? "" : " AS " + s.alias) + " by " + key_text_list(s.keys));
     std::string parts = std::to_string(r.partitions);
     switch (r.strategy) {
     case strategy_kind::always_hash:
@@ -209,8 +213,11 @@ std::string format_plan_text(const plan& p) {
         if (r.hash == hash_function::xxh3) parts += ", " + std::to_string(r.key_groups) + " key groups";
         parts += ")";
         break;
-    case strategy_kind::fan_in: parts += " (all records to partition " + std::to_string(r.fan_in_target.value()) + ")"; break;
-    default: break;
+    case strategy_kind::fan_in:
+        parts += " (all records to partition " + std::to_string(r.fan_in_target.value()) + ")";
+        break;
+    default:
+        break;
     }
     line("partitions:", parts);
     line("reason:", p.reason);

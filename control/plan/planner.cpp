@@ -56,12 +56,15 @@ std::uint32_t partitions_of(const setting& s, const std::string& what) {
         if (ok) n = n * 10 + static_cast<std::uint64_t>(c - '0');
     }
     if (!ok || n < 1 || n > max_partitions)
-        throw plan_error(s.pos, what + ": expected a partition count in [1, " + std::to_string(max_partitions) +
-                                    "], found '" + sql::quote_for_message(v) + "'");
+        throw plan_error(s.pos, what + ": expected a partition count in [1, " +
+                                    std::to_string(max_partitions) + "], found '" +
+                                    sql::quote_for_message(v) + "'");
     return static_cast<std::uint32_t>(n);
 }
 
-bool hashing(strategy_kind k) { return k == strategy_kind::always_hash || k == strategy_kind::smart_repartition; }
+bool hashing(strategy_kind k) {
+    return k == strategy_kind::always_hash || k == strategy_kind::smart_repartition;
+}
 
 std::string key_list(const std::vector<key_expr>& keys) {
     std::string out;
@@ -110,10 +113,11 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
     if (ann_n.present) (void)partitions_of(ann_n, "annotation @num_partitions");
     if (with_n.present) (void)partitions_of(with_n, "WITH 'num_partitions'");
     if (n < 1 || n > max_partitions)
-        throw plan_error("partition count " + std::to_string(n) + " from " + n_origin + " is out of range [1, " +
-                         std::to_string(max_partitions) + "]");
+        throw plan_error("partition count " + std::to_string(n) + " from " + n_origin +
+                         " is out of range [1, " + std::to_string(max_partitions) + "]");
     if (in.key_groups == 0 || (in.key_groups & (in.key_groups - 1)) != 0 || in.key_groups > (1u << 24))
-        throw plan_error("key_groups must be a power of two in [1, 16777216], got " + std::to_string(in.key_groups));
+        throw plan_error("key_groups must be a power of two in [1, 16777216], got " +
+                         std::to_string(in.key_groups));
     if (n > in.key_groups)
         throw plan_error("N=" + std::to_string(n) + " (from " + n_origin + ") exceeds the " +
                          std::to_string(in.key_groups) + " key groups of the partition table");
@@ -152,9 +156,10 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
             located = true;
         }
     };
-    consider(ann_k, strategy_origin::annotation, "annotation @partitioning_strategy at " + where_text(ann_s.pos), &ann_s);
-    consider(with_k, strategy_origin::with_property, "WITH 'partitioning_strategy' at " + where_text(with_s.pos),
-             &with_s);
+    consider(ann_k, strategy_origin::annotation,
+             "annotation @partitioning_strategy at " + where_text(ann_s.pos), &ann_s);
+    consider(with_k, strategy_origin::with_property,
+             "WITH 'partitioning_strategy' at " + where_text(with_s.pos), &with_s);
     // The config's "auto" is the same as no setting: nothing to override.
     std::optional<strategy_kind> config_k = in.config_strategy;
     if (config_k == strategy_kind::automatic) config_k.reset();
@@ -175,8 +180,9 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
         case required_distribution::none:
             if (in.per_source_order) {
                 k = strategy_kind::sticky_partition;
-                decision = prefix + "sticky_partition, because the configuration asks for per-source order: each "
-                                    "source partition stays on one partition.";
+                decision = prefix +
+                           "sticky_partition, because the configuration asks for per-source order: each "
+                           "source partition stays on one partition.";
             } else {
                 k = strategy_kind::round_robin;
                 decision = prefix + "round_robin spreads records evenly.";
@@ -188,8 +194,8 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
             break;
         case required_distribution::everything:
             k = strategy_kind::fan_in;
-            decision = prefix + "fan_in sends every record to partition " + std::to_string(in.fan_in_target.value()) +
-                       ".";
+            decision = prefix + "fan_in sends every record to partition " +
+                       std::to_string(in.fan_in_target.value()) + ".";
             break;
         case required_distribution::keys: {
             k = strategy_kind::always_hash;
@@ -200,18 +206,20 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
                 const std::string problem = smart_alignment_problem(probe);
                 if (problem.empty()) {
                     k = strategy_kind::smart_repartition;
-                    decision = prefix + "smart_repartition: the source declares it was partitioned by " +
-                               key_list(a.keys) + " with " + std::string(to_string(in.source.partitioner)) +
-                               " into P=" + std::to_string(in.source.partitions) + " partitions and N=" +
-                               std::to_string(n) +
-                               " divides P, so records are routed by source partition without hashing (verified on "
-                               "a sample, falling back to always_hash on a mismatch).";
+                    decision =
+                        prefix + "smart_repartition: the source declares it was partitioned by " +
+                        key_list(a.keys) + " with " + std::string(to_string(in.source.partitioner)) +
+                        " into P=" + std::to_string(in.source.partitions) +
+                        " partitions and N=" + std::to_string(n) +
+                        " divides P, so records are routed by source partition without hashing (verified on "
+                        "a sample, falling back to always_hash on a mismatch).";
                 } else {
                     decision += " smart_repartition is not possible: " + problem + ".";
                 }
             } else if (a.join && in.source.partitions > 0) {
-                decision += " smart_repartition is not used for joins: the declared partitioning describes one "
-                            "source.";
+                decision +=
+                    " smart_repartition is not used for joins: the declared partitioning describes one "
+                    "source.";
             }
             break;
         }
@@ -222,15 +230,17 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
         const std::string intro = "Strategy " + name + " from " + chosen_by;
         switch (k) {
         case strategy_kind::fan_in:
-            decision = intro + ": every record goes to partition " + std::to_string(in.fan_in_target.value()) +
-                       (a.required == required_distribution::none ? "." : ", which keeps together what the query needs.");
+            decision =
+                intro + ": every record goes to partition " + std::to_string(in.fan_in_target.value()) +
+                (a.required == required_distribution::none ? "."
+                                                           : ", which keeps together what the query needs.");
             break;
         case strategy_kind::round_robin:
             if (a.required != required_distribution::none)
                 refuse("partitioning strategy round_robin (" + chosen_by + ") is refused: " + need +
                        " needs records to meet on one partition, and round_robin spreads them; use auto, " +
                        (a.required == required_distribution::keys ? "always_hash, smart_repartition or fan_in"
-                                                                   : "fan_in") +
+                                                                  : "fan_in") +
                        " instead");
             decision = intro + ": records are spread evenly (the query is stateless).";
             break;
@@ -254,14 +264,16 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
         case strategy_kind::always_hash:
         case strategy_kind::smart_repartition:
             if (a.required == required_distribution::none)
-                refuse("partitioning strategy " + name + " (" + chosen_by +
-                       ") needs routing keys, but the query is stateless (no GROUP BY, DISTINCT, PARTITION BY, "
-                       "JOIN or PRIMARY KEY); use auto, round_robin or sticky_partition");
+                refuse(
+                    "partitioning strategy " + name + " (" + chosen_by +
+                    ") needs routing keys, but the query is stateless (no GROUP BY, DISTINCT, PARTITION BY, "
+                    "JOIN or PRIMARY KEY); use auto, round_robin or sticky_partition");
             if (a.required == required_distribution::everything)
                 refuse("partitioning strategy " + name + " (" + chosen_by + ") is refused: " + need +
                        " needs every record on one partition, and hashing spreads them; use auto or fan_in");
             if (a.required == required_distribution::source_partition)
-                refuse("partitioning strategy " + name + " (" + chosen_by + ") needs routing keys, but " + need +
+                refuse("partitioning strategy " + name + " (" + chosen_by + ") needs routing keys, but " +
+                       need +
                        " groups by _partition, which is not a record field; use auto or sticky_partition");
             decision = intro + ": records are routed by the hash of " + key_list(a.keys) + ".";
             if (k == strategy_kind::smart_repartition) {
@@ -273,11 +285,13 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
                                          "): every record is hashed, as with always_hash");
             }
             break;
-        case strategy_kind::automatic: break; // handled above
+        case strategy_kind::automatic:
+            break; // handled above
         }
         if (!overridden.empty()) {
             decision += " It overrides ";
-            for (std::size_t i = 0; i < overridden.size(); ++i) decision += (i ? " and " : "") + overridden[i];
+            for (std::size_t i = 0; i < overridden.size(); ++i)
+                decision += (i ? " and " : "") + overridden[i];
             decision += ".";
         }
     }
@@ -291,10 +305,13 @@ plan plan_statement(const sql::statement& st, const planner_inputs& in) {
         throw plan_error("fan_in target partition " + std::to_string(in.fan_in_target.value()) +
                          " is out of range for N=" + std::to_string(n) + " partitions");
     p.reason = a.reason + " " + decision;
-    if (n_origin != "the configuration") p.reason += " N=" + std::to_string(n) + " comes from " + n_origin + ".";
+    if (n_origin != "the configuration")
+        p.reason += " N=" + std::to_string(n) + " comes from " + n_origin + ".";
     return p;
 }
 
-plan plan_query(std::string_view sql, const planner_inputs& in) { return plan_statement(sql::parse(sql), in); }
+plan plan_query(std::string_view sql, const planner_inputs& in) {
+    return plan_statement(sql::parse(sql), in);
+}
 
 } // namespace shardgate::control

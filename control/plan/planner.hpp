@@ -24,14 +24,15 @@ namespace shardgate::control {
 
 /// What the TOML config (and the command line) contribute to a plan.
 struct planner_inputs {
-    std::uint32_t partitions = 8;                  ///< N, unless the query or the override sets it
-    std::optional<strategy_kind> config_strategy;  ///< TOML partitioning_strategy (nullopt or automatic = auto)
+    std::uint32_t partitions = 8; ///< N, unless the query or the override sets it
+    std::optional<strategy_kind>
+        config_strategy; ///< TOML partitioning_strategy (nullopt or automatic = auto)
     hash_function hash = hash_function::xxh3;
     std::uint64_t seed = 0;
-    std::uint32_t key_groups = 4096;               ///< power of two ≥ N
-    partition_id fan_in_target{0};                 ///< must be < N when fan_in is chosen
-    source_partitioning source;                    ///< declared upstream partitioning (smart_repartition)
-    bool per_source_order = false;                 ///< stateless queries keep per-source order → sticky_partition
+    std::uint32_t key_groups = 4096; ///< power of two ≥ N
+    partition_id fan_in_target{0};   ///< must be < N when fan_in is chosen
+    source_partitioning source;      ///< declared upstream partitioning (smart_repartition)
+    bool per_source_order = false;   ///< stateless queries keep per-source order → sticky_partition
     /// N typed by the operator (`explain --partitions`): wins over the query.
     std::optional<std::uint32_t> partitions_override;
 };

@@ -11,20 +11,34 @@ expr& expr::operator=(expr&&) noexcept = default;
 
 std::string_view to_string(binary_op op) noexcept {
     switch (op) {
-    case binary_op::add: return "+";
-    case binary_op::sub: return "-";
-    case binary_op::mul: return "*";
-    case binary_op::div: return "/";
-    case binary_op::mod: return "%";
-    case binary_op::concat: return "||";
-    case binary_op::eq: return "=";
-    case binary_op::ne: return "<>";
-    case binary_op::lt: return "<";
-    case binary_op::le: return "<=";
-    case binary_op::gt: return ">";
-    case binary_op::ge: return ">=";
-    case binary_op::and_: return "AND";
-    case binary_op::or_: return "OR";
+    case binary_op::add:
+        return "+";
+    case binary_op::sub:
+        return "-";
+    case binary_op::mul:
+        return "*";
+    case binary_op::div:
+        return "/";
+    case binary_op::mod:
+        return "%";
+    case binary_op::concat:
+        return "||";
+    case binary_op::eq:
+        return "=";
+    case binary_op::ne:
+        return "<>";
+    case binary_op::lt:
+        return "<";
+    case binary_op::le:
+        return "<=";
+    case binary_op::gt:
+        return ">";
+    case binary_op::ge:
+        return ">=";
+    case binary_op::and_:
+        return "AND";
+    case binary_op::or_:
+        return "OR";
     }
     return "?";
 }

@@ -48,7 +48,15 @@ enum class binary_op : std::uint8_t { add, sub, mul, div, mod, concat, eq, ne, l
 
 /// The system columns every record has (case-insensitive names).
 enum class system_column : std::uint8_t {
-    none, partition, offset, timestamp, event_time, window_start, window_end, key, topic
+    none,
+    partition,
+    offset,
+    timestamp,
+    event_time,
+    window_start,
+    window_end,
+    key,
+    topic
 };
 
 /// The system column `name` spells (ASCII case-insensitive), or none.
@@ -57,22 +65,22 @@ enum class system_column : std::uint8_t {
 
 struct expr {
     expr_kind kind = expr_kind::null;
-    position pos;               ///< first token
-    std::uint32_t begin = 0;    ///< byte range [begin, end) of the expression in the source
+    position pos;            ///< first token
+    std::uint32_t begin = 0; ///< byte range [begin, end) of the expression in the source
     std::uint32_t end = 0;
-    std::uint32_t height = 1;   ///< 1 + the tallest child; bounded by the parser
-    std::string text;           ///< see expr_kind
-    std::string qualifier;      ///< column and star: the part before the dot
-    std::int64_t number = 0;    ///< see expr_kind
+    std::uint32_t height = 1; ///< 1 + the tallest child; bounded by the parser
+    std::string text;         ///< see expr_kind
+    std::string qualifier;    ///< column and star: the part before the dot
+    std::int64_t number = 0;  ///< see expr_kind
     system_column system = system_column::none;
-    bool quoted = false;        ///< column: the name was a quoted identifier
-    bool negated = false;       ///< NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL
-    bool distinct = false;      ///< call: f(DISTINCT ...)
-    bool has_operand = false;   ///< case_when: CASE x WHEN ...; args[0] is x
-    bool has_else = false;      ///< case_when: the last arg is the ELSE value
+    bool quoted = false;      ///< column: the name was a quoted identifier
+    bool negated = false;     ///< NOT IN, NOT BETWEEN, NOT LIKE, IS NOT NULL
+    bool distinct = false;    ///< call: f(DISTINCT ...)
+    bool has_operand = false; ///< case_when: CASE x WHEN ...; args[0] is x
+    bool has_else = false;    ///< case_when: the last arg is the ELSE value
     unary_op uop = unary_op::neg;
     binary_op bop = binary_op::add;
-    std::vector<expr_ptr> args; ///< children (call arguments, operands, ...)
+    std::vector<expr_ptr> args;        ///< children (call arguments, operands, ...)
     std::unique_ptr<over_clause> over; ///< call: window function
 
     expr();
@@ -89,7 +97,11 @@ struct order_item {
 };
 
 enum class frame_bound_kind : std::uint8_t {
-    unbounded_preceding, preceding, current_row, following, unbounded_following
+    unbounded_preceding,
+    preceding,
+    current_row,
+    following,
+    unbounded_following
 };
 
 struct frame_bound {
@@ -120,15 +132,15 @@ enum class window_kind : std::uint8_t { tumbling, sliding, session };
 struct window_clause {
     position pos;
     window_kind kind = window_kind::tumbling;
-    expr_ptr time_column;          ///< optional
-    std::uint64_t size_ms = 0;     ///< tumbling and sliding size, session gap
-    std::uint64_t advance_ms = 0;  ///< sliding only
+    expr_ptr time_column;               ///< optional
+    std::uint64_t size_ms = 0;          ///< tumbling and sliding size, session gap
+    std::uint64_t advance_ms = 0;       ///< sliding only
     std::vector<expr_ptr> session_keys; ///< SESSION(time_col, gap, key...)
 };
 
 struct select_item {
-    expr_ptr value;          ///< a star expression for * and q.*
-    std::string alias;       ///< empty when none
+    expr_ptr value;           ///< a star expression for * and q.*
+    std::string alias;        ///< empty when none
     bool primary_key = false; ///< `expr [AS alias] PRIMARY KEY`
 };
 
@@ -176,7 +188,7 @@ struct column_def {
 
 /// WITH ('key' = 'value', ...)
 struct property {
-    position pos;       ///< of the key
+    position pos; ///< of the key
     std::string key;
     std::string value;
     position value_pos;
@@ -184,12 +196,12 @@ struct property {
 
 struct statement {
     statement_kind kind = statement_kind::select;
-    std::string name;                 ///< CREATE STREAM|TABLE name
-    std::vector<column_def> columns;  ///< CREATE ... (cols)
+    std::string name;                ///< CREATE STREAM|TABLE name
+    std::vector<column_def> columns; ///< CREATE ... (cols)
     select_stmt select;
     std::vector<property> with;
     std::vector<annotation> annotations;
-    std::string source;               ///< the query text the byte ranges refer to
+    std::string source; ///< the query text the byte ranges refer to
 
     /// The expression as written in the query, comments dropped and every
     /// run of blanks, newlines and comments between tokens shown as one

@@ -121,11 +121,12 @@ private:
         while (more() && (is_ident_char(peek()) || peek() == '.' || peek() == '-')) advance();
         a.key.assign(src_.substr(key_start, at_ - key_start));
         if (a.key.empty())
-            throw parse_error(here(), "an annotation name after '@' (as in '-- @num_partitions: 8')", rest_of_line(),
-                              line_end_kind());
+            throw parse_error(here(), "an annotation name after '@' (as in '-- @num_partitions: 8')",
+                              rest_of_line(), line_end_kind());
         while (more() && (peek() == ' ' || peek() == '\t')) advance();
         if (peek() != ':')
-            throw parse_error(here(), "':' after annotation name '@" + a.key + "'", rest_of_line(), line_end_kind());
+            throw parse_error(here(), "':' after annotation name '@" + a.key + "'", rest_of_line(),
+                              line_end_kind());
         advance();
         while (more() && (peek() == ' ' || peek() == '\t')) advance();
         a.value_pos = here();
@@ -133,7 +134,8 @@ private:
         while (more() && peek() != '\n') advance();
         std::string_view value = src_.substr(value_start, at_ - value_start);
         while (!value.empty() && is_blank(value.back())) value.remove_suffix(1);
-        if (value.empty()) throw parse_error(a.value_pos, "a value after '@" + a.key + ":'", "", line_end_kind());
+        if (value.empty())
+            throw parse_error(a.value_pos, "a value after '@" + a.key + ":'", "", line_end_kind());
         a.value.assign(value);
         annotations.push_back(std::move(a));
     }
@@ -229,7 +231,8 @@ private:
         for (char d : digits) {
             const auto digit = static_cast<std::uint64_t>(d - '0');
             if (v > (limit - digit) / 10)
-                throw parse_error(start, "an integer no larger than 9223372036854775807", std::string(digits));
+                throw parse_error(start, "an integer no larger than 9223372036854775807",
+                                  std::string(digits));
             v = v * 10 + digit;
         }
         t.number = v;
@@ -269,8 +272,19 @@ private:
             advance();
         } else {
             switch (c) {
-            case '(': case ')': case ',': case '.': case ';': case '*': case '+': case '-': case '/':
-            case '%': case '=': case '<': case '>':
+            case '(':
+            case ')':
+            case ',':
+            case '.':
+            case ';':
+            case '*':
+            case '+':
+            case '-':
+            case '/':
+            case '%':
+            case '=':
+            case '<':
+            case '>':
                 advance();
                 break;
             default:

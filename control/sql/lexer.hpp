@@ -25,7 +25,7 @@ enum class token_kind : std::uint8_t {
 
 struct token {
     token_kind kind = token_kind::end;
-    std::string_view text; ///< exactly as in the source (quotes included)
+    std::string_view text;    ///< exactly as in the source (quotes included)
     std::uint32_t offset = 0; ///< byte offset of text in the source
     position pos;
     std::string value;        ///< string and quoted identifier contents, unescaped

@@ -34,8 +34,12 @@ std::string format(position where, const std::string& expected, const std::strin
     m += expected;
     m += ", found ";
     switch (kind) {
-    case found_kind::end_of_input: m += "end of input"; break;
-    case found_kind::end_of_line: m += "end of line"; break;
+    case found_kind::end_of_input:
+        m += "end of input";
+        break;
+    case found_kind::end_of_line:
+        m += "end of line";
+        break;
     case found_kind::text:
         m += '\'';
         m += quote_for_message(found);

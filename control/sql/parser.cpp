@@ -12,12 +12,11 @@ namespace {
 // Words that end an expression or start a clause: never a bare column
 // name or an implicit alias (quote them to use them as names).
 constexpr std::array<std::string_view, 47> reserved_words{{
-    "ALL",    "AND",     "AS",    "ASC",       "BETWEEN", "BY",     "CASE",   "CAST",
-    "CREATE", "CROSS",   "DESC",  "DISTINCT",  "ELSE",    "EMIT",   "END",    "ESCAPE",
-    "EXCEPT", "EXISTS",  "FALSE", "FROM",      "FULL",    "GROUP",  "HAVING", "IN",
-    "INNER",  "INTERSECT","INTERVAL","IS",     "JOIN",    "LEFT",   "LIKE",   "LIMIT",
-    "NOT",    "NULL",    "ON",    "OR",        "ORDER",   "OUTER",  "OVER",   "PRIMARY",
-    "RIGHT",  "SELECT",  "THEN",  "TRUE",      "UNION",   "WHEN",   "WHERE",
+    "ALL",   "AND",      "AS",     "ASC",  "BETWEEN", "BY",        "CASE",     "CAST",   "CREATE", "CROSS",
+    "DESC",  "DISTINCT", "ELSE",   "EMIT", "END",     "ESCAPE",    "EXCEPT",   "EXISTS", "FALSE",  "FROM",
+    "FULL",  "GROUP",    "HAVING", "IN",   "INNER",   "INTERSECT", "INTERVAL", "IS",     "JOIN",   "LEFT",
+    "LIKE",  "LIMIT",    "NOT",    "NULL", "ON",      "OR",        "ORDER",    "OUTER",  "OVER",   "PRIMARY",
+    "RIGHT", "SELECT",   "THEN",   "TRUE", "UNION",   "WHEN",      "WHERE",
 }};
 // Not reserved for expressions but clause words after a select list or a
 // FROM item, so never an implicit alias there.
@@ -41,7 +40,9 @@ bool is_clause_word(const token& t) noexcept {
 std::uint64_t unit_ms(const token& t) noexcept {
     if (t.kind != token_kind::identifier) return 0;
     const std::string_view s = t.text;
-    auto is = [&](std::string_view one, std::string_view many) { return iequals(s, one) || iequals(s, many); };
+    auto is = [&](std::string_view one, std::string_view many) {
+        return iequals(s, one) || iequals(s, many);
+    };
     if (is("MILLISECOND", "MILLISECONDS")) return 1;
     if (is("SECOND", "SECONDS")) return 1000;
     if (is("MINUTE", "MINUTES")) return 60'000;
@@ -70,7 +71,8 @@ public:
         if (peek().kind != token_kind::end) {
             if (is_keyword(peek(), "SELECT") || is_keyword(peek(), "CREATE") || is_keyword(peek(), "INSERT"))
                 fail(peek(), "end of input (one statement per query)");
-            if (is_keyword(peek(), "UNION") || is_keyword(peek(), "INTERSECT") || is_keyword(peek(), "EXCEPT"))
+            if (is_keyword(peek(), "UNION") || is_keyword(peek(), "INTERSECT") ||
+                is_keyword(peek(), "EXCEPT"))
                 fail(peek(), "end of query (UNION, INTERSECT and EXCEPT are not supported)");
             fail(peek(), "end of query");
         }
@@ -96,9 +98,12 @@ private:
         return true;
     }
     void expect_symbol(std::string_view s, std::string_view expected = {}) {
-        if (!accept_symbol(s)) fail(peek(), expected.empty() ? "'" + std::string(s) + "'" : std::string(expected));
+        if (!accept_symbol(s))
+            fail(peek(), expected.empty() ? "'" + std::string(s) + "'" : std::string(expected));
     }
-    bool at_keyword(std::string_view k, std::size_t ahead = 0) const noexcept { return is_keyword(peek(ahead), k); }
+    bool at_keyword(std::string_view k, std::size_t ahead = 0) const noexcept {
+        return is_keyword(peek(ahead), k);
+    }
     bool accept_keyword(std::string_view k) {
         if (!at_keyword(k)) return false;
         next();
@@ -131,7 +136,8 @@ private:
     // ---- names ----------------------------------------------------------
     bool at_name() const noexcept {
         const token& t = peek();
-        return t.kind == token_kind::quoted_identifier || (t.kind == token_kind::identifier && !is_reserved(t));
+        return t.kind == token_kind::quoted_identifier ||
+               (t.kind == token_kind::identifier && !is_reserved(t));
     }
     std::string name_of(const token& t) const {
         return t.kind == token_kind::quoted_identifier ? t.value : std::string(t.text);
@@ -241,8 +247,9 @@ private:
             const auto [seen, fresh] = with_keys_.emplace(to_lower(p.key), st_.with.size());
             if (!fresh) {
                 const property& q = st_.with[seen->second];
-                throw parse_error(p.pos, "each WITH property once ('" + q.key + "' is already set at line " +
-                                             std::to_string(q.pos.line) + ":" + std::to_string(q.pos.column) + ")",
+                throw parse_error(p.pos,
+                                  "each WITH property once ('" + q.key + "' is already set at line " +
+                                      std::to_string(q.pos.line) + ":" + std::to_string(q.pos.column) + ")",
                                   std::string(k.text));
             }
             st_.with.push_back(std::move(p));
@@ -276,8 +283,8 @@ private:
             item.value = leaf(expr_kind::star, t);
             return item;
         }
-        if ((t.kind == token_kind::identifier || t.kind == token_kind::quoted_identifier) && at_symbol(".", 1) &&
-            at_symbol("*", 2)) {
+        if ((t.kind == token_kind::identifier || t.kind == token_kind::quoted_identifier) &&
+            at_symbol(".", 1) && at_symbol("*", 2)) {
             if (is_reserved(t)) fail(t, "an expression");
             auto e = leaf(expr_kind::star, t);
             e->qualifier = name_of(t);
@@ -319,7 +326,9 @@ private:
             } else if (accept_keyword("INNER")) {
                 expect_keyword("JOIN", "JOIN after INNER");
             } else if (at_keyword("LEFT") || at_keyword("RIGHT") || at_keyword("FULL")) {
-                kind = at_keyword("LEFT") ? join_kind::left : at_keyword("RIGHT") ? join_kind::right : join_kind::full;
+                kind = at_keyword("LEFT")    ? join_kind::left
+                       : at_keyword("RIGHT") ? join_kind::right
+                                             : join_kind::full;
                 next();
                 accept_keyword("OUTER");
                 expect_keyword("JOIN", "JOIN after " + to_upper(start.text) + " [OUTER]");
@@ -345,7 +354,8 @@ private:
     }
 
     void parse_tail(select_stmt& s) {
-        bool seen_group = false, seen_having = false, seen_order = false, seen_limit = false, seen_emit = false;
+        bool seen_group = false, seen_having = false, seen_order = false, seen_limit = false,
+             seen_emit = false;
         auto once = [&](bool& seen, const token& t, const char* what) {
             if (seen) fail(t, std::string("at most one ") + what + " clause");
             seen = true;
@@ -421,7 +431,8 @@ private:
             else
                 accept_keyword("ASC");
             if (accept_keyword("NULLS")) {
-                if (!accept_keyword("FIRST") && !accept_keyword("LAST")) fail(peek(), "FIRST or LAST after NULLS");
+                if (!accept_keyword("FIRST") && !accept_keyword("LAST"))
+                    fail(peek(), "FIRST or LAST after NULLS");
             }
             out.push_back(std::move(o));
         } while (accept_symbol(","));
@@ -474,7 +485,8 @@ private:
         std::string_view s = v.value;
         while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
         while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-        if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        if (s.empty() || s.size() > 18 ||
+            !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
             fail(v, "a whole number of units inside INTERVAL '...'");
         std::uint64_t n = 0;
         for (char c : s) n = n * 10 + static_cast<std::uint64_t>(c - '0');
@@ -504,7 +516,8 @@ private:
         };
         std::vector<arg> args;
         do {
-            // The SIZE / ADVANCE BY spelling: TUMBLING (SIZE 1 MINUTE), HOPPING (SIZE 1 HOUR, ADVANCE BY 5 MINUTES)
+            // The SIZE / ADVANCE BY spelling: TUMBLING (SIZE 1 MINUTE), HOPPING (SIZE 1 HOUR, ADVANCE BY 5
+            // MINUTES)
             if (at_keyword("SIZE") && at_duration_after(1)) {
                 next();
             } else if (at_keyword("ADVANCE") && at_keyword("BY", 1)) {
@@ -533,12 +546,13 @@ private:
         for (std::size_t i = 0; i < args.size(); ++i)
             if (args[i].is_duration) durs.push_back(i);
         const std::size_t need = w.kind == window_kind::sliding ? 2 : 1;
-        const char* shapes = w.kind == window_kind::tumbling
-                                 ? "TUMBLING(size), TUMBLING(time_column, size) or TUMBLING(size, time_column)"
-                             : w.kind == window_kind::sliding
-                                 ? "SLIDING(size, advance), SLIDING(time_column, size, advance) or "
-                                   "SLIDING(size, advance, time_column)"
-                                 : "SESSION(gap), SESSION(time_column, gap[, key...]) or SESSION(gap, time_column)";
+        const char* shapes =
+            w.kind == window_kind::tumbling
+                ? "TUMBLING(size), TUMBLING(time_column, size) or TUMBLING(size, time_column)"
+            : w.kind == window_kind::sliding
+                ? "SLIDING(size, advance), SLIDING(time_column, size, advance) or "
+                  "SLIDING(size, advance, time_column)"
+                : "SESSION(gap), SESSION(time_column, gap[, key...]) or SESSION(gap, time_column)";
         if (durs.size() != need) {
             const token& at = durs.size() > need ? *args[durs[need]].at : open;
             fail(at, shapes);
@@ -552,7 +566,8 @@ private:
         if (after < args.size()) {
             if (first == 1) {
                 if (w.kind != window_kind::session) fail(*args[after].at, shapes);
-                for (std::size_t i = after; i < args.size(); ++i) w.session_keys.push_back(std::move(args[i].column));
+                for (std::size_t i = after; i < args.size(); ++i)
+                    w.session_keys.push_back(std::move(args[i].column));
             } else {
                 if (args.size() - after > 1) fail(*args[after + 1].at, shapes);
                 w.time_column = std::move(args[after].column);
@@ -687,7 +702,8 @@ private:
                 continue;
             }
             bool negated = false;
-            if (is_keyword(t, "NOT") && (at_keyword("IN", 1) || at_keyword("BETWEEN", 1) || at_keyword("LIKE", 1))) {
+            if (is_keyword(t, "NOT") &&
+                (at_keyword("IN", 1) || at_keyword("BETWEEN", 1) || at_keyword("LIKE", 1))) {
                 negated = true;
                 next();
             }
@@ -750,7 +766,8 @@ private:
         auto l = parse_multiplicative();
         while (at_symbol("+") || at_symbol("-")) {
             const token& op = next();
-            l = make_binary(op.text == "+" ? binary_op::add : binary_op::sub, std::move(l), parse_multiplicative(), op);
+            l = make_binary(op.text == "+" ? binary_op::add : binary_op::sub, std::move(l),
+                            parse_multiplicative(), op);
         }
         return l;
     }
@@ -759,7 +776,9 @@ private:
         auto l = parse_unary();
         while (at_symbol("*") || at_symbol("/") || at_symbol("%")) {
             const token& op = next();
-            const binary_op b = op.text == "*" ? binary_op::mul : op.text == "/" ? binary_op::div : binary_op::mod;
+            const binary_op b = op.text == "*"   ? binary_op::mul
+                                : op.text == "/" ? binary_op::div
+                                                 : binary_op::mod;
             l = make_binary(b, std::move(l), parse_unary(), op);
         }
         return l;
@@ -817,9 +836,11 @@ private:
                 return e;
             }
             fail(t, "an expression");
-        case token_kind::end: fail(t, "an expression");
+        case token_kind::end:
+            fail(t, "an expression");
         case token_kind::identifier:
-        case token_kind::quoted_identifier: break;
+        case token_kind::quoted_identifier:
+            break;
         }
         if (t.kind == token_kind::identifier) {
             if (is_keyword(t, "TRUE") || is_keyword(t, "FALSE")) {
@@ -842,7 +863,8 @@ private:
             if (is_keyword(t, "CAST")) return parse_cast();
             if (is_keyword(t, "EXISTS") || is_keyword(t, "SELECT"))
                 fail(t, "an expression (subqueries are not supported)");
-            if (is_keyword(t, "CURRENT_TIMESTAMP") || is_keyword(t, "CURRENT_DATE") || is_keyword(t, "CURRENT_TIME")) {
+            if (is_keyword(t, "CURRENT_TIMESTAMP") || is_keyword(t, "CURRENT_DATE") ||
+                is_keyword(t, "CURRENT_TIME")) {
                 if (!at_symbol("(", 1)) {
                     next();
                     auto e = leaf(expr_kind::call, t);
@@ -862,15 +884,19 @@ private:
         if (at_symbol(".")) {
             next();
             const token& n = peek();
-            if (at_symbol("*")) fail(n, "a column name after '" + e->text + ".' ('*' only in the select list)");
+            if (at_symbol("*"))
+                fail(n, "a column name after '" + e->text + ".' ('*' only in the select list)");
             if (n.kind != token_kind::identifier && n.kind != token_kind::quoted_identifier)
                 fail(n, "a column name after '" + e->text + ".'");
             next();
             e->qualifier = std::move(e->text);
             e->quoted = n.kind == token_kind::quoted_identifier;
             e->text = name_of(n);
-            if (at_symbol(".")) fail(peek(), "an operator or the end of the expression (nested fields are not supported)");
-            if (at_symbol("(")) fail(peek(), "an operator or the end of the expression (qualified function names are not supported)");
+            if (at_symbol("."))
+                fail(peek(), "an operator or the end of the expression (nested fields are not supported)");
+            if (at_symbol("("))
+                fail(peek(),
+                     "an operator or the end of the expression (qualified function names are not supported)");
         }
         if (!e->quoted) e->system = find_system_column(e->text);
         if (e->system != system_column::none) e->text = std::string(to_string(e->system));
@@ -927,7 +953,8 @@ private:
             e->args.push_back(leaf(expr_kind::star, next()));
         } else if (e->text == "EXTRACT") {
             const token& field = peek();
-            if (field.kind != token_kind::identifier) fail(field, "a date/time field in EXTRACT(field FROM value)");
+            if (field.kind != token_kind::identifier)
+                fail(field, "a date/time field in EXTRACT(field FROM value)");
             next();
             auto f = leaf(expr_kind::string, field);
             f->text = to_upper(field.text);

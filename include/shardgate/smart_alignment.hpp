@@ -28,10 +28,11 @@ namespace shardgate {
         return "the source was partitioned with " + std::string(to_string(s.partitioner)) +
                " but the plan hashes with " + std::string(to_string(p.hash));
     if (p.partitions == 0 || s.partitions % p.partitions != 0)
-        return "N=" + std::to_string(p.partitions) + " does not divide the source's P=" +
-               std::to_string(s.partitions);
+        return "N=" + std::to_string(p.partitions) +
+               " does not divide the source's P=" + std::to_string(s.partitions);
     if (s.partitions > max_partitions + 1u)
-        return "the source's P=" + std::to_string(s.partitions) + " exceeds " + std::to_string(max_partitions);
+        return "the source's P=" + std::to_string(s.partitions) + " exceeds " +
+               std::to_string(max_partitions);
     if (p.hash == hash_function::xxh3) {
         if (s.seed != p.seed) return "the source's xxh3 seed differs from the plan's";
         const std::uint32_t groups = s.key_groups ? s.key_groups : plan_groups;

@@ -19,9 +19,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -121,7 +121,9 @@ private:
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             const std::size_t start = i_;
             if (t_[i_] == '-') ++i_;
-            while (i_ < t_.size() && std::string_view("0123456789.eE+-").find(t_[i_]) != std::string_view::npos) ++i_;
+            while (i_ < t_.size() &&
+                   std::string_view("0123456789.eE+-").find(t_[i_]) != std::string_view::npos)
+                ++i_;
             v.kind = json::number;
             v.n = std::stod(std::string(t_.substr(start, i_ - start)));
         } else {
@@ -145,17 +147,34 @@ private:
             if (i_ >= t_.size()) fail("unterminated escape");
             const char e = t_[i_++];
             switch (e) {
-            case '"': out += '"'; break;
-            case '\\': out += '\\'; break;
-            case '/': out += '/'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '/':
+                out += '/';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
             case 'u': {
                 if (i_ + 4 > t_.size()) fail("short \\u escape");
-                const unsigned cp = static_cast<unsigned>(std::stoul(std::string(t_.substr(i_, 4)), nullptr, 16));
+                const unsigned cp =
+                    static_cast<unsigned>(std::stoul(std::string(t_.substr(i_, 4)), nullptr, 16));
                 i_ += 4;
                 if (cp < 0x80) {
                     out += static_cast<char>(cp);
@@ -169,7 +188,8 @@ private:
                 }
                 break;
             }
-            default: fail("bad escape");
+            default:
+                fail("bad escape");
             }
         }
     }
@@ -181,10 +201,14 @@ json parse_json(std::string_view text) { return json_reader(text).document(); }
 
 std::string to_text(const json& v) {
     switch (v.kind) {
-    case json::null: return "null";
-    case json::boolean: return v.b ? "true" : "false";
-    case json::number: return std::to_string(v.n);
-    case json::string: return "\"" + v.s + "\"";
+    case json::null:
+        return "null";
+    case json::boolean:
+        return v.b ? "true" : "false";
+    case json::number:
+        return std::to_string(v.n);
+    case json::string:
+        return "\"" + v.s + "\"";
     case json::array: {
         std::string out = "[";
         for (std::size_t i = 0; i < v.a.size(); ++i) out += (i ? ", " : "") + to_text(v.a[i]);
@@ -192,7 +216,8 @@ std::string to_text(const json& v) {
     }
     case json::object: {
         std::string out = "{";
-        for (std::size_t i = 0; i < v.o.size(); ++i) out += (i ? ", " : "") + ("\"" + v.o[i].first + "\": ") + to_text(v.o[i].second);
+        for (std::size_t i = 0; i < v.o.size(); ++i)
+            out += (i ? ", " : "") + ("\"" + v.o[i].first + "\": ") + to_text(v.o[i].second);
         return out + "}";
     }
     }
@@ -313,7 +338,8 @@ void check_case(const std::filesystem::path& file) {
         BOOST_TEST(r.status == 2, "exit status " << r.status << ", stderr: " << r.err);
         BOOST_TEST(r.out.empty(), "stdout: " << r.out);
         for (const auto& err : errors->second)
-            BOOST_TEST(r.err.find(err) != std::string::npos, "stderr: " << r.err << "\nexpected to contain: " << err);
+            BOOST_TEST(r.err.find(err) != std::string::npos,
+                       "stderr: " << r.err << "\nexpected to contain: " << err);
         BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, "one line on stderr: " << r.err);
         return;
     }
@@ -351,8 +377,10 @@ void check_case(const std::filesystem::path& file) {
     if (auto it = e.fields.find("warning"); it != e.fields.end())
         for (const auto& w : it->second) {
             bool found = false;
-            for (const auto& got : plan.get("warnings")->a) found = found || got.s.find(w) != std::string::npos;
-            BOOST_TEST(found, "no warning contains: " << w << "\nwarnings: " << to_text(*plan.get("warnings")));
+            for (const auto& got : plan.get("warnings")->a)
+                found = found || got.s.find(w) != std::string::npos;
+            BOOST_TEST(found,
+                       "no warning contains: " << w << "\nwarnings: " << to_text(*plan.get("warnings")));
         }
     if (e.one("no-warnings")) BOOST_TEST(plan.get("warnings")->a.empty(), to_text(*plan.get("warnings")));
 }
@@ -364,7 +392,9 @@ BOOST_AUTO_TEST_SUITE(corpus_suite)
 BOOST_AUTO_TEST_CASE(every_query_plans_as_expected) {
     const auto files = corpus_files();
     BOOST_TEST(files.size() >= 60u, "the corpus has " << files.size() << " queries");
-    for (const auto& file : files) BOOST_TEST_CONTEXT(file.filename().string()) { check_case(file); }
+    for (const auto& file : files) BOOST_TEST_CONTEXT(file.filename().string()) {
+            check_case(file);
+        }
 }
 
 BOOST_AUTO_TEST_CASE(the_json_reader_rejects_what_is_not_one_object) {

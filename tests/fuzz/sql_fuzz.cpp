@@ -108,7 +108,8 @@ void check_plan(const plan& p) {
     require(r.strategy != strategy_kind::automatic);
     require(r.partitions >= 1 && r.partitions <= max_partitions && r.partitions <= r.key_groups);
     require(!p.reason.empty());
-    const bool hashing = r.strategy == strategy_kind::always_hash || r.strategy == strategy_kind::smart_repartition;
+    const bool hashing =
+        r.strategy == strategy_kind::always_hash || r.strategy == strategy_kind::smart_repartition;
     if (hashing) {
         require(!r.keys.empty());
         for (const auto& k : r.keys) require(control::well_formed(k) && !k.text.empty());

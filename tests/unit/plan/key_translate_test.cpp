@@ -54,15 +54,20 @@ BOOST_AUTO_TEST_CASE(evaluable_expressions_become_postfix_programs) {
         {"SUBSTRING(symbol, 1, 3)",
          {field("symbol"), op(key_op::push_int, 1), op(key_op::push_int, 3), op(key_op::substring, 3)},
          "SUBSTRING(symbol, 1, 3)"},
-        {"SUBSTR(s FROM 2)", {field("s"), op(key_op::push_int, 2), op(key_op::substring, 2)}, "SUBSTR(s FROM 2)"},
-        {"CAST(trader_id AS VARCHAR)", {field("trader_id"), op(key_op::cast_string)}, "CAST(trader_id AS VARCHAR)"},
+        {"SUBSTR(s FROM 2)",
+         {field("s"), op(key_op::push_int, 2), op(key_op::substring, 2)},
+         "SUBSTR(s FROM 2)"},
+        {"CAST(trader_id AS VARCHAR)",
+         {field("trader_id"), op(key_op::cast_string)},
+         "CAST(trader_id AS VARCHAR)"},
         {"CAST(id AS BIGINT)", {field("id"), op(key_op::cast_int)}, "CAST(id AS BIGINT)"},
         {"CAST(px AS DOUBLE)", {field("px"), op(key_op::cast_double)}, "CAST(px AS DOUBLE)"},
         {"(a + 1) * 2",
          {field("a"), op(key_op::push_int, 1), op(key_op::add), op(key_op::push_int, 2), op(key_op::mul)},
          "(a + 1) * 2"},
         {"a - b / c % 7",
-         {field("a"), field("b"), field("c"), op(key_op::div), op(key_op::push_int, 7), op(key_op::mod), op(key_op::sub)},
+         {field("a"), field("b"), field("c"), op(key_op::div), op(key_op::push_int, 7), op(key_op::mod),
+          op(key_op::sub)},
          "a - b / c % 7"},
         {"-a", {field("a"), op(key_op::neg)}, "-a"},
         {"+a", {field("a")}, "a"},
@@ -113,7 +118,8 @@ BOOST_AUTO_TEST_CASE(what_the_evaluator_cannot_compute_is_refused_with_a_reason)
             BOOST_TEST(t.why_not.find(why) != std::string::npos, t.why_not);
         }
     }
-    BOOST_TEST(static_cast<int>(term_of("_PARTITION").bare_system) == static_cast<int>(sql::system_column::partition));
+    BOOST_TEST(static_cast<int>(term_of("_PARTITION").bare_system) ==
+               static_cast<int>(sql::system_column::partition));
 }
 
 BOOST_AUTO_TEST_CASE(columns_and_sources_are_reported) {

@@ -16,9 +16,9 @@ BOOST_AUTO_TEST_SUITE(plan_format_suite)
 
 BOOST_AUTO_TEST_CASE(json_strings_are_escaped_and_always_utf8) {
     BOOST_TEST(json_string("a\"b\\c\n\t\x01") == "\"a\\\"b\\\\c\\n\\t\\u0001\"");
-    BOOST_TEST(json_string("caf\xc3\xa9") == "\"caf\xc3\xa9\""); // valid UTF-8 kept
-    BOOST_TEST(json_string("\xff") == "\"\\ufffd\"");             // invalid byte replaced
-    BOOST_TEST(json_string("\xc0\xaf") == "\"\\ufffd\\ufffd\"");  // overlong form
+    BOOST_TEST(json_string("caf\xc3\xa9") == "\"caf\xc3\xa9\"");            // valid UTF-8 kept
+    BOOST_TEST(json_string("\xff") == "\"\\ufffd\"");                       // invalid byte replaced
+    BOOST_TEST(json_string("\xc0\xaf") == "\"\\ufffd\\ufffd\"");            // overlong form
     BOOST_TEST(json_string("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\""); // surrogate
 }
 
@@ -28,8 +28,8 @@ BOOST_AUTO_TEST_CASE(json_has_the_documented_fields) {
     BOOST_TEST(j.front() == '{');
     BOOST_TEST(j.substr(j.size() - 2) == "}\n");
     BOOST_TEST(j.find('\n') == j.size() - 1); // one line
-    for (const char* field : {"\"query_kind\":\"select\"", "\"strategy\":\"always_hash\"", "\"origin\":\"automatic\"",
-                              "\"routing_keys\":[\"UPPER(sym)\"]",
+    for (const char* field : {"\"query_kind\":\"select\"", "\"strategy\":\"always_hash\"",
+                              "\"origin\":\"automatic\"", "\"routing_keys\":[\"UPPER(sym)\"]",
                               "\"key_programs\":[[{\"op\":\"field\",\"text\":\"sym\"},{\"op\":\"upper\"}]]",
                               "\"partitions\":8", "\"hash\":\"xxh3\"", "\"seed\":0", "\"key_groups\":4096",
                               "\"fan_in_target\":0", "\"reason\":\"", "\"warnings\":["})
@@ -41,8 +41,9 @@ BOOST_AUTO_TEST_CASE(json_of_a_join_lists_every_source) {
     const plan p = plan_query("SELECT * FROM orders o JOIN customers c ON o.customer_id = c.id", {});
     const std::string j = format_plan_json(p);
     BOOST_TEST(has(j, "\"source_keys\":{\"orders\":[\"customer_id\"],\"customers\":[\"id\"]}"), j);
-    BOOST_TEST(has(j, "\"sources\":[{\"source\":\"orders\",\"alias\":\"o\",\"routing_keys\":[\"customer_id\"]},"
-                      "{\"source\":\"customers\",\"alias\":\"c\",\"routing_keys\":[\"id\"]}]"),
+    BOOST_TEST(has(j,
+                   "\"sources\":[{\"source\":\"orders\",\"alias\":\"o\",\"routing_keys\":[\"customer_id\"]},"
+                   "{\"source\":\"customers\",\"alias\":\"c\",\"routing_keys\":[\"id\"]}]"),
                j);
 }
 

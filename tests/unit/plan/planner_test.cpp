@@ -71,7 +71,8 @@ BOOST_AUTO_TEST_CASE(decision_table_rows) {
         // DISTINCT
         {"SELECT DISTINCT symbol, side FROM t", sk::always_hash, {"symbol", "side"}},
         // OVER (PARTITION BY), ROWS WINDOW ... PARTITION BY
-        {"SELECT symbol, AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY _timestamp) "
+        {"SELECT symbol, AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY "
+         "_timestamp) "
          "FROM market_data",
          sk::always_hash,
          {"symbol"}},
@@ -100,7 +101,8 @@ BOOST_AUTO_TEST_CASE(decision_table_rows) {
 }
 
 BOOST_AUTO_TEST_CASE(create_stream_and_table_are_analysed_through_their_select) {
-    const plan s = plan_of("CREATE STREAM agg AS SELECT symbol, COUNT(*) FROM trades GROUP BY symbol EMIT CHANGES");
+    const plan s =
+        plan_of("CREATE STREAM agg AS SELECT symbol, COUNT(*) FROM trades GROUP BY symbol EMIT CHANGES");
     BOOST_TEST(s.kind == query_kind::create_stream);
     BOOST_TEST(s.routing.strategy == sk::always_hash);
     BOOST_TEST(keys_of(s) == strs{"symbol"}, boost::test_tools::per_element());
@@ -111,8 +113,9 @@ BOOST_AUTO_TEST_CASE(create_stream_and_table_are_analysed_through_their_select) 
 
 BOOST_AUTO_TEST_CASE(groups_are_never_split_by_a_bare_column_under_a_function) {
     // UPPER(sym) = 'A' for 'a' and 'A': routing by sym would split the group.
-    const plan p = plan_of("SELECT sym, UPPER(sym) AS u, LAG(px) OVER (PARTITION BY sym ORDER BY ts), COUNT(*) "
-                           "FROM t GROUP BY UPPER(sym)");
+    const plan p =
+        plan_of("SELECT sym, UPPER(sym) AS u, LAG(px) OVER (PARTITION BY sym ORDER BY ts), COUNT(*) "
+                "FROM t GROUP BY UPPER(sym)");
     // PARTITION BY sym and GROUP BY UPPER(sym): UPPER(sym) is a function of
     // sym, so it keeps both together; sym alone would split a group.
     BOOST_TEST(keys_of(p) == strs{"UPPER(sym)"}, boost::test_tools::per_element());
@@ -138,7 +141,8 @@ BOOST_AUTO_TEST_CASE(select_aliases_and_positions_in_group_by) {
     BOOST_TEST(keys_of(n) == strs({"product", "region"}), boost::test_tools::per_element());
     BOOST_TEST(has(plan_error_of("SELECT a, COUNT(*) FROM t GROUP BY 3"),
                    "line 1:36: GROUP BY position 3 is out of range: the select list has 2 item(s)"));
-    BOOST_TEST(has(plan_error_of("SELECT * FROM t GROUP BY 1"), "line 1:26: GROUP BY position 1 refers to '*'"));
+    BOOST_TEST(
+        has(plan_error_of("SELECT * FROM t GROUP BY 1"), "line 1:26: GROUP BY position 1 refers to '*'"));
 }
 
 BOOST_AUTO_TEST_CASE(repeated_group_by_items_count_once) {
@@ -151,8 +155,9 @@ BOOST_AUTO_TEST_CASE(repeated_group_by_items_count_once) {
 
 BOOST_AUTO_TEST_CASE(many_inputs_one_key) {
     std::string q = "SELECT * FROM t0";
-    for (int i = 1; i <= 64; ++i) q += " JOIN t" + std::to_string(i) + " ON t" + std::to_string(i - 1) + ".k = t" +
-                                       std::to_string(i) + ".k";
+    for (int i = 1; i <= 64; ++i)
+        q += " JOIN t" + std::to_string(i) + " ON t" + std::to_string(i - 1) + ".k = t" + std::to_string(i) +
+             ".k";
     const plan p = plan_of(q);
     BOOST_TEST(p.routing.strategy == sk::always_hash);
     BOOST_TEST(p.per_source.size() == 65u);
@@ -168,11 +173,13 @@ BOOST_AUTO_TEST_CASE(group_by_partition_keeps_source_partitions_together) {
 }
 
 BOOST_AUTO_TEST_CASE(several_requirements_keep_only_common_keys) {
-    const plan p = plan_of("SELECT a, b, SUM(x) OVER (PARTITION BY a ORDER BY ts), COUNT(*) FROM t GROUP BY a, b");
+    const plan p =
+        plan_of("SELECT a, b, SUM(x) OVER (PARTITION BY a ORDER BY ts), COUNT(*) FROM t GROUP BY a, b");
     BOOST_TEST(keys_of(p) == strs{"a"}, boost::test_tools::per_element());
     const plan none = plan_of("SELECT a, SUM(x) OVER (PARTITION BY b), COUNT(*) FROM t GROUP BY a");
     BOOST_TEST(none.routing.strategy == sk::fan_in);
-    BOOST_TEST(has(none.reason, "No routing key keeps all of GROUP BY a, PARTITION BY b together"), none.reason);
+    BOOST_TEST(has(none.reason, "No routing key keeps all of GROUP BY a, PARTITION BY b together"),
+               none.reason);
     const plan distinct = plan_of("SELECT DISTINCT COUNT(*) FROM t GROUP BY a");
     BOOST_TEST(distinct.routing.strategy == sk::fan_in); // equal counts of different groups must meet
 }
@@ -192,12 +199,14 @@ BOOST_AUTO_TEST_CASE(joins_hash_every_input_by_its_side) {
     BOOST_TEST(p.per_source[0].keys == p.routing.keys);
 
     // GROUP BY a join key: still hashed by the join keys.
-    const plan g = plan_of("SELECT c.id, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.id GROUP BY c.id");
+    const plan g =
+        plan_of("SELECT c.id, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.id GROUP BY c.id");
     BOOST_TEST(g.routing.strategy == sk::always_hash);
     BOOST_TEST(keys_of(g) == strs{"customer_id"}, boost::test_tools::per_element());
     // Unqualified names resolve through the input that reads them qualified.
-    const plan u = plan_of("SELECT customer_id, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.id "
-                           "GROUP BY customer_id");
+    const plan u =
+        plan_of("SELECT customer_id, COUNT(*) FROM orders o JOIN customers c ON o.customer_id = c.id "
+                "GROUP BY customer_id");
     BOOST_TEST(u.routing.strategy == sk::always_hash);
     // An unqualified name both inputs read: the non-null-extended input's.
     const plan amb = plan_of("SELECT customer_id, COUNT(*) FROM orders o JOIN customers c "
@@ -213,8 +222,9 @@ BOOST_AUTO_TEST_CASE(joins_hash_every_input_by_its_side) {
     BOOST_TEST(r.routing.strategy == sk::fan_in);
     BOOST_TEST(r.per_source.empty());
     // LEFT JOIN: the right side is null-extended, so its key cannot group.
-    const plan l = plan_of("SELECT c.id, COUNT(*) FROM orders o LEFT JOIN customers c ON o.customer_id = c.id "
-                           "GROUP BY c.id");
+    const plan l =
+        plan_of("SELECT c.id, COUNT(*) FROM orders o LEFT JOIN customers c ON o.customer_id = c.id "
+                "GROUP BY c.id");
     BOOST_TEST(l.routing.strategy == sk::fan_in);
     const plan l2 = plan_of("SELECT o.customer_id, COUNT(*) FROM orders o LEFT JOIN customers c "
                             "ON o.customer_id = c.id GROUP BY o.customer_id");
@@ -240,7 +250,8 @@ BOOST_AUTO_TEST_CASE(joins_hash_every_input_by_its_side) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_and_ambiguous_inputs_are_errors) {
-    BOOST_TEST(plan_error_of("SELECT x.a FROM t") == "line 1:8: 'x' is not an input of the query (it reads t)");
+    BOOST_TEST(plan_error_of("SELECT x.a FROM t") ==
+               "line 1:8: 'x' is not an input of the query (it reads t)");
     BOOST_TEST(plan_error_of("SELECT * FROM t JOIN t ON t.a = t.b") ==
                "line 1:22: 't' names two inputs of the query; give each its own alias");
     BOOST_TEST(has(plan_error_of("SELECT * FROM t a JOIN t b ON t.x = b.x"), "'t' is ambiguous"));
@@ -260,9 +271,8 @@ BOOST_AUTO_TEST_CASE(explicit_strategy_precedence) {
     BOOST_TEST(w.origin == strategy_origin::with_property);
     BOOST_TEST(has(w.reason, "It overrides the configuration's partitioning_strategy (fan_in)"), w.reason);
 
-    const plan a = plan_of("-- @partitioning_strategy: sticky\n" + groupby +
-                               " WITH ('partitioning_strategy' = 'hash')",
-                           cfg);
+    const plan a = plan_of(
+        "-- @partitioning_strategy: sticky\n" + groupby + " WITH ('partitioning_strategy' = 'hash')", cfg);
     BOOST_TEST(a.routing.strategy == sk::sticky_partition);
     BOOST_TEST(a.origin == strategy_origin::annotation);
     BOOST_TEST(has(a.reason, "annotation @partitioning_strategy at line 1:28"), a.reason);
@@ -279,37 +289,44 @@ BOOST_AUTO_TEST_CASE(explicit_strategy_precedence) {
     BOOST_TEST(plan_of(groupby, autocfg).origin == strategy_origin::automatic);
     // Aliases from the one name table.
     BOOST_TEST(plan_of("-- @partitioning_strategy: RR\nSELECT * FROM t").routing.strategy == sk::round_robin);
-    BOOST_TEST(plan_of("SELECT * FROM t WITH ('partitioning_strategy'='FanIn')").routing.strategy == sk::fan_in);
+    BOOST_TEST(plan_of("SELECT * FROM t WITH ('partitioning_strategy'='FanIn')").routing.strategy ==
+               sk::fan_in);
 }
 
 BOOST_AUTO_TEST_CASE(explicit_choices_that_break_the_query_are_refused) {
     const std::string rr = plan_error_of("-- @partitioning_strategy: round_robin\n"
                                          "SELECT symbol, COUNT(*) FROM t GROUP BY symbol");
-    BOOST_TEST(has(rr, "line 1:28: partitioning strategy round_robin (annotation @partitioning_strategy at line "
-                       "1:28) is refused: GROUP BY symbol needs records to meet on one partition, and round_robin "
-                       "spreads them; use auto, always_hash, smart_repartition or fan_in instead"),
-               rr);
+    BOOST_TEST(
+        has(rr, "line 1:28: partitioning strategy round_robin (annotation @partitioning_strategy at line "
+                "1:28) is refused: GROUP BY symbol needs records to meet on one partition, and round_robin "
+                "spreads them; use auto, always_hash, smart_repartition or fan_in instead"),
+        rr);
     BOOST_TEST(has(plan_error_of("SELECT COUNT(*) FROM t WITH ('partitioning_strategy'='rr')"),
                    "is refused: COUNT(*) without GROUP BY needs records to meet"));
     planner_inputs cfg;
     cfg.config_strategy = sk::round_robin;
-    BOOST_TEST(has(plan_error_of("SELECT DISTINCT a FROM t", cfg),
-                   "partitioning strategy round_robin (the configuration's partitioning_strategy) is refused"));
-    BOOST_TEST(has(plan_error_of("-- @partitioning_strategy: hash\nSELECT * FROM t"),
-                   "line 1:28: partitioning strategy always_hash (annotation @partitioning_strategy at line 1:28) "
-                   "needs routing keys, but the query is stateless"));
+    BOOST_TEST(
+        has(plan_error_of("SELECT DISTINCT a FROM t", cfg),
+            "partitioning strategy round_robin (the configuration's partitioning_strategy) is refused"));
+    BOOST_TEST(
+        has(plan_error_of("-- @partitioning_strategy: hash\nSELECT * FROM t"),
+            "line 1:28: partitioning strategy always_hash (annotation @partitioning_strategy at line 1:28) "
+            "needs routing keys, but the query is stateless"));
     BOOST_TEST(has(plan_error_of("-- @partitioning_strategy: smart\nSELECT COUNT(*) FROM t"),
                    "needs every record on one partition, and hashing spreads them"));
-    BOOST_TEST(has(plan_error_of("-- @partitioning_strategy: hash\nSELECT COUNT(*) FROM t GROUP BY _partition"),
-                   "groups by _partition, which is not a record field"));
-    BOOST_TEST(plan_error_of("-- @partitioning_strategy: consistent\nSELECT * FROM t") ==
-               "line 1:28: annotation @partitioning_strategy: unknown partitioning strategy 'consistent'; expected "
-               "one of: " +
-                   valid_strategy_names());
+    BOOST_TEST(
+        has(plan_error_of("-- @partitioning_strategy: hash\nSELECT COUNT(*) FROM t GROUP BY _partition"),
+            "groups by _partition, which is not a record field"));
+    BOOST_TEST(
+        plan_error_of("-- @partitioning_strategy: consistent\nSELECT * FROM t") ==
+        "line 1:28: annotation @partitioning_strategy: unknown partitioning strategy 'consistent'; expected "
+        "one of: " +
+            valid_strategy_names());
     BOOST_TEST(has(plan_error_of("SELECT * FROM t WITH ('partitioning_strategy' = 'x')"),
                    "line 1:49: WITH 'partitioning_strategy': unknown partitioning strategy 'x'"));
-    BOOST_TEST(has(plan_error_of("-- @partitioning_strategy: hash\n-- @partitioning_strategy: hash\nSELECT * FROM t"),
-                   "line 2:4: annotation @partitioning_strategy is given twice (first at line 1:28)"));
+    BOOST_TEST(has(
+        plan_error_of("-- @partitioning_strategy: hash\n-- @partitioning_strategy: hash\nSELECT * FROM t"),
+        "line 2:4: annotation @partitioning_strategy is given twice (first at line 1:28)"));
 }
 
 BOOST_AUTO_TEST_CASE(sticky_for_a_keyed_query_is_accepted_with_a_warning) {
@@ -317,7 +334,8 @@ BOOST_AUTO_TEST_CASE(sticky_for_a_keyed_query_is_accepted_with_a_warning) {
     const plan p = plan_of(q);
     BOOST_TEST(p.routing.strategy == sk::sticky_partition);
     BOOST_TEST(p.routing.keys.empty());
-    BOOST_TEST(any_warning(p, "sticky_partition keeps GROUP BY symbol together only if the source is partitioned by"));
+    BOOST_TEST(any_warning(
+        p, "sticky_partition keeps GROUP BY symbol together only if the source is partitioned by"));
     planner_inputs in;
     in.source.key_columns = {"symbol"};
     in.source.partitions = 12;
@@ -336,8 +354,9 @@ BOOST_AUTO_TEST_CASE(fan_in_is_always_accepted_and_its_target_checked) {
     BOOST_TEST(p.routing.fan_in_target.value() == 3u);
     BOOST_TEST(p.routing.keys.empty());
     in.fan_in_target = partition_id{8};
-    BOOST_TEST(plan_error_of("SELECT COUNT(*) FROM t", in) == "fan_in target partition 8 is out of range for N=8 "
-                                                                "partitions");
+    BOOST_TEST(plan_error_of("SELECT COUNT(*) FROM t", in) ==
+               "fan_in target partition 8 is out of range for N=8 "
+               "partitions");
 }
 
 BOOST_AUTO_TEST_CASE(per_source_order_makes_stateless_queries_sticky) {
@@ -359,13 +378,15 @@ BOOST_AUTO_TEST_CASE(smart_repartition_when_the_source_is_aligned) {
     const plan p = plan_of(q, in);
     BOOST_TEST(p.routing.strategy == sk::smart_repartition);
     BOOST_TEST(keys_of(p) == strs{"symbol"}, boost::test_tools::per_element());
-    BOOST_TEST(has(p.reason, "smart_repartition: the source declares it was partitioned by symbol"), p.reason);
+    BOOST_TEST(has(p.reason, "smart_repartition: the source declares it was partitioned by symbol"),
+               p.reason);
     BOOST_TEST(p.routing.source.partitions == 16u);
 
     in.partitions = 6; // 6 does not divide 16
     const plan q6 = plan_of(q, in);
     BOOST_TEST(q6.routing.strategy == sk::always_hash);
-    BOOST_TEST(has(q6.reason, "smart_repartition is not possible: N=6 does not divide the source's P=16"), q6.reason);
+    BOOST_TEST(has(q6.reason, "smart_repartition is not possible: N=6 does not divide the source's P=16"),
+               q6.reason);
 
     in.partitions = 8;
     in.hash = hash_function::xxh3; // the source used murmur2, the plan hashes with xxh3
@@ -381,15 +402,18 @@ BOOST_AUTO_TEST_CASE(partition_count_precedence_and_validation) {
     const std::string q = "SELECT a, COUNT(*) FROM t GROUP BY a";
     BOOST_TEST(plan_of(q).routing.partitions == 8u);
     BOOST_TEST(plan_of(q + " WITH ('num_partitions' = '16')").routing.partitions == 16u);
-    BOOST_TEST(plan_of("-- @num_partitions: 4\n" + q + " WITH ('num_partitions' = '16')").routing.partitions == 4u);
+    BOOST_TEST(
+        plan_of("-- @num_partitions: 4\n" + q + " WITH ('num_partitions' = '16')").routing.partitions == 4u);
     planner_inputs in;
     in.partitions_override = 2;
     const plan o = plan_of("-- @num_partitions: 4\n" + q, in);
     BOOST_TEST(o.routing.partitions == 2u);
     BOOST_TEST(has(o.reason, "N=2 comes from the command line"), o.reason);
-    BOOST_TEST(plan_error_of("-- @num_partitions: many\n" + q) ==
-               "line 1:21: annotation @num_partitions: expected a partition count in [1, 65535], found 'many'");
-    BOOST_TEST(has(plan_error_of(q + " WITH ('num_partitions' = 0)"), "WITH 'num_partitions': expected a partition count"));
+    BOOST_TEST(
+        plan_error_of("-- @num_partitions: many\n" + q) ==
+        "line 1:21: annotation @num_partitions: expected a partition count in [1, 65535], found 'many'");
+    BOOST_TEST(has(plan_error_of(q + " WITH ('num_partitions' = 0)"),
+                   "WITH 'num_partitions': expected a partition count"));
     BOOST_TEST(has(plan_error_of("-- @num_partitions: 99999\n" + q), "found '99999'"));
     planner_inputs small;
     small.key_groups = 16;

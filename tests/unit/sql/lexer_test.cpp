@@ -8,7 +8,9 @@
 using namespace shardgate::sql;
 
 namespace shardgate::sql {
-std::ostream& operator<<(std::ostream& os, token_kind k) { return os << "token_kind(" << static_cast<int>(k) << ")"; }
+std::ostream& operator<<(std::ostream& os, token_kind k) {
+    return os << "token_kind(" << static_cast<int>(k) << ")";
+}
 } // namespace shardgate::sql
 
 namespace {
@@ -27,16 +29,25 @@ std::string error_of(std::string_view src) {
 BOOST_AUTO_TEST_SUITE(lexer_suite)
 
 BOOST_AUTO_TEST_CASE(token_kinds_text_and_values) {
-    const lexed l = lex("SELECT \"Sym\"\"x\", `b`, 'it''s', 42, 1.5, 2e3, 100ms, 5s, 1m, 1h, 1d <> != <= >= || %");
+    const lexed l =
+        lex("SELECT \"Sym\"\"x\", `b`, 'it''s', 42, 1.5, 2e3, 100ms, 5s, 1m, 1h, 1d <> != <= >= || %");
     std::vector<token_kind> kinds;
     for (const auto& t : l.tokens) kinds.push_back(t.kind);
-    const std::vector<token_kind> want{
-        token_kind::identifier, token_kind::quoted_identifier, token_kind::symbol, token_kind::quoted_identifier,
-        token_kind::symbol, token_kind::string, token_kind::symbol, token_kind::integer, token_kind::symbol,
-        token_kind::decimal, token_kind::symbol, token_kind::decimal, token_kind::symbol, token_kind::duration,
-        token_kind::symbol, token_kind::duration, token_kind::symbol, token_kind::duration, token_kind::symbol,
-        token_kind::duration, token_kind::symbol, token_kind::duration, token_kind::symbol, token_kind::symbol,
-        token_kind::symbol, token_kind::symbol, token_kind::symbol, token_kind::symbol, token_kind::end};
+    const std::vector<token_kind> want{token_kind::identifier, token_kind::quoted_identifier,
+                                       token_kind::symbol,     token_kind::quoted_identifier,
+                                       token_kind::symbol,     token_kind::string,
+                                       token_kind::symbol,     token_kind::integer,
+                                       token_kind::symbol,     token_kind::decimal,
+                                       token_kind::symbol,     token_kind::decimal,
+                                       token_kind::symbol,     token_kind::duration,
+                                       token_kind::symbol,     token_kind::duration,
+                                       token_kind::symbol,     token_kind::duration,
+                                       token_kind::symbol,     token_kind::duration,
+                                       token_kind::symbol,     token_kind::duration,
+                                       token_kind::symbol,     token_kind::symbol,
+                                       token_kind::symbol,     token_kind::symbol,
+                                       token_kind::symbol,     token_kind::symbol,
+                                       token_kind::end};
     BOOST_TEST(kinds == want, boost::test_tools::per_element());
     BOOST_TEST(l.tokens[1].value == "Sym\"x");
     BOOST_TEST(l.tokens[1].text == "\"Sym\"\"x\"");
@@ -98,7 +109,8 @@ BOOST_AUTO_TEST_CASE(annotations_anywhere_with_any_key) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_position_expectation_and_token) {
-    BOOST_TEST(error_of("SELECT 'abc") == "line 1:8: expected a closing ' for this string, found end of input");
+    BOOST_TEST(error_of("SELECT 'abc") ==
+               "line 1:8: expected a closing ' for this string, found end of input");
     BOOST_TEST(error_of("SELECT \"abc") ==
                "line 1:8: expected a closing \" for this quoted identifier, found end of input");
     BOOST_TEST(error_of("SELECT a\n /* open") ==
@@ -109,17 +121,20 @@ BOOST_AUTO_TEST_CASE(errors_name_position_expectation_and_token) {
                "line 1:8: expected a keyword, identifier, literal, operator or punctuation, found '\\x01'");
     BOOST_TEST(error_of("WINDOW TUMBLING(5x)") ==
                "line 1:17: expected a duration unit ms, s, m, h or d after 5, found '5x'");
-    BOOST_TEST(error_of("LIMIT 99999999999999999999") ==
-               "line 1:7: expected an integer no larger than 9223372036854775807, found '99999999999999999999'");
+    BOOST_TEST(
+        error_of("LIMIT 99999999999999999999") ==
+        "line 1:7: expected an integer no larger than 9223372036854775807, found '99999999999999999999'");
     BOOST_TEST(error_of("SELECT \"\"") == "line 1:8: expected a non-empty quoted identifier, found '\"\"'");
     BOOST_TEST(error_of("-- @num_partitions 8\nSELECT 1") ==
                "line 1:20: expected ':' after annotation name '@num_partitions', found '8'");
-    BOOST_TEST(error_of("-- @: x") ==
-               "line 1:5: expected an annotation name after '@' (as in '-- @num_partitions: 8'), found ': x'");
+    BOOST_TEST(
+        error_of("-- @: x") ==
+        "line 1:5: expected an annotation name after '@' (as in '-- @num_partitions: 8'), found ': x'");
     BOOST_TEST(error_of("-- @num_partitions:   \nSELECT 1") ==
                "line 1:23: expected a value after '@num_partitions:', found end of line");
-    BOOST_TEST(error_of("SELECT 1.5e") == "line 1:8: expected a number followed by a blank, operator or punctuation, "
-                                          "found '1.5e'");
+    BOOST_TEST(error_of("SELECT 1.5e") ==
+               "line 1:8: expected a number followed by a blank, operator or punctuation, "
+               "found '1.5e'");
 }
 
 BOOST_AUTO_TEST_CASE(long_or_binary_tokens_are_abbreviated_in_messages) {

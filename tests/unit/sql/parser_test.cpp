@@ -78,10 +78,11 @@ BOOST_AUTO_TEST_CASE(select_with_every_clause) {
 }
 
 BOOST_AUTO_TEST_CASE(create_stream_and_table_with_clauses_in_any_order) {
-    const statement st = parse("CREATE STREAM agg (symbol VARCHAR KEY, c BIGINT) AS\n"
-                               "SELECT symbol, COUNT(*) FROM trades\n"
-                               "EMIT FINAL WINDOW SLIDING(10m, 1m) LIMIT 5 HAVING COUNT(*) > 1 GROUP BY symbol\n"
-                               "WITH ('num_partitions' = '4', kafka.topic = 'out', 'replicas' = 3)");
+    const statement st =
+        parse("CREATE STREAM agg (symbol VARCHAR KEY, c BIGINT) AS\n"
+              "SELECT symbol, COUNT(*) FROM trades\n"
+              "EMIT FINAL WINDOW SLIDING(10m, 1m) LIMIT 5 HAVING COUNT(*) > 1 GROUP BY symbol\n"
+              "WITH ('num_partitions' = '4', kafka.topic = 'out', 'replicas' = 3)");
     BOOST_TEST(static_cast<int>(st.kind) == static_cast<int>(statement_kind::create_stream));
     BOOST_TEST(st.name == "agg");
     BOOST_REQUIRE(st.columns.size() == 2u);
@@ -96,7 +97,8 @@ BOOST_AUTO_TEST_CASE(create_stream_and_table_with_clauses_in_any_order) {
     BOOST_TEST(st.with[1].key == "kafka.topic");
     BOOST_TEST(st.with[2].value == "3");
 
-    const statement t = parse("create or replace table if not exists totals as select a, sum(b) from s group by a;");
+    const statement t =
+        parse("create or replace table if not exists totals as select a, sum(b) from s group by a;");
     BOOST_TEST(static_cast<int>(t.kind) == static_cast<int>(statement_kind::create_table));
     BOOST_TEST(t.name == "totals");
 }
@@ -116,7 +118,8 @@ BOOST_AUTO_TEST_CASE(window_shapes_and_durations) {
         {"TUMBLING(INTERVAL 2 HOURS, ts)", window_kind::tumbling, 7'200'000, 0, "ts", 0},
         {"TUMBLING(5 SECONDS)", window_kind::tumbling, 5'000, 0, "", 0},
         {"SLIDING(1h, 5m)", window_kind::sliding, 3'600'000, 300'000, "", 0},
-        {"SLIDING(ts, INTERVAL '10' MINUTES, INTERVAL '1' MINUTE)", window_kind::sliding, 600'000, 60'000, "ts", 0},
+        {"SLIDING(ts, INTERVAL '10' MINUTES, INTERVAL '1' MINUTE)", window_kind::sliding, 600'000, 60'000,
+         "ts", 0},
         {"SLIDING(1d, 1h, t.ts)", window_kind::sliding, 86'400'000, 3'600'000, "ts", 0},
         {"SESSION(30s)", window_kind::session, 30'000, 0, "", 0},
         {"SESSION(ts, INTERVAL '5' MILLISECONDS, user_id)", window_kind::session, 5, 0, "ts", 1},
@@ -139,13 +142,14 @@ BOOST_AUTO_TEST_CASE(window_shapes_and_durations) {
 }
 
 BOOST_AUTO_TEST_CASE(window_functions_both_over_forms) {
-    const statement st = parse(
-        "SELECT symbol,\n"
-        "  AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY _timestamp\n"
-        "                   ROWS BETWEEN 50 PRECEDING AND CURRENT ROW EMIT CHANGES) AS ma,\n"
-        "  ROW_NUMBER() OVER (PARTITION BY symbol, venue ORDER BY price DESC) AS rn,\n"
-        "  LAG(price, 1) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '1' MINUTE PRECEDING AND UNBOUNDED FOLLOWING)\n"
-        "FROM market_data");
+    const statement st =
+        parse("SELECT symbol,\n"
+              "  AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY _timestamp\n"
+              "                   ROWS BETWEEN 50 PRECEDING AND CURRENT ROW EMIT CHANGES) AS ma,\n"
+              "  ROW_NUMBER() OVER (PARTITION BY symbol, venue ORDER BY price DESC) AS rn,\n"
+              "  LAG(price, 1) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '1' MINUTE PRECEDING AND UNBOUNDED "
+              "FOLLOWING)\n"
+              "FROM market_data");
     const auto& ma = *st.select.items[1].value;
     BOOST_REQUIRE(ma.over);
     BOOST_TEST(ma.over->buffer_rows.value_or(0) == 100u);
@@ -211,13 +215,16 @@ BOOST_AUTO_TEST_CASE(lenient_details) {
     BOOST_TEST(static_cast<int>(st.select.items[1].value->kind) == static_cast<int>(expr_kind::is_truth));
     BOOST_TEST(st.select.items[1].value->negated);
     BOOST_TEST(st.select.where->number == 0);
-    BOOST_TEST(st.select.items[0].value->pos.column == 8u); // columns as an editor shows them: BOM not counted
-    BOOST_TEST(error_of("SELECT a IS 5 FROM t") == "line 1:13: expected NULL, TRUE, FALSE or NOT after IS, found '5'");
+    BOOST_TEST(st.select.items[0].value->pos.column ==
+               8u); // columns as an editor shows them: BOM not counted
+    BOOST_TEST(error_of("SELECT a IS 5 FROM t") ==
+               "line 1:13: expected NULL, TRUE, FALSE or NOT after IS, found '5'");
 }
 
 BOOST_AUTO_TEST_CASE(joins) {
-    const statement st = parse("SELECT o.id FROM orders AS o LEFT OUTER JOIN customers c ON o.customer_id = c.id "
-                               "WITHIN INTERVAL '5' MINUTES JOIN x ON x.k = o.k");
+    const statement st =
+        parse("SELECT o.id FROM orders AS o LEFT OUTER JOIN customers c ON o.customer_id = c.id "
+              "WITHIN INTERVAL '5' MINUTES JOIN x ON x.k = o.k");
     BOOST_REQUIRE(st.select.joins.size() == 2u);
     BOOST_TEST(static_cast<int>(st.select.joins[0].kind) == static_cast<int>(join_kind::left));
     BOOST_TEST(st.select.joins[0].table.alias == "c");
@@ -227,7 +234,8 @@ BOOST_AUTO_TEST_CASE(joins) {
 }
 
 BOOST_AUTO_TEST_CASE(expression_text_as_written_without_comments) {
-    const statement st = parse("SELECT UPPER( symbol /* why */ ),\n   (a+1)   *\n 2 FROM t GROUP BY SUBSTRING(s,1,3)");
+    const statement st =
+        parse("SELECT UPPER( symbol /* why */ ),\n   (a+1)   *\n 2 FROM t GROUP BY SUBSTRING(s,1,3)");
     BOOST_TEST(st.text_of(*st.select.items[0].value) == "UPPER( symbol )");
     BOOST_TEST(st.text_of(*st.select.items[1].value) == "(a+1) * 2");
     BOOST_TEST(st.text_of(*st.select.group_by[0]) == "SUBSTRING(s,1,3)");
@@ -245,42 +253,56 @@ BOOST_AUTO_TEST_CASE(error_positions_and_wording) {
         {"SELECT a, b\nWHERE x", "line 2:1: expected ',' or FROM, found 'WHERE'"},
         {"SELECT a FROM t WHERE", "line 1:22: expected an expression, found end of input"},
         {"INSERT INTO x SELECT a FROM t", "line 1:1: expected SELECT or CREATE STREAM|TABLE, found 'INSERT'"},
-        {"SELECT a FROM t GROUP BY a WHERE b", "line 1:28: expected WHERE before GROUP BY, WINDOW, HAVING, ORDER BY, "
-                                               "LIMIT and EMIT, found 'WHERE'"},
-        {"SELECT a FROM t GROUP BY a GROUP BY b", "line 1:28: expected at most one GROUP BY clause, found 'GROUP'"},
+        {"SELECT a FROM t GROUP BY a WHERE b",
+         "line 1:28: expected WHERE before GROUP BY, WINDOW, HAVING, ORDER BY, "
+         "LIMIT and EMIT, found 'WHERE'"},
+        {"SELECT a FROM t GROUP BY a GROUP BY b",
+         "line 1:28: expected at most one GROUP BY clause, found 'GROUP'"},
         {"SELECT a FROM (SELECT a FROM t)", "line 1:15: expected a stream or table name (subqueries are not "
                                             "supported), found '('"},
-        {"SELECT a FROM t WHERE a IN (SELECT b FROM u)", "line 1:29: expected a list of values (subqueries are not "
-                                                         "supported), found 'SELECT'"},
-        {"SELECT a FROM t UNION SELECT a FROM u", "line 1:17: expected end of query (UNION, INTERSECT and EXCEPT are "
-                                                  "not supported), found 'UNION'"},
+        {"SELECT a FROM t WHERE a IN (SELECT b FROM u)",
+         "line 1:29: expected a list of values (subqueries are not "
+         "supported), found 'SELECT'"},
+        {"SELECT a FROM t UNION SELECT a FROM u",
+         "line 1:17: expected end of query (UNION, INTERSECT and EXCEPT are "
+         "not supported), found 'UNION'"},
         {"SELECT a FROM t, u", "line 1:16: expected JOIN ... ON (comma joins are not supported), found ','"},
-        {"SELECT a FROM t; SELECT b FROM u", "line 1:18: expected end of input (one statement per query), found "
-                                             "'SELECT'"},
+        {"SELECT a FROM t; SELECT b FROM u",
+         "line 1:18: expected end of input (one statement per query), found "
+         "'SELECT'"},
         {"SELECT a FROM t x y", "line 1:19: expected end of query, found 'y'"},
-        {"SELECT a FROM t JOIN u", "line 1:23: expected ON after the joined stream or table, found end of input"},
-        {"SELECT SUM(a) OVER w FROM t", "line 1:20: expected '(' after OVER (named windows are not supported), "
-                                        "found 'w'"},
-        {"SELECT a FROM t WINDOW HOP(1m)", "line 1:24: expected TUMBLING, SLIDING or SESSION after WINDOW, found "
-                                           "'HOP'"},
-        {"SELECT a FROM t WINDOW TUMBLING(ts)", "line 1:32: expected TUMBLING(size), TUMBLING(time_column, size) or "
-                                                "TUMBLING(size, time_column), found '('"},
-        {"SELECT a FROM t WINDOW SLIDING(1m, 5m)", "line 1:36: expected an advance greater than zero and no larger "
-                                                   "than the size (60000 ms), found '5m'"},
-        {"SELECT a FROM t WINDOW TUMBLING(60)", "line 1:33: expected a time column or a duration (as in 5s, 1m or "
-                                                "INTERVAL '5' SECOND), found '60'"},
+        {"SELECT a FROM t JOIN u",
+         "line 1:23: expected ON after the joined stream or table, found end of input"},
+        {"SELECT SUM(a) OVER w FROM t",
+         "line 1:20: expected '(' after OVER (named windows are not supported), "
+         "found 'w'"},
+        {"SELECT a FROM t WINDOW HOP(1m)",
+         "line 1:24: expected TUMBLING, SLIDING or SESSION after WINDOW, found "
+         "'HOP'"},
+        {"SELECT a FROM t WINDOW TUMBLING(ts)",
+         "line 1:32: expected TUMBLING(size), TUMBLING(time_column, size) or "
+         "TUMBLING(size, time_column), found '('"},
+        {"SELECT a FROM t WINDOW SLIDING(1m, 5m)",
+         "line 1:36: expected an advance greater than zero and no larger "
+         "than the size (60000 ms), found '5m'"},
+        {"SELECT a FROM t WINDOW TUMBLING(60)",
+         "line 1:33: expected a time column or a duration (as in 5s, 1m or "
+         "INTERVAL '5' SECOND), found '60'"},
         {"SELECT a FROM t WINDOW TUMBLING(INTERVAL '1.5' MINUTE)",
          "line 1:42: expected a whole number of units inside INTERVAL '...', found ''1.5''"},
         {"SELECT a FROM t WINDOW TUMBLING(INTERVAL '1' WEEK)",
          "line 1:46: expected a unit MILLISECOND(S), SECOND(S), MINUTE(S), HOUR(S) or DAY(S), found 'WEEK'"},
         {"SELECT a FROM t LIMIT -1", "line 1:23: expected a non-negative integer after LIMIT, found '-'"},
-        {"SELECT a FROM t EMIT SOMETIMES", "line 1:22: expected CHANGES or FINAL after EMIT, found 'SOMETIMES'"},
+        {"SELECT a FROM t EMIT SOMETIMES",
+         "line 1:22: expected CHANGES or FINAL after EMIT, found 'SOMETIMES'"},
         {"SELECT (a + b FROM t", "line 1:15: expected ')' to close the '(' at line 1:8, found 'FROM'"},
         {"SELECT CAST(a VARCHAR) FROM t", "line 1:15: expected AS in CAST(value AS type), found 'VARCHAR'"},
-        {"SELECT a.b.c FROM t", "line 1:11: expected an operator or the end of the expression (nested fields are not "
-                                "supported), found '.'"},
-        {"CREATE STREAM s SELECT a FROM t", "line 1:17: expected AS SELECT ... (CREATE STREAM|TABLE name AS SELECT), "
-                                            "found 'SELECT'"},
+        {"SELECT a.b.c FROM t",
+         "line 1:11: expected an operator or the end of the expression (nested fields are not "
+         "supported), found '.'"},
+        {"CREATE STREAM s SELECT a FROM t",
+         "line 1:17: expected AS SELECT ... (CREATE STREAM|TABLE name AS SELECT), "
+         "found 'SELECT'"},
         {"CREATE VIEW v AS SELECT a FROM t", "line 1:8: expected STREAM or TABLE after CREATE, found 'VIEW'"},
         {"CREATE STREAM s AS SELECT a FROM t WITH ('k' = 'v', 'K' = 'w')",
          "line 1:53: expected each WITH property once ('k' is already set at line 1:42), found ''K''"},
@@ -293,7 +315,9 @@ BOOST_AUTO_TEST_CASE(error_positions_and_wording) {
         {"SELECT COUNT(*) OVER (ROWS WINDOW BUFFER 0 ROWS) FROM t",
          "line 1:42: expected a positive row count after BUFFER, found '0'"},
     };
-    for (const auto& [sql, want] : cases) BOOST_TEST_CONTEXT(sql) { BOOST_TEST(error_of(sql) == want); }
+    for (const auto& [sql, want] : cases) BOOST_TEST_CONTEXT(sql) {
+            BOOST_TEST(error_of(sql) == want);
+        }
 }
 
 BOOST_AUTO_TEST_CASE(error_fields_match_the_message) {
@@ -306,7 +330,8 @@ BOOST_AUTO_TEST_CASE(error_fields_match_the_message) {
 }
 
 BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_not_a_crash) {
-    const std::string deep = "SELECT " + std::string(10'000, '(') + "a" + std::string(10'000, ')') + " FROM t";
+    const std::string deep =
+        "SELECT " + std::string(10'000, '(') + "a" + std::string(10'000, ')') + " FROM t";
     BOOST_TEST(error_of(deep) == "line 1:136: expected at most 128 levels of nesting, found '('");
     std::string nots = "SELECT a FROM t WHERE ";
     for (int i = 0; i < 5'000; ++i) nots += "NOT ";
@@ -326,10 +351,12 @@ BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_not_a_crash) {
 
 BOOST_AUTO_TEST_CASE(join_count_is_bounded) {
     std::string q = "SELECT * FROM t0";
-    for (int i = 1; i <= 64; ++i) q += " JOIN t" + std::to_string(i) + " ON t0.k = t" + std::to_string(i) + ".k";
+    for (int i = 1; i <= 64; ++i)
+        q += " JOIN t" + std::to_string(i) + " ON t0.k = t" + std::to_string(i) + ".k";
     BOOST_TEST(error_of(q) == "no error");
     const std::string one_more = q + " JOIN t65 ON t0.k = t65.k";
-    BOOST_TEST(error_of(one_more).find("expected at most 64 JOINs in one query, found 'JOIN'") != std::string::npos);
+    BOOST_TEST(error_of(one_more).find("expected at most 64 JOINs in one query, found 'JOIN'") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(long_operator_chains_are_bounded) {
