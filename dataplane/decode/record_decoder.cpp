@@ -1,6 +1,9 @@
 #include "dataplane/decode/record_decoder.hpp"
 
 #include <charconv>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
@@ -43,6 +46,22 @@ key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
     }
     }
     return key_value::null_value();
+}
+
+/// Length of a fixed str field without its trailing NUL padding. Reads up to
+/// 16 bytes from `p` even for a shorter field: a field lies in a record, and
+/// every record is followed by more record bytes or by rx_padding.
+std::uint32_t trimmed_length(const std::byte* p, std::uint32_t size) noexcept {
+#if defined(__SSE2__)
+    if (size <= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const auto zero = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
+        const std::uint32_t nonzero = ~zero & ((1u << size) - 1);
+        return nonzero ? 32u - static_cast<std::uint32_t>(__builtin_clz(nonzero)) : 0u;
+    }
+#endif
+    while (size > 0 && p[size - 1] == std::byte{0}) --size;
+    return size;
 }
 
 /// Integer metadata (source partition, sequence, event time) from a value.
@@ -133,6 +152,28 @@ record_decoder::record_decoder(const record_format& format, std::span<const key_
         return static_cast<std::uint32_t>(slot_names_.size() - 1);
     };
     if (!keys.empty()) keys_ = std::make_unique<key_set>(keys, resolve);
+    single_str_slot_ = format_.kind == format_kind::fixed && keys_ && keys_->size() == 1 &&
+                       (*keys_)[0].plain_field().has_value() &&
+                       format_.fields[slot_field_[0]].type == field_type::str;
+    if (format_.kind == format_kind::fixed && keys_ && !single_str_slot_) {
+        // Several plain fields (or one integer): the canonical key has a fixed
+        // largest size, so each burst record gets a slot of that size.
+        plain_fixed_keys_ = true;
+        std::size_t bytes = 0;
+        for (std::uint32_t k = 0; k < keys_->size() && plain_fixed_keys_; ++k) {
+            const auto slot = (*keys_)[k].plain_field();
+            if (!slot) {
+                plain_fixed_keys_ = false;
+                break;
+            }
+            const field_spec& f = format_.fields[slot_field_[*slot]];
+            bytes += f.type == field_type::str ? 5 + f.size : 9;
+        }
+        if (plain_fixed_keys_) {
+            fixed_key_bytes_ = bytes;
+            fixed_arena_.resize(max_burst * bytes + 16);
+        }
+    }
     if (format_.kind == format_kind::ndjson) json_ = std::make_unique<ndjson_reader>(*this);
 }
 
@@ -145,19 +186,59 @@ std::byte* record_decoder::arena_take(std::size_t n) noexcept {
     return p;
 }
 
-bool record_decoder::read_fixed(const std::byte* p, std::uint32_t i, record_burst& b, reject_reason&) noexcept {
+void record_decoder::read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count) noexcept {
+    std::int64_t v = 0;
+    for (std::uint32_t i = first; i < first + count; ++i) {
+        const std::byte* p = b.records[i].data;
+        if (source_field_ >= 0) {
+            const bool ok = as_int(fixed_value(format_.fields[source_field_], p), v);
+            b.source_partitions[i] = to_source_partition(ok, v);
+        }
+        if (sequence_field_ >= 0)
+            b.sequences[i] = static_cast<std::uint64_t>(fixed_value(format_.fields[sequence_field_], p).i);
+        if (event_time_field_ >= 0) b.event_times[i] = fixed_value(format_.fields[event_time_field_], p).i;
+    }
+}
+
+void record_decoder::fixed_keys(record_burst& b, std::uint32_t i) noexcept {
+    const std::byte* p = b.records[i].data;
+    if (single_str_slot_) {
+        // The common case, one plain string key: a slice of the record.
+        const field_spec& f = format_.fields[slot_field_[0]];
+        b.keys[i] = {p + f.offset, trimmed_length(p + f.offset, f.size)};
+        b.key_states[i] = key_status::ok;
+        return;
+    }
+    if (plain_fixed_keys_) {
+        // Plain fields only: write the canonical encoding (key.hpp) straight
+        // from the record, without typed values in between.
+        std::byte* out = fixed_arena_.data() + std::size_t{i} * fixed_key_bytes_;
+        std::byte* w = out;
+        for (std::uint32_t k = 0; k < keys_->size(); ++k) {
+            const field_spec& f = format_.fields[slot_field_[*(*keys_)[k].plain_field()]];
+            const std::byte* src = p + f.offset;
+            if (f.type == field_type::str) {
+                const std::uint32_t n = trimmed_length(src, f.size);
+                *w++ = static_cast<std::byte>(value_type::string);
+                for (int s = 0; s < 4; ++s) *w++ = static_cast<std::byte>(n >> (8 * s));
+                std::memcpy(w, src, n);
+                w += n;
+            } else {
+                const std::int64_t v = fixed_value(f, p).i;
+                *w++ = static_cast<std::byte>(value_type::int64);
+                std::memcpy(w, &v, 8); // little-endian, as encode_canonical_key writes it
+                w += 8;
+            }
+        }
+        b.keys[i] = {out, static_cast<std::uint32_t>(w - out)};
+        b.key_states[i] = key_status::ok;
+        return;
+    }
     field_values& fv = fields_[i];
     for (std::uint32_t s = 0; s < slot_field_.size(); ++s) fv.values[s] = fixed_value(format_.fields[slot_field_[s]], p);
     fv.present = (1u << slot_field_.size()) - 1; // slots ≤ 16: every declared field is present
     fv.unusable = 0;
-    if (source_field_ >= 0) {
-        std::int64_t v = 0;
-        const bool ok = as_int(fixed_value(format_.fields[source_field_], p), v);
-        b.source_partitions[i] = to_source_partition(ok, v);
-    }
-    if (sequence_field_ >= 0) b.sequences[i] = static_cast<std::uint64_t>(fixed_value(format_.fields[sequence_field_], p).i);
-    if (event_time_field_ >= 0) b.event_times[i] = fixed_value(format_.fields[event_time_field_], p).i;
-    return true;
+    keys_->encode(b, i, fv);
 }
 
 bool record_decoder::read_csv(const std::byte* rec, std::uint32_t n, std::uint32_t i, record_burst& b,
@@ -300,7 +381,6 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
             why = reject_reason::oversized;
         } else {
             switch (format_.kind) {
-            case format_kind::fixed: ok = read_fixed(p, i, b, why); break;
             case format_kind::csv: ok = read_csv(p, n, i, b, why); break;
             case format_kind::ndjson: ok = read_ndjson(p, n, i, b, why); break;
             default: ok = false;
@@ -317,11 +397,24 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
     };
 
     if (format_.kind == format_kind::fixed) {
+        // Fixed records cannot be malformed but for a trailing partial one:
+        // no per-record checks, and fields are read only when keys are asked for.
         const std::uint32_t rs = format_.record_size;
-        while (b.size < capacity && chunk.length - offset >= rs) {
-            admit(base + offset, rs);
-            offset += rs;
+        const std::uint32_t take = std::min((chunk.length - offset) / rs, capacity - b.size);
+        const std::uint32_t first = b.size;
+        const std::byte* p = base + offset;
+        for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
+            b.records[i] = record_view{p, rs};
+            b.key_states[i] = key_status::ok;
+            b.source_partitions[i] = chunk.partition;
+            b.sequences[i] = 0;
+            b.event_times[i] = 0;
         }
+        if (source_field_ >= 0 || sequence_field_ >= 0 || event_time_field_ >= 0) read_fixed_meta(b, first, take);
+        b.size += take;
+        offset += take * rs;
+        records += take;
+        bytes += take * rs;
         if (b.size < capacity && offset < chunk.length && chunk.length - offset < rs) {
             // A trailing partial record: the datagram or stream ended inside it.
             const std::uint32_t n = chunk.length - offset;
@@ -359,6 +452,10 @@ void record_decoder::extract_keys(record_burst& b, std::span<const std::uint16_t
         }
         return;
     }
+    if (format_.kind == format_kind::fixed) {
+        for (auto i : indices) fixed_keys(b, i);
+        return;
+    }
     for (auto i : indices) keys_->encode(b, i, fields_[i]);
 }
 
@@ -368,6 +465,10 @@ void record_decoder::extract_all_keys(record_burst& b) noexcept {
             b.keys[i] = {};
             b.key_states[i] = key_status::ok;
         }
+        return;
+    }
+    if (format_.kind == format_kind::fixed) {
+        for (std::uint32_t i = 0; i < b.size; ++i) fixed_keys(b, i);
         return;
     }
     for (std::uint32_t i = 0; i < b.size; ++i) keys_->encode(b, i, fields_[i]);

@@ -81,7 +81,8 @@ public:
 private:
     /// Reads one record's fields into fields_[i] and burst metadata; false with
     /// `why` when it is malformed.
-    bool read_fixed(const std::byte* p, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
+    void read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count) noexcept;
+    void fixed_keys(record_burst& b, std::uint32_t i) noexcept;
     bool read_csv(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
     bool read_ndjson(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
     std::byte* arena_take(std::size_t n) noexcept;
@@ -93,6 +94,10 @@ private:
     // Special fields (format field index, or -1 when not configured).
     int source_field_ = -1, sequence_field_ = -1, event_time_field_ = -1;
     std::uint32_t csv_last_needed_ = 0;        ///< csv: highest column index anything reads
+    bool single_str_slot_ = false;             ///< fixed: one plain str key, sliced from the record
+    bool plain_fixed_keys_ = false;            ///< fixed: plain field keys, encoded straight from the record
+    std::size_t fixed_key_bytes_ = 0;          ///< largest canonical key of plain_fixed_keys_
+    std::vector<std::byte> fixed_arena_;       ///< one such key per burst record
     /// Per burst record: which format field maps to which slot (csv), fields read.
     std::vector<field_values> fields_;
     std::unique_ptr<key_set> keys_;

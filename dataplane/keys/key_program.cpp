@@ -383,7 +383,7 @@ key_set::key_set(std::span<const key_expr> keys, const key_program::resolver& re
 
 void key_set::encode(record_burst& b, std::uint32_t i, const field_values& fields) noexcept {
     scratch_.used = 0;
-    std::array<key_value, max_keys> values;
+    auto& values = values_;
     const std::size_t n = programs_.size();
     for (std::size_t k = 0; k < n; ++k) {
         const key_program& p = programs_[k];

@@ -105,6 +105,9 @@ public:
 private:
     std::vector<key_program> programs_;
     key_scratch scratch_;
+    /// One record's key values; a member so that encode() does not zero a
+    /// fresh array per record.
+    std::array<key_value, max_keys> values_;
     /// One key's slot per burst record: keys[i] stays valid for the whole burst.
     std::vector<std::byte> arena_;
 };

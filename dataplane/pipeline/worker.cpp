@@ -41,33 +41,38 @@ void worker::dead_letter(std::span<const std::byte> record, reject_reason why) n
         counters_.add(counter::dead_letter_dropped);
         return;
     }
-    std::byte* p = dead_letter_->data(dead_block_.index) + dead_block_.used;
+    std::byte* p = dead_block_.data + dead_block_.used;
     for (int k = 0; k < 4; ++k) p[k] = static_cast<std::byte>(n >> (8 * k));
     p[4] = static_cast<std::byte>(why);
     if (n) std::memcpy(p + dead_letter_header, record.data(), n);
     dead_block_.used += n + dead_letter_header;
+    dead_block_.room -= n + dead_letter_header;
     ++dead_block_.records;
     counters_.add(counter::dead_lettered);
 }
 
 bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
-    if (b.open && l.block_bytes() - b.used >= bytes) return true;
+    if (b.room >= bytes) [[likely]]
+        return true;
     if (b.open) publish(l, b);
     if (!l.acquire(b.index)) [[unlikely]]
         return false;
     b.open = true;
+    b.data = l.data(b.index);
+    b.room = l.block_bytes();
     b.used = 0;
     b.records = 0;
     b.opened_ns = now_;
     const std::uint64_t due = now_ + options_.drain_deadline_ns;
     if (due < next_due_) next_due_ = due;
-    return true;
+    return b.room >= bytes;
 }
 
 void worker::publish(lane& l, open_block& b) noexcept {
     if (b.open && b.records) l.publish(block_ref{b.index, b.used, b.records});
     else if (b.open) l.give_back(b.index); // unreachable in practice: blocks open to take a record
     b.open = false;
+    b.room = 0;
 }
 
 bool worker::scatter() noexcept {
@@ -101,10 +106,11 @@ bool worker::scatter() noexcept {
             ++dropped;
             continue;
         }
-        std::byte* dst = l.data(b.index) + b.used;
+        std::byte* dst = b.data + b.used;
         std::memcpy(dst, r.data, r.length);
         if (newline) dst[r.length] = std::byte{'\n'};
         b.used += r.length + newline;
+        b.room -= r.length + newline;
         ++b.records;
         ++routed;
     }

@@ -72,6 +72,8 @@ public:
 
 private:
     struct open_block {
+        std::byte* data = nullptr;  ///< the block's memory while open
+        std::uint32_t room = 0;     ///< bytes left (0 when not open)
         std::uint32_t index = 0;
         std::uint32_t used = 0;
         std::uint32_t records = 0;

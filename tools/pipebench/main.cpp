@@ -1,0 +1,232 @@
+// shardgate-pipebench: how fast one dataplane core is, end to end in memory.
+//
+// A memory source replays datagrams of generated trade records
+// (docs/record-formats.md) into a worker (decode → key → hash → route →
+// scatter into lane blocks); an egress on the same thread hands every block
+// to a sink that only gives it back. No sockets, no second thread: the
+// figure is the CPU cost of the core's stages per record, for each format
+// and strategy. Baseline in the same run: the cost of just copying each
+// record into a block (what the scatter stage alone would cost).
+//
+// A benchmark prints; it asserts nothing.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/pipeline/egress.hpp"
+#include "dataplane/pipeline/memory_io.hpp"
+#include "dataplane/pipeline/worker.hpp"
+
+namespace {
+
+using namespace shardgate;
+using steady = std::chrono::steady_clock;
+
+constexpr std::uint32_t partitions = 16;
+constexpr std::size_t records_per_datagram = 200; // 8000-byte datagrams of 40-byte records
+constexpr std::size_t datagrams = 512;             // ~4 MB of fixed records: bigger than L2
+
+struct trade {
+    std::uint64_t seq;
+    std::uint32_t source;
+    char symbol[13];
+    std::uint64_t trader;
+    std::int64_t price;
+};
+
+std::vector<trade> make_trades(std::size_t n) {
+    std::mt19937_64 rng(42);
+    std::vector<trade> out(n);
+    std::vector<std::uint64_t> seq(4 * 1000, 0);
+    for (auto& t : out) {
+        const auto sym = static_cast<unsigned>(rng() % 1000);
+        t.source = static_cast<std::uint32_t>(rng() % 4);
+        t.seq = ++seq[t.source * 1000 + sym];
+        std::snprintf(t.symbol, sizeof t.symbol, "S%05u", sym);
+        t.trader = rng() % 100;
+        t.price = static_cast<std::int64_t>(rng() % 100000000);
+    }
+    return out;
+}
+
+std::string encode(const trade& t, format_kind k) {
+    switch (k) {
+    case format_kind::fixed: {
+        char r[40] = {};
+        std::memcpy(r, &t.seq, 8);
+        std::memcpy(r + 8, &t.source, 4);
+        std::memcpy(r + 12, t.symbol, std::strlen(t.symbol));
+        std::memcpy(r + 24, &t.trader, 8);
+        std::memcpy(r + 32, &t.price, 8);
+        return std::string(r, 40);
+    }
+    case format_kind::csv:
+        return std::to_string(t.seq) + "," + std::to_string(t.source) + "," + t.symbol + "," +
+               std::to_string(t.trader) + "," + std::to_string(t.price) + "\n";
+    case format_kind::ndjson:
+        return "{\"seq\":" + std::to_string(t.seq) + ",\"source\":" + std::to_string(t.source) + ",\"symbol\":\"" +
+               t.symbol + "\",\"trader_id\":" + std::to_string(t.trader) + ",\"price\":" + std::to_string(t.price) +
+               "}\n";
+    }
+    return {};
+}
+
+record_format format_of(format_kind k) {
+    record_format f;
+    f.kind = k;
+    f.source_partition_field = "source";
+    f.sequence_field = "seq";
+    if (k == format_kind::fixed) {
+        f.record_size = 40;
+        f.fields = {{"seq", field_type::u64, 0, 8},
+                    {"source", field_type::u32, 8, 4},
+                    {"symbol", field_type::str, 12, 12},
+                    {"trader_id", field_type::u64, 24, 8},
+                    {"price", field_type::i64, 32, 8}};
+    } else if (k == format_kind::csv) {
+        f.fields = {{"seq", field_type::int64, 0, 0},
+                    {"source", field_type::int64, 0, 0},
+                    {"symbol", field_type::str, 0, 0},
+                    {"trader_id", field_type::int64, 0, 0},
+                    {"price", field_type::int64, 0, 0}};
+    }
+    return f;
+}
+
+struct scenario {
+    const char* name;
+    strategy_kind strategy;
+    std::vector<key_expr> keys;
+};
+
+/// Runs the whole replay `rounds` times through one worker + egress; returns ns/record.
+double run(format_kind kind, const scenario& sc, const std::vector<std::vector<std::byte>>& data,
+           std::size_t records, int rounds) {
+    routing_params rp;
+    rp.strategy = sc.strategy;
+    rp.partitions = partitions;
+    rp.keys = sc.keys;
+    rp.seed = 1;
+    if (sc.strategy == strategy_kind::smart_repartition || sc.strategy == strategy_kind::sticky_partition)
+        rp.source.partitions = 4; // not aligned (the generator's sources are random): smart hashes and verifies
+    const record_format fmt = format_of(kind);
+    std::vector<std::unique_ptr<lane>> lanes;
+    std::vector<lane*> raw;
+    for (std::uint32_t p = 0; p < partitions; ++p) {
+        lanes.push_back(std::make_unique<lane>(64, 8192));
+        raw.push_back(lanes.back().get());
+    }
+    record_decoder dec(fmt, rp.keys, 8191);
+    counter_block core_counters, egress_counters;
+    std::vector<worker_input> inputs;
+    // Lossless: a full lane holds the core (as with TCP) instead of dropping.
+    inputs.push_back({std::make_unique<memory_source>("bench", data, unknown_source_partition, rounds, 32, true), &dec});
+    worker_options o;
+    o.burst_size = 64;
+    o.line_framed = kind != format_kind::fixed;
+    worker w(o, rp, std::move(inputs), raw, nullptr, core_counters);
+    std::vector<egress_partition> parts;
+    for (std::uint32_t p = 0; p < partitions; ++p) {
+        egress_partition ep;
+        ep.lanes = {raw[p]};
+        ep.out = std::make_unique<callback_sink>(p, [](std::uint32_t, std::span<const std::byte>, std::uint32_t) {});
+        parts.push_back(std::move(ep));
+    }
+    egress e(std::move(parts), egress_counters);
+    const auto t0 = steady::now();
+    std::uint64_t now = 0;
+    int idle = 0;
+    while (idle < 2) {
+        const std::size_t n = w.poll(now += 1000);
+        e.poll();
+        idle = n == 0 ? idle + 1 : 0;
+    }
+    const double ns = std::chrono::duration<double, std::nano>(steady::now() - t0).count();
+    const auto routed = core_counters.get(counter::records_routed);
+    if (routed != records * static_cast<std::size_t>(rounds))
+        std::fprintf(stderr, "warning: %s routed %llu of %zu records\n", sc.name,
+                     static_cast<unsigned long long>(routed), records * static_cast<std::size_t>(rounds));
+    return ns / static_cast<double>(routed ? routed : 1);
+}
+
+/// The baseline: copy every record of every datagram into 8 KiB blocks, round robin.
+double copy_only(const std::vector<std::vector<std::byte>>& data, std::size_t records, int rounds, std::size_t rec) {
+    std::vector<std::vector<std::byte>> blocks(partitions, std::vector<std::byte>(8192));
+    std::vector<std::size_t> used(partitions, 0);
+    const auto t0 = steady::now();
+    std::size_t p = 0;
+    for (int r = 0; r < rounds; ++r)
+        for (const auto& d : data)
+            for (std::size_t off = 0; off + rec <= d.size(); off += rec) {
+                if (used[p] + rec > 8192) used[p] = 0;
+                std::memcpy(blocks[p].data() + used[p], d.data() + off, rec);
+                used[p] += rec;
+                p = (p + 1) & (partitions - 1);
+            }
+    const double ns = std::chrono::duration<double, std::nano>(steady::now() - t0).count();
+    volatile std::byte sink = blocks[3][used[3] / 2];
+    (void)sink;
+    return ns / static_cast<double>(records * static_cast<std::size_t>(rounds));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int repeats = 5, rounds = 10;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--quick") {
+            repeats = 2;
+            rounds = 2;
+        } else if (a == "--help" || a == "-h") {
+            std::puts("usage: shardgate-pipebench [--quick]\n\n"
+                      "ns per record through one dataplane core's stages (decode, key, hash, route,\n"
+                      "scatter, egress hand-off), in memory, per format and strategy; minimum of repeats.");
+            return 0;
+        } else {
+            std::fprintf(stderr, "shardgate-pipebench: unknown argument '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    const std::vector<scenario> scenarios{
+        {"always_hash(symbol)", strategy_kind::always_hash, {column_key("symbol")}},
+        {"always_hash(trader_id,symbol)", strategy_kind::always_hash, {column_key("trader_id"), column_key("symbol")}},
+        {"smart_repartition(symbol)", strategy_kind::smart_repartition, {column_key("symbol")}},
+        {"round_robin", strategy_kind::round_robin, {}},
+        {"sticky_partition", strategy_kind::sticky_partition, {}},
+        {"fan_in", strategy_kind::fan_in, {}},
+    };
+    const auto trades = make_trades(records_per_datagram * datagrams);
+    std::printf("one dataplane core in memory: %u partitions, burst 64, %zu records per datagram,"
+                " min of %d repeats (ns/record, M records/s)\n\n",
+                partitions, records_per_datagram, repeats);
+    for (const format_kind kind : {format_kind::fixed, format_kind::csv, format_kind::ndjson}) {
+        std::vector<std::vector<std::byte>> data;
+        std::size_t bytes = 0;
+        for (std::size_t d = 0; d < datagrams; ++d) {
+            std::string s;
+            for (std::size_t r = 0; r < records_per_datagram; ++r) s += encode(trades[d * records_per_datagram + r], kind);
+            data.emplace_back(reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data()) + s.size());
+            bytes += s.size();
+        }
+        const std::size_t records = records_per_datagram * datagrams;
+        const std::size_t avg = bytes / records;
+        double base = 1e99;
+        for (int r = 0; r < repeats; ++r) base = std::min(base, copy_only(data, records, rounds, avg));
+        std::printf("%s (%zu bytes/record): copy-only baseline %.2f ns/record\n", std::string(to_string(kind)).c_str(),
+                    avg, base);
+        for (const auto& sc : scenarios) {
+            double best = 1e99;
+            for (int r = 0; r < repeats; ++r) best = std::min(best, run(kind, sc, data, records, rounds));
+            std::printf("  %-32s %7.2f ns/record  %7.2f M records/s  %5.1fx the copy\n", sc.name, best, 1e3 / best,
+                        best / base);
+        }
+    }
+    return 0;
+}
