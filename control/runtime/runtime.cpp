@@ -20,6 +20,9 @@
 #include "dataplane/pipeline/lane.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "dataplane/uring/uring.hpp"
+#ifdef SHARDGATE_HAVE_DPDK
+#include "dataplane/dpdk/dpdk.hpp"
+#endif
 #include "shardgate/smart_alignment.hpp"
 
 namespace shardgate::control {
@@ -153,6 +156,11 @@ struct runtime::impl {
 
     config cfg;
     plan the_plan;
+#ifdef SHARDGATE_HAVE_DPDK
+    /// Started on the control thread when the config has DPDK ports; must
+    /// outlive every source and sink (destroyed after the threads are joined).
+    std::unique_ptr<dpdk_environment> dpdk;
+#endif
     std::vector<std::unique_ptr<core>> cores;
     std::vector<std::unique_ptr<egress_thread>> egresses;
     std::atomic<std::size_t> cores_done{0};
@@ -175,12 +183,16 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
     if (cfg.sources.empty()) throw std::invalid_argument("the config has no sources");
     if (cfg.router.dataplane_cpus.empty() || cfg.router.egress_cpus.empty())
         throw std::invalid_argument("router.dataplane_cpus and router.egress_cpus need at least one CPU each");
+#ifndef SHARDGATE_HAVE_DPDK
     for (const auto& s : cfg.sources)
         if (s.kind == source_kind::dpdk)
-            throw std::invalid_argument("source '" + s.name + "' is a DPDK port, which this runtime cannot drive yet");
+            throw std::invalid_argument("source '" + s.name +
+                                        "' is a DPDK port, but this build has no DPDK (configure with -Ddpdk=enabled)");
     for (const auto& s : cfg.sinks)
         if (s.kind == sink_kind::dpdk)
-            throw std::invalid_argument("sink '" + s.uri + "' is a DPDK port, which this runtime cannot drive yet");
+            throw std::invalid_argument("sink '" + s.uri +
+                                        "' is a DPDK port, but this build has no DPDK (configure with -Ddpdk=enabled)");
+#endif
     for (const auto& s : cfg.sources)
         if (s.core >= cfg.router.dataplane_cpus.size())
             throw std::invalid_argument("source '" + s.name + "' is on core " + std::to_string(s.core) +
@@ -268,13 +280,24 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
     std::unique_ptr<worker> w;
     try {
         pin_current_thread(c.cpu, "dataplane core " + std::to_string(c.index));
+#ifdef SHARDGATE_HAVE_DPDK
+        if (dpdk) dpdk->register_thread();
+#endif
         std::vector<worker_input> inputs;
         std::map<const std::vector<key_expr>*, record_decoder*> by_keys;
         for (std::size_t i : c.sources) {
             const source_config& sc = cfg.sources[i];
-            if (!ctx) ctx = make_uring_context(256);
-            auto src = make_uring_source(*ctx, sc, cfg.format);
-            c.ports.push_back(uring_bound_port(*src));
+            std::unique_ptr<source> src;
+            if (sc.kind == source_kind::dpdk) {
+#ifdef SHARDGATE_HAVE_DPDK
+                src = dpdk->make_source(sc);
+#endif
+                c.ports.push_back(0);
+            } else {
+                if (!ctx) ctx = make_uring_context(256);
+                src = make_uring_source(*ctx, sc, cfg.format);
+                c.ports.push_back(uring_bound_port(*src));
+            }
             const auto* keys = &runtime::keys_for(the_plan, sc);
             auto& dec = by_keys[keys];
             if (!dec) {
@@ -333,6 +356,9 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
     w.reset();
     decoders.clear();
     ctx.reset();
+#ifdef SHARDGATE_HAVE_DPDK
+    if (dpdk) dpdk->unregister_thread();
+#endif
     c.state.store(thread_state::done, std::memory_order_release);
     cores_done.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -342,12 +368,21 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
     std::unique_ptr<egress> out, dead;
     try {
         pin_current_thread(x.cpu, "egress thread " + std::to_string(x.index));
-        ctx = make_uring_context(256);
+#ifdef SHARDGATE_HAVE_DPDK
+        if (dpdk) dpdk->register_thread();
+#endif
+        auto make_sink = [&](const sink_config& sc, std::uint32_t partition) -> std::unique_ptr<sink> {
+#ifdef SHARDGATE_HAVE_DPDK
+            if (sc.kind == sink_kind::dpdk) return dpdk->make_sink(sc, partition, x.index);
+#endif
+            if (!ctx) ctx = make_uring_context(256);
+            return make_uring_sink(*ctx, sc, partition);
+        };
         std::vector<egress_partition> parts;
         for (const std::uint32_t p : x.partitions) {
             egress_partition ep;
             for (auto& c : cores) ep.lanes.push_back(c->lanes[p].get());
-            ep.out = make_uring_sink(*ctx, cfg.sinks[p], p);
+            ep.out = make_sink(cfg.sinks[p], p);
             x.sinks.push_back(ep.out.get());
             parts.push_back(std::move(ep));
         }
@@ -355,7 +390,7 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
         if (x.dead_letter) {
             egress_partition ep;
             for (auto& c : cores) ep.lanes.push_back(c->dead.get());
-            ep.out = make_uring_sink(*ctx, *cfg.dead_letter, the_plan.routing.partitions);
+            ep.out = make_sink(*cfg.dead_letter, the_plan.routing.partitions);
             x.dead_sink = ep.out.get();
             std::vector<egress_partition> one;
             one.push_back(std::move(ep));
@@ -374,10 +409,13 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
     x.state.store(thread_state::running, std::memory_order_release);
 
     idle_policy idle(cfg.router.idle_spins, cfg.router.idle_sleep_us);
-    auto wait = [&](unsigned us) { ctx->wait(us); };
+    auto wait = [&](unsigned us) {
+        if (ctx) ctx->wait(us);
+        else sleep_us(us);
+    };
     std::uint64_t cores_done_at = 0;
     while (true) {
-        ctx->poll();
+        if (ctx) ctx->poll();
         std::size_t work = out->poll();
         if (dead) work += dead->poll();
         if (cores_done.load(std::memory_order_acquire) == cores.size()) {
@@ -413,12 +451,24 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
     out.reset();
     dead.reset();
     ctx.reset();
+#ifdef SHARDGATE_HAVE_DPDK
+    if (dpdk) dpdk->unregister_thread();
+#endif
     x.state.store(thread_state::done, std::memory_order_release);
 }
 
 void runtime::start() {
     impl& m = *impl_;
     m.stop = &stop_;
+#ifdef SHARDGATE_HAVE_DPDK
+    bool uses_dpdk = m.cfg.dpdk.used();
+    for (const auto& src : m.cfg.sources) uses_dpdk = uses_dpdk || src.kind == source_kind::dpdk;
+    for (const auto& snk : m.cfg.sinks) uses_dpdk = uses_dpdk || snk.kind == sink_kind::dpdk;
+    if (uses_dpdk && !m.dpdk) {
+        m.dpdk = dpdk_environment::start(m.cfg.dpdk, m.egresses.size());
+        for (const auto& w : m.dpdk->warnings()) m.the_plan.warnings.push_back("dpdk: " + w);
+    }
+#endif
     m.started = clock_type::now();
     for (auto& e : m.egresses) {
         auto* x = e.get();
@@ -604,13 +654,17 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
                                    : "NOT RECONCILED (in != out + dropped + rejected)");
     std::string parts = "partitions:";
     for (std::size_t p = 0; p < last.per_partition.size(); ++p)
-        parts += " " + std::to_string(p) + "=" + std::to_string(last.per_partition[p]);
+        parts.append(" ").append(std::to_string(p)).append("=").append(std::to_string(last.per_partition[p]));
     std::fprintf(options.out, "%s (skew %.2f)\n", parts.c_str(), last.skew());
     std::string nonzero = "counters:";
     for (std::size_t k = 0; k < counter_count; ++k)
-        if (last.counters[k]) nonzero += " " + std::string(counter_infos[k].name) + "=" + std::to_string(last.counters[k]);
+        if (last.counters[k])
+            nonzero.append(" ").append(counter_infos[k].name).append("=").append(std::to_string(last.counters[k]));
     std::fprintf(options.out, "%s\n", nonzero.c_str());
     if (m.cfg.dead_letter) std::fprintf(options.out, "dead letter: %" PRIu64 " records delivered\n", last.dead_letter_out);
+#ifdef SHARDGATE_HAVE_DPDK
+    if (m.dpdk) std::fprintf(options.out, "%s", m.dpdk->stats_text().c_str());
+#endif
     std::fflush(options.out);
     if (!options.summary_json.empty()) {
         std::ofstream f(options.summary_json);
