@@ -186,17 +186,42 @@ std::byte* record_decoder::arena_take(std::size_t n) noexcept {
     return p;
 }
 
+namespace {
+/// A fixed-layout integer field read with one unaligned 8-byte load, masked
+/// and sign-extended to its width: no per-record switch. Reading up to 7
+/// bytes past the field is safe (more record bytes, or rx_padding).
+struct int_loader {
+    std::uint32_t offset = 0;
+    std::uint64_t mask = ~std::uint64_t{0};
+    unsigned sign_shift = 0; ///< 64 - bits for signed fields narrower than 64, else 0
+
+    explicit int_loader(const field_spec& f) : offset(f.offset) {
+        const unsigned bits = 8 * fixed_width(f.type);
+        if (bits < 64) mask = (std::uint64_t{1} << bits) - 1;
+        if (f.type == field_type::i32) sign_shift = 64 - bits;
+    }
+    [[nodiscard]] std::int64_t operator()(const std::byte* rec) const noexcept {
+        const std::uint64_t v = load_le<std::uint64_t>(rec + offset) & mask;
+        return sign_shift ? static_cast<std::int64_t>(v << sign_shift) >> sign_shift : static_cast<std::int64_t>(v);
+    }
+};
+} // namespace
+
 void record_decoder::read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count) noexcept {
-    std::int64_t v = 0;
-    for (std::uint32_t i = first; i < first + count; ++i) {
-        const std::byte* p = b.records[i].data;
-        if (source_field_ >= 0) {
-            const bool ok = as_int(fixed_value(format_.fields[source_field_], p), v);
-            b.source_partitions[i] = to_source_partition(ok, v);
-        }
-        if (sequence_field_ >= 0)
-            b.sequences[i] = static_cast<std::uint64_t>(fixed_value(format_.fields[sequence_field_], p).i);
-        if (event_time_field_ >= 0) b.event_times[i] = fixed_value(format_.fields[event_time_field_], p).i;
+    // The format's integer metadata fields (the constructor refused str ones).
+    if (source_field_ >= 0) {
+        const int_loader load(format_.fields[source_field_]);
+        for (std::uint32_t i = first; i < first + count; ++i)
+            b.source_partitions[i] = to_source_partition(true, load(b.records[i].data));
+    }
+    if (sequence_field_ >= 0) {
+        const int_loader load(format_.fields[sequence_field_]);
+        for (std::uint32_t i = first; i < first + count; ++i)
+            b.sequences[i] = static_cast<std::uint64_t>(load(b.records[i].data));
+    }
+    if (event_time_field_ >= 0) {
+        const int_loader load(format_.fields[event_time_field_]);
+        for (std::uint32_t i = first; i < first + count; ++i) b.event_times[i] = load(b.records[i].data);
     }
 }
 
@@ -468,6 +493,16 @@ void record_decoder::extract_all_keys(record_burst& b) noexcept {
         return;
     }
     if (format_.kind == format_kind::fixed) {
+        if (single_str_slot_) {
+            // The common case in one tight loop: a slice of each record.
+            const field_spec& f = format_.fields[slot_field_[0]];
+            for (std::uint32_t i = 0; i < b.size; ++i) {
+                const std::byte* p = b.records[i].data + f.offset;
+                b.keys[i] = {p, trimmed_length(p, f.size)};
+                b.key_states[i] = key_status::ok;
+            }
+            return;
+        }
         for (std::uint32_t i = 0; i < b.size; ++i) fixed_keys(b, i);
         return;
     }

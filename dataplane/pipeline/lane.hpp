@@ -38,8 +38,11 @@ public:
     [[nodiscard]] std::uint32_t block_bytes() const noexcept { return block_bytes_; }
     [[nodiscard]] std::uint32_t blocks() const noexcept { return blocks_; }
     [[nodiscard]] std::byte* data(std::uint32_t index) const noexcept {
-        return memory_ + std::size_t{index} * block_bytes_;
+        return memory_ + std::size_t{index} * stride_;
     }
+    /// Writable bytes after each block's block_bytes(): the producer may copy
+    /// a small record with whole 64-byte moves without checking its length.
+    static constexpr std::uint32_t slack = 64;
 
     // --- producer side: the dataplane core -------------------------------
     /// Takes a free block; false when every block is full or with egress
@@ -62,6 +65,7 @@ public:
 private:
     std::uint32_t blocks_;
     std::uint32_t block_bytes_;
+    std::size_t stride_; ///< block_bytes_ + slack, rounded up to 64 (each block starts on a cache line)
     std::pmr::memory_resource* mem_;
     std::byte* memory_;
     spsc_ring<block_ref> full_; // core → egress

@@ -91,9 +91,9 @@ bool worker::scatter() noexcept {
             ++rejected;
             continue;
         }
-        lane& l = *lanes_[p.value()];
         open_block& b = blocks_[p.value()];
-        if (!reserve(l, b, r.length + newline)) [[unlikely]] {
+        const std::uint32_t need = r.length + newline;
+        if (b.room < need && !reserve(*lanes_[p.value()], b, need)) [[unlikely]] {
             if (lossless) {
                 // Hold the rest of the burst; sources stay unpolled until egress
                 // gives blocks back, so TCP flow control holds the sender.
@@ -107,10 +107,16 @@ bool worker::scatter() noexcept {
             continue;
         }
         std::byte* dst = b.data + b.used;
-        std::memcpy(dst, r.data, r.length);
+        if (r.length <= 64) {
+            // One fixed-size 64-byte move, whatever the length: the record is
+            // followed by readable bytes (rx_padding) and the block by lane::slack.
+            std::memcpy(dst, r.data, 64);
+        } else {
+            std::memcpy(dst, r.data, r.length);
+        }
         if (newline) dst[r.length] = std::byte{'\n'};
-        b.used += r.length + newline;
-        b.room -= r.length + newline;
+        b.used += need;
+        b.room -= need;
         ++b.records;
         ++routed;
     }
