@@ -21,6 +21,8 @@ constexpr const char* run_usage =
     "configured CPUs and routes records from the sources to the partitions' sinks. Prints the\n"
     "plan, one stats line per router.stats_interval_ms, and on exit (SIGINT, SIGTERM or the\n"
     "duration) drains every ring, flushes every sink and prints the final summary.\n"
+    "SIGHUP reads the config and the query again and reprograms the running cores with the\n"
+    "new plan (a new query or strategy; sources, sinks, format and N need a restart).\n"
     "\n"
     "  --config FILE        the router's TOML configuration (docs/configuration.md)\n"
     "  --query FILE         the streaming SQL query ('-' = standard input); overrides the\n"
@@ -39,8 +41,10 @@ constexpr const char* run_usage =
     "counts that do not reconcile, 2 bad config, query or flags (one line on stderr)\n";
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_release); }
+extern "C" void on_hangup(int) { g_reload.store(true, std::memory_order_release); }
 
 int usage_error(const std::string& m) {
     std::fprintf(stderr, "shardgate run: %s (see 'shardgate run --help')\n", m.c_str());
@@ -106,7 +110,23 @@ int run_main(std::span<const std::string_view> args) {
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, nullptr);
         sigaction(SIGTERM, &sa, nullptr);
+        sa.sa_handler = on_hangup;
+        sigaction(SIGHUP, &sa, nullptr);
         std::signal(SIGPIPE, SIG_IGN);
+        // SIGHUP: read the config and the query again and reprogram the cores
+        // with the new plan. Sources, sinks, format and N are fixed while running.
+        options.reload_requested = &g_reload;
+        options.reload = [&]() -> plan {
+            loaded_setup next = load_and_plan(*config_path, query_path);
+            const config& a = s.cfg;
+            const config& b = next.cfg;
+            if (!(a.format == b.format && a.sources == b.sources && a.sinks == b.sinks && a.dead_letter == b.dead_letter &&
+                  a.dpdk == b.dpdk && a.router.partitions == b.router.partitions &&
+                  a.router.dataplane_cpus == b.router.dataplane_cpus && a.router.egress_cpus == b.router.egress_cpus))
+                throw std::invalid_argument("the config's format, sources, sinks, partitions or CPUs changed: "
+                                            "those need a restart (a reload applies a new query or strategy)");
+            return next.the_plan;
+        };
         return rt.run(options, g_stop);
     });
 }

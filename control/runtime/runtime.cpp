@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cmath>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -136,6 +137,12 @@ struct runtime::impl {
         std::thread thread;
         std::atomic<thread_state> state{thread_state::starting};
         std::string error;
+        // Reprogramming: the control thread posts a plan (owned by impl::plans);
+        // the core applies it between bursts and acknowledges its epoch.
+        std::atomic<const plan*> pending{nullptr};
+        std::atomic<std::uint64_t> applied_epoch{0};
+        std::atomic<std::uint64_t> failed_epoch{0};
+        std::string reprogram_error; ///< written before failed_epoch is released
     };
     struct egress_thread {
         std::size_t index = 0;
@@ -156,6 +163,9 @@ struct runtime::impl {
 
     config cfg;
     plan the_plan;
+    /// Plans posted to the cores by reprogram(); a deque so that the
+    /// pointers the cores hold stay valid. A few kilobytes each, kept to the end.
+    std::deque<plan> plans;
 #ifdef SHARDGATE_HAVE_DPDK
     /// Started on the control thread when the config has DPDK ports; must
     /// outlive every source and sink (destroyed after the threads are joined).
@@ -170,6 +180,24 @@ struct runtime::impl {
 
 
     void core_main(core& c, std::uint32_t drain_timeout_ms);
+
+    /// One decoder per distinct key set among the core's sources under plan
+    /// `p` (kept in `store`); returns the decoder of each source, in order.
+    std::vector<record_decoder*> make_decoders(const core& c, const plan& p,
+                                               std::vector<std::unique_ptr<record_decoder>>& store) const {
+        std::map<const std::vector<key_expr>*, record_decoder*> by_keys;
+        std::vector<record_decoder*> out;
+        for (std::size_t i : c.sources) {
+            const auto* keys = &runtime::keys_for(p, cfg.sources[i]);
+            auto& dec = by_keys[keys];
+            if (!dec) {
+                store.push_back(std::make_unique<record_decoder>(cfg.format, *keys, max_record_bytes));
+                dec = store.back().get();
+            }
+            out.push_back(dec);
+        }
+        return out;
+    }
     void egress_main(egress_thread& e, std::uint32_t drain_timeout_ms);
 };
 
@@ -284,7 +312,6 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
         if (dpdk) dpdk->register_thread();
 #endif
         std::vector<worker_input> inputs;
-        std::map<const std::vector<key_expr>*, record_decoder*> by_keys;
         for (std::size_t i : c.sources) {
             const source_config& sc = cfg.sources[i];
             std::unique_ptr<source> src;
@@ -298,14 +325,10 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
                 src = make_uring_source(*ctx, sc, cfg.format);
                 c.ports.push_back(uring_bound_port(*src));
             }
-            const auto* keys = &runtime::keys_for(the_plan, sc);
-            auto& dec = by_keys[keys];
-            if (!dec) {
-                decoders.push_back(std::make_unique<record_decoder>(cfg.format, *keys, max_record_bytes));
-                dec = decoders.back().get();
-            }
-            inputs.push_back({std::move(src), dec});
+            inputs.push_back({std::move(src), nullptr});
         }
+        const auto decs = make_decoders(c, the_plan, decoders);
+        for (std::size_t k = 0; k < inputs.size(); ++k) inputs[k].decoder = decs[k];
         worker_options o;
         o.burst_size = cfg.router.burst_size;
         o.drain_deadline_ns = std::uint64_t{cfg.router.drain_deadline_us} * 1000;
@@ -335,6 +358,19 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
     std::uint64_t stop_at = 0;
     while (true) {
         if (ctx) ctx->poll();
+        if (const plan* next = c.pending.load(std::memory_order_acquire); next && w->between_bursts()) [[unlikely]] {
+            // A new plan, applied between bursts: the control path, so it may allocate.
+            c.pending.store(nullptr, std::memory_order_relaxed);
+            try {
+                std::vector<std::unique_ptr<record_decoder>> fresh;
+                w->reprogram(next->routing, make_decoders(c, *next, fresh));
+                decoders = std::move(fresh);
+                c.applied_epoch.store(next->epoch, std::memory_order_release);
+            } catch (const std::exception& e) {
+                c.reprogram_error = e.what();
+                c.failed_epoch.store(next->epoch, std::memory_order_release);
+            }
+        }
         const std::uint64_t now = now_ns();
         const std::size_t work = w->poll(now);
         if (!stopping && stop->load(std::memory_order_acquire)) {
@@ -560,13 +596,13 @@ std::string runtime::stats_line(const snapshot& now, const snapshot& prev) {
     char buf[512];
     std::snprintf(buf, sizeof buf,
                   "[%7.1fs] in %s rec/s  out %s rec/s  (%.1f MB/s)  total in %" PRIu64 " out %" PRIu64
-                  "  drops ring %" PRIu64 " rx %" PRIu64 " sink %" PRIu64 "  malformed %" PRIu64
+                  "  drops ring %" PRIu64 " kernel %" PRIu64 " sink %" PRIu64 "  malformed %" PRIu64
                   " (trunc %" PRIu64 " syntax %" PRIu64 " key %" PRIu64 " value %" PRIu64 " big %" PRIu64
                   ") bad-src %" PRIu64 "  skew %.2f",
                   now.seconds, rate(d(counter::records_in) / dt).c_str(), rate(d(counter::records_out) / dt).c_str(),
                   d(counter::bytes_out) / dt / 1e6, now.get(counter::records_in),
                   now.get(counter::records_out), now.get(counter::drop_ring_full),
-                  now.get(counter::drop_rx_no_buffer), now.get(counter::drop_sink), malformed,
+                  now.get(counter::drop_rx_kernel), now.get(counter::drop_sink), malformed,
                   now.get(counter::malformed_truncated), now.get(counter::malformed_syntax),
                   now.get(counter::malformed_missing_key), now.get(counter::malformed_bad_key_value),
                   now.get(counter::malformed_oversized), now.get(counter::bad_source_partition), now.skew());
@@ -604,6 +640,42 @@ std::string runtime::summary_json(const snapshot& s) const {
     return o.str();
 }
 
+std::uint64_t runtime::reprogram(plan next, std::chrono::milliseconds timeout) {
+    impl& m = *impl_;
+    if (next.routing.partitions != m.the_plan.routing.partitions)
+        throw std::invalid_argument("the new plan routes to " + std::to_string(next.routing.partitions) +
+                                    " partitions, the running router to " +
+                                    std::to_string(m.the_plan.routing.partitions) +
+                                    ": changing N needs a restart (each partition has its sink)");
+    for (auto& w : validate(m.cfg, next))
+        if (std::find(next.warnings.begin(), next.warnings.end(), w) == next.warnings.end())
+            next.warnings.push_back(std::move(w));
+    next.epoch = m.the_plan.epoch + 1;
+    m.plans.push_back(next);
+    const plan* posted = &m.plans.back();
+    for (auto& c : m.cores)
+        if (c->state.load(std::memory_order_acquire) == thread_state::running)
+            c->pending.store(posted, std::memory_order_release);
+    const auto deadline = clock_type::now() + timeout;
+    for (auto& c : m.cores) {
+        while (c->state.load(std::memory_order_acquire) == thread_state::running &&
+               c->applied_epoch.load(std::memory_order_acquire) != next.epoch) {
+            if (c->failed_epoch.load(std::memory_order_acquire) == next.epoch)
+                throw std::runtime_error("dataplane core " + std::to_string(c->index) +
+                                         " could not apply the new plan: " + c->reprogram_error);
+            if (clock_type::now() >= deadline)
+                throw std::runtime_error("dataplane core " + std::to_string(c->index) + " did not apply the new plan within " +
+                                         std::to_string(timeout.count()) + " ms (it is held by backpressure); it "
+                                         "applies it as soon as it is between bursts");
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    m.the_plan = std::move(next);
+    return m.the_plan.epoch;
+}
+
+const plan& runtime::current_plan() const noexcept { return impl_->the_plan; }
+
 int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     drain_timeout_ms_ = options.drain_timeout_ms;
     start();
@@ -628,6 +700,18 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
                               : clock_type::time_point::max();
     while (!stop.load(std::memory_order_acquire) && clock_type::now() < deadline && !finished()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (options.reload_requested && options.reload &&
+            options.reload_requested->exchange(false, std::memory_order_acq_rel)) {
+            try {
+                const std::uint64_t epoch = reprogram(options.reload());
+                std::fprintf(options.out, "reprogrammed: every core routes with plan epoch %llu from its next burst\n%s",
+                             static_cast<unsigned long long>(epoch), format_plan_text(m.the_plan).c_str());
+            } catch (const std::exception& e) {
+                std::fprintf(options.out, "reload refused, still routing with plan epoch %llu: %s\n",
+                             static_cast<unsigned long long>(m.the_plan.epoch), e.what());
+            }
+            std::fflush(options.out);
+        }
         if (clock_type::now() >= next) {
             next += interval;
             const snapshot now = take_snapshot();

@@ -6,7 +6,9 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +25,11 @@ struct run_options {
     std::uint32_t drain_timeout_ms = 10000; ///< longest a stop may take to drain before dropping what is held
     bool live_stats = true;                ///< one line per stats interval
     std::string ready_file;                ///< written (bound ports, one per line) once every thread runs
+    /// When *reload_requested turns true (SIGHUP), run() calls reload() for a
+    /// new plan and applies it with reprogram(); a failure is reported and the
+    /// router keeps its plan.
+    std::function<plan()> reload;
+    std::atomic<bool>* reload_requested = nullptr;
     std::FILE* out = stdout;
 };
 
@@ -77,6 +84,18 @@ public:
     [[nodiscard]] bool finished() const noexcept;
 
     [[nodiscard]] snapshot take_snapshot() const;
+
+    /// Control thread, while running: hands `next` to every dataplane core,
+    /// which applies it between two bursts (a router and decoders built from
+    /// it; blocks already filled leave as they are) and acknowledges its
+    /// epoch. Returns the new epoch once every core has applied it. Throws
+    /// std::invalid_argument when the plan does not fit the running router
+    /// (another N, keys the format lacks) and std::runtime_error when a core
+    /// fails or does not acknowledge within `timeout` (it then applies it
+    /// when it can).
+    std::uint64_t reprogram(plan next, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    /// The plan in force (the last one every core acknowledged).
+    [[nodiscard]] const plan& current_plan() const noexcept;
 
     /// The bound port of UDP/TCP source `i` (useful with port 0).
     [[nodiscard]] std::uint16_t source_port(std::size_t i) const;

@@ -204,6 +204,21 @@ void worker::flush_all() noexcept {
     next_due_ = ~std::uint64_t{0};
 }
 
+void worker::reprogram(const routing_params& next, const std::vector<record_decoder*>& decoders) {
+    if (busy_) throw std::logic_error("a worker can only be reprogrammed between bursts");
+    if (decoders.size() != inputs_.size())
+        throw std::invalid_argument("reprogram needs one decoder per input (" + std::to_string(inputs_.size()) +
+                                    "), got " + std::to_string(decoders.size()));
+    if (next.partitions != lanes_.size())
+        throw std::invalid_argument("a new plan must keep the partition count (" + std::to_string(lanes_.size()) +
+                                    "), got " + std::to_string(next.partitions));
+    router r(next); // may throw: nothing has changed yet
+    for (auto* d : decoders)
+        if (!d) throw std::invalid_argument("reprogram: a decoder is missing");
+    router_ = std::move(r);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) inputs_[i].decoder = decoders[i];
+}
+
 void worker::stop_sources() noexcept {
     stopping_ = true;
     quiet_ = false;

@@ -70,6 +70,16 @@ public:
 
     [[nodiscard]] const router& routing() const noexcept { return router_; }
 
+    /// True between bursts: nothing is held, a new plan may be applied.
+    [[nodiscard]] bool between_bursts() const noexcept { return !busy_; }
+
+    /// Applies a new plan between bursts (precondition: between_bursts()):
+    /// routes with `next` from the next burst on, and decodes input i with
+    /// `decoders[i]` (its keys). The owning thread. Builds a router, so it may
+    /// allocate and throw std::invalid_argument (then nothing changes); it is
+    /// a control-path call, not a per-record one.
+    void reprogram(const routing_params& next, const std::vector<record_decoder*>& decoders);
+
 private:
     struct open_block {
         std::byte* data = nullptr;  ///< the block's memory while open

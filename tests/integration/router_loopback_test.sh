@@ -13,7 +13,8 @@
 # usage: router_loopback_test.sh SHARDGATE GEN SINK GROUP
 #   GROUP: fixed | csv | ndjson (every strategy over UDP and TCP in that
 #   format), or special (malformed records, slow TCP sink, SIGTERM mid-run,
-#   expression keys, dead-letter file, smart_repartition fast path).
+#   expression keys, dead-letter file, smart_repartition fast path, SIGHUP
+#   reprogramming).
 set -uo pipefail
 
 shardgate=${1:?usage: $0 SHARDGATE GEN SINK GROUP}
@@ -315,9 +316,69 @@ partitions = 8"
   [ "${mismatch:-1}" = 0 ] || fail "smart fast path: $mismatch sampled records contradicted the declared partitioning"
 }
 
+# SIGHUP reprograms a running router: the first half of the traffic goes out
+# under fan_in (all on partition 1), then the query file changes to a GROUP BY
+# and the second half is hashed over every partition. TCP: nothing is lost.
+case_reload() {
+  case_name=reload-sighup
+  cases=$((cases + 1))
+  local d="$work/$case_name" port rc attempt sink_pid=""
+  mkdir -p "$d"
+  echo "SELECT COUNT(*) FROM trades" >"$d/query.sql"
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    rm -f "$d/sink.ready"
+    "$sink" --tcp "127.0.0.1:$port" --partitions 4 --format fixed --idle-timeout 20 --timeout 120 --expect 100000 \
+      --ready-file "$d/sink.ready" --summary-json "$d/sink.json" >"$d/sink.out" 2>"$d/sink.err" &
+    sink_pid=$!
+    for _ in $(seq 1 200); do [ -f "$d/sink.ready" ] && break; kill -0 "$sink_pid" 2>/dev/null || break; sleep 0.05; done
+    [ -f "$d/sink.ready" ] && break
+    wait "$sink_pid"
+    sink_pid=""
+  done
+  [ -n "$sink_pid" ] || { fail "no free ports for the sink"; return; }
+  pids+=("$sink_pid")
+  {
+    printf '[router]\npartitions = 4\ndataplane_cpus = [-1]\negress_cpus = [-1]\nquery_file = "query.sql"\n'
+    printf 'fan_in_target = 1\nstats_interval_ms = 0\n\n'
+    format_toml fixed 1024
+    printf '\n[[sources]]\nkind = "tcp"\nbind = "127.0.0.1:0"\n\n[sinks]\nuri = "tcp://127.0.0.1:{%d+p}"\n' "$port"
+  } >"$d/router.toml"
+  "$shardgate" run --config "$d/router.toml" --ready-file "$d/router.ready" --summary-json "$d/router.json" \
+    >"$d/router.out" 2>"$d/router.err" &
+  local router_pid=$!
+  pids+=("$router_pid")
+  for _ in $(seq 1 200); do [ -f "$d/router.ready" ] && break; sleep 0.05; done
+  [ -f "$d/router.ready" ] || { fail "router did not start: $(cat "$d/router.err")"; return; }
+  local in_port
+  in_port=$(head -1 "$d/router.ready")
+  "$gen" --tcp "127.0.0.1:$in_port" --records 50000 --seed 1 --keys 100 >/dev/null 2>&1 || fail "first generator run failed"
+  echo "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol" >"$d/query.sql"
+  kill -HUP "$router_pid"
+  for _ in $(seq 1 100); do grep -q "reprogrammed" "$d/router.out" && break; sleep 0.05; done
+  grep -q "reprogrammed: every core routes with plan epoch 1" "$d/router.out" ||
+    fail "no reprogramming acknowledged: $(cat "$d/router.out" "$d/router.err")"
+  "$gen" --tcp "127.0.0.1:$in_port" --records 50000 --seed 2 --keys 100 >/dev/null 2>&1 || fail "second generator run failed"
+  sleep 0.3
+  kill -TERM "$router_pid"
+  wait "$router_pid"
+  rc=$?
+  [ "$rc" -eq 0 ] || fail "router exited $rc"
+  wait "$sink_pid"
+  local per got
+  per=$(json_array "$d/sink.json" per_partition)
+  got=$(json_num "$d/sink.json" total)
+  [ "$got" = 100000 ] || fail "sink received $got of 100000"
+  IFS=, read -ra counts <<<"$per"
+  [ "${counts[1]:-0}" -ge 50000 ] || fail "fan_in phase: partition 1 has ${counts[1]:-0}, expected at least 50000"
+  [ $(( ${counts[0]:-0} + ${counts[2]:-0} + ${counts[3]:-0} )) -gt 0 ] || fail "hash phase reached only partition 1: [$per]"
+  grep -q '"strategy":"always_hash"' "$d/router.json" || fail "the summary does not show the new plan"
+  echo "ok   [$case_name] fan_in, then always_hash after SIGHUP: per partition [$per]"
+}
+
 case $group in
   fixed | csv | ndjson) group_strategies "$group" ;;
-  special) group_special ;;
+  special) group_special; case_reload ;;
   *) echo "unknown group '$group'" >&2; exit 2 ;;
 esac
 echo "$cases cases, $failures failures"

@@ -348,4 +348,44 @@ BOOST_AUTO_TEST_CASE(worker_and_egress_on_two_threads_keep_order_and_count) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(reprogramming_between_bursts_switches_the_strategy) {
+    std::mt19937 rng(8);
+    auto d = traffic(20, 30, 40, 0, rng);
+    routing_params fan;
+    fan.strategy = strategy_kind::fan_in;
+    fan.partitions = 4;
+    fan.fan_in_target = partition_id{2};
+    std::vector<std::unique_ptr<source>> v;
+    // Two rounds of the same traffic: the first under fan_in, the second hashed.
+    auto* src = new memory_source("mem", d, unknown_source_partition, 2, 8);
+    v.emplace_back(src);
+    rig r(fan, std::move(v), 64, 256);
+    std::uint64_t now = 0;
+    // The first round: 20 datagrams, 8 per poll.
+    while (r.core_counters.get(counter::records_in) < 600) {
+        r.w->poll(now += 10);
+        r.e->poll();
+    }
+    BOOST_REQUIRE(r.w->between_bursts());
+    // A plan with another N is refused and changes nothing.
+    routing_params wrong = hash_params(5);
+    record_decoder keyed(r.format, wrong.keys, 256);
+    BOOST_CHECK_THROW(r.w->reprogram(wrong, {&keyed}), std::invalid_argument);
+    const routing_params hashed = hash_params(4);
+    r.w->reprogram(hashed, {&keyed});
+    r.run(true, now);
+    BOOST_TEST(r.got.total() == 1200u);
+    // What was routed before the switch is all on partition 2; after it, every
+    // record is on its hash partition.
+    std::size_t on_two = r.got.by_partition[2].size();
+    BOOST_TEST(on_two >= 600u);
+    const partition_table table(4, hashed.key_groups);
+    std::size_t hashed_ok = 0;
+    for (std::uint32_t p = 0; p < 4; ++p)
+        for (const rec& x : r.got.by_partition[p])
+            hashed_ok += table(xxh3_64(x.key.data(), x.key.size(), hashed.seed)) == partition_id{p};
+    BOOST_TEST(hashed_ok >= 600u);
+    BOOST_TEST(r.got.by_partition[0].size() + r.got.by_partition[1].size() + r.got.by_partition[3].size() > 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
