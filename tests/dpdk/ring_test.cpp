@@ -19,6 +19,7 @@
 #include <new>
 #include <thread>
 
+#include "tests/support/allocation_counter.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "shardgate/hash.hpp"
@@ -28,22 +29,11 @@
 using namespace shardgate;
 using namespace shardgate::test;
 
-// --- allocation hook: counts operator new on threads that armed it ---------
-namespace {
-thread_local bool t_count_allocs = false;
-std::atomic<std::size_t> g_allocs{0};
-} // namespace
-
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    if (t_count_allocs) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
+
+/// Allocations the worker and egress loops made, summed over their threads.
+std::atomic<std::uint64_t> g_allocs{0};
 
 constexpr std::uint32_t partitions = 4;
 constexpr std::uint32_t egress_threads = 2;
@@ -295,16 +285,17 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
                 worker wk(o, params, std::move(inputs), mine, nullptr, r.counters);
                 const std::uint64_t expected =
                     frames_per_core + junk[w].size() + (w == 0 ? special.size() : 0);
-                t_count_allocs = true;
-                while (r.counters.get(counter::datagrams_in) < expected && !past_deadline())
-                    if (wk.poll(now_ns()) == 0) std::this_thread::yield();
-                wk.stop_sources();
-                while (!wk.drained() && !past_deadline()) wk.poll(now_ns());
-                wk.flush_all();
-                t_count_allocs = false;
+                {
+                    test::allocation_scope allocs;
+                    while (r.counters.get(counter::datagrams_in) < expected && !past_deadline())
+                        if (wk.poll(now_ns()) == 0) std::this_thread::yield();
+                    wk.stop_sources();
+                    while (!wk.drained() && !past_deadline()) wk.poll(now_ns());
+                    wk.flush_all();
+                    g_allocs.fetch_add(allocs.count());
+                }
                 r.rx = dpdk_status(*raw);
             } catch (const std::exception& e) {
-                t_count_allocs = false;
                 r.error = e.what();
             }
             cores_done.fetch_add(1);
@@ -325,14 +316,15 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
                     parts.push_back(std::move(ep));
                 }
                 egress eg(std::move(parts), r.counters);
-                t_count_allocs = true;
-                while (!(cores_done.load() == cores && eg.idle()) && !past_deadline())
-                    if (eg.poll() == 0) std::this_thread::yield();
-                eg.close();
-                t_count_allocs = false;
+                {
+                    test::allocation_scope allocs;
+                    while (!(cores_done.load() == cores && eg.idle()) && !past_deadline())
+                        if (eg.poll() == 0) std::this_thread::yield();
+                    eg.close();
+                    g_allocs.fetch_add(allocs.count());
+                }
                 for (const sink* s : mine) r.tx.push_back(dpdk_status(*s));
             } catch (const std::exception& ex) {
-                t_count_allocs = false;
                 r.error = ex.what();
             }
             egress_done.fetch_add(1);

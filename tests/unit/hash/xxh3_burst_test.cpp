@@ -21,28 +21,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/allocation_counter.hpp"
 #include "shardgate/burst.hpp"
 #include "shardgate/hash.hpp"
 
 using namespace shardgate;
 namespace utf = boost::unit_test;
 
-// --- allocation hook: counts operator new calls while armed -----------------
-namespace {
-std::atomic<bool> g_count_allocs{false};
-std::atomic<std::size_t> g_allocs{0};
-} // namespace
-
-// GCC cannot see that this operator new and the deletes below pair malloc
-// with free; the pairing is correct by construction.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -246,13 +231,10 @@ BOOST_AUTO_TEST_CASE(bursts_allocate_nothing) {
     (void)xxh3_best_path(); // the one-time CPU detection happens at start in the dataplane too
     for (auto p :
          {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512, xxh3_path::best}) {
-        g_allocs = 0;
-        g_count_allocs = true;
+        test::allocation_scope allocs;
         xxh3_burst(keys, 3, out, p);
         kafka_murmur2_burst(keys, out);
-        g_count_allocs = false;
-        BOOST_TEST(g_allocs.load() == 0u,
-                   "path " << to_string(p) << " allocated " << g_allocs.load() << " times");
+        BOOST_TEST(allocs.count() == 0u, "path " << to_string(p) << " allocated " << allocs.count() << " times");
     }
 }
 

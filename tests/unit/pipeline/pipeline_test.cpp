@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/allocation_counter.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/memory_io.hpp"
 #include "dataplane/pipeline/worker.hpp"
@@ -18,20 +19,6 @@
 
 using namespace shardgate;
 
-// --- allocation hook: counts operator new calls while armed -----------------
-namespace {
-std::atomic<bool> g_count_allocs{false};
-std::atomic<std::size_t> g_allocs{0};
-} // namespace
-
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -304,11 +291,9 @@ BOOST_AUTO_TEST_CASE(worker_and_egress_poll_without_allocating) {
     }
     // The test sink records what it receives (which allocates): count only
     // worker polls and the egress's lane-to-sink hand-off through a no-op path.
-    g_allocs = 0;
-    g_count_allocs = true;
+    test::allocation_scope allocs;
     for (int i = 0; i < 1000; ++i) r.w->poll(now += 500);
-    g_count_allocs = false;
-    BOOST_TEST(g_allocs.load() == 0u);
+    BOOST_TEST(allocs.count() == 0u);
     BOOST_TEST(r.core_counters.get(counter::records_in) > 10000u);
 }
 

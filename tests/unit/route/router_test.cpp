@@ -8,28 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/allocation_counter.hpp"
 #include "dataplane/route/router.hpp"
 #include "tests/support/printers.hpp"
 #include "shardgate/hash.hpp"
 
 using namespace shardgate;
 
-// --- allocation hook: counts operator new calls while armed -----------------
-namespace {
-std::atomic<bool> g_count_allocs{false};
-std::atomic<std::size_t> g_allocs{0};
-} // namespace
-
-// GCC cannot see that this operator new and the deletes below pair malloc
-// with free; the pairing is correct by construction.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -338,11 +323,9 @@ BOOST_AUTO_TEST_CASE(route_burst_allocates_nothing) {
         std::mt19937_64 rng(11);
         f.fill(rng, max_burst, 500);
         for (std::uint32_t i = 0; i < max_burst; ++i) f.burst.source_partitions[i] = source_partition{i % 32};
-        g_allocs = 0;
-        g_count_allocs = true;
+        test::allocation_scope allocs;
         for (int round = 0; round < 100; ++round) r.route_burst(f.burst, f.ex, f.out, f.counters);
-        g_count_allocs = false;
-        BOOST_TEST(g_allocs.load() == 0u, to_string(p.strategy) << " allocated " << g_allocs.load() << " times");
+        BOOST_TEST(allocs.count() == 0u, to_string(p.strategy) << " allocated " << allocs.count() << " times");
     }
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/allocation_counter.hpp"
 #include "tests/unit/uring/uring_test_util.hpp"
 
 using namespace shardgate;
@@ -310,23 +311,7 @@ BOOST_AUTO_TEST_CASE(null_counts_and_gives_back_at_once) {
 BOOST_AUTO_TEST_SUITE_END()
 
 // --- no allocation on the hot path ---------------------------------------------
-
-namespace {
-std::atomic<std::uint64_t> allocations{0};
-} // namespace
-
-// Counts every allocation in this test program; the test below compares the
-// count across loops that only poll, release and submit. GCC cannot see that
-// this operator new and the deletes below pair malloc with free; the pairing
-// is correct by construction.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// tests/support/allocation_counter.cpp counts every allocation of this program.
 
 BOOST_AUTO_TEST_SUITE(uring_hot_path)
 
@@ -394,10 +379,10 @@ BOOST_AUTO_TEST_CASE(receiving_and_sending_allocate_nothing) {
         ctx->wait(100);
     };
     for (int i = 0; i < 200; ++i) round(); // warm up: every path taken once
-    const std::uint64_t before = allocations.load();
+    const std::uint64_t before = test::allocations_total();
     BOOST_TEST_REQUIRE(before > 0u); // the hook is live: setup allocated
     for (int i = 0; i < 2000; ++i) round();
-    const std::uint64_t during = allocations.load() - before;
+    const std::uint64_t during = test::allocations_total() - before;
     BOOST_TEST(during == 0u);
     BOOST_TEST(udp_in > 1000u); // the loop did real work
     BOOST_TEST(tcp_in > 1000u * 40u);
