@@ -204,41 +204,10 @@ key_term translate_key(const sql::statement& st, const sql::expr& e, const sourc
 bool well_formed(const key_expr& k) noexcept {
     std::size_t depth = 0;
     for (const key_instr& i : k.program) {
-        std::size_t pops = 0;
-        switch (i.op) {
-        case key_op::field:
-            if (i.text.empty()) return false;
-            break;
-        case key_op::push_int:
-        case key_op::push_string:
-        case key_op::push_null:
-            break;
-        case key_op::upper:
-        case key_op::lower:
-        case key_op::trim:
-        case key_op::cast_int:
-        case key_op::cast_string:
-        case key_op::cast_double:
-        case key_op::neg:
-            pops = 1;
-            break;
-        case key_op::substring:
-            if (i.imm != 2 && i.imm != 3) return false;
-            pops = static_cast<std::size_t>(i.imm);
-            break;
-        case key_op::add:
-        case key_op::sub:
-        case key_op::mul:
-        case key_op::div:
-        case key_op::mod:
-        case key_op::concat:
-            pops = 2;
-            break;
-        default:
-            return false;
-        }
-        if (depth < pops) return false;
-        depth = depth - pops + 1;
+        if (i.op == key_op::field && i.text.empty()) return false;
+        const int pops = key_op_pops(i.op, i.imm);
+        if (pops < 0 || depth < static_cast<std::size_t>(pops)) return false;
+        depth = depth - static_cast<std::size_t>(pops) + 1;
     }
     return depth == 1;
 }

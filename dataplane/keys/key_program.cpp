@@ -12,31 +12,6 @@
 namespace shardgate {
 namespace {
 
-/// Stack effect of an op: values popped, values pushed (1).
-int pops(key_op op, std::int64_t imm) noexcept {
-    switch (op) {
-    case key_op::field:
-    case key_op::push_int:
-    case key_op::push_string:
-    case key_op::push_null: return 0;
-    case key_op::upper:
-    case key_op::lower:
-    case key_op::trim:
-    case key_op::cast_int:
-    case key_op::cast_string:
-    case key_op::cast_double:
-    case key_op::neg: return 1;
-    case key_op::substring: return static_cast<int>(imm);
-    case key_op::add:
-    case key_op::sub:
-    case key_op::mul:
-    case key_op::div:
-    case key_op::mod:
-    case key_op::concat: return 2;
-    }
-    return 0;
-}
-
 std::string_view as_view(const key_value& v) noexcept {
     return {reinterpret_cast<const char*>(v.data), v.length};
 }
@@ -208,9 +183,13 @@ key_program::key_program(const key_expr& expr, const resolver& resolve) : text_(
     int depth = 0;
     for (const auto& in : expr.program) {
         instr out{in.op, 0, in.imm, {}};
-        if (in.op == key_op::substring && in.imm != 2 && in.imm != 3)
-            throw std::invalid_argument("routing key '" + expr.text + "': SUBSTRING takes 2 or 3 arguments, got " +
-                                        std::to_string(in.imm));
+        const int pops = key_op_pops(in.op, in.imm);
+        if (pops < 0)
+            throw std::invalid_argument("routing key '" + expr.text + "': malformed instruction (" +
+                                        (in.op == key_op::substring
+                                             ? "SUBSTRING takes 2 or 3 arguments, got " + std::to_string(in.imm)
+                                             : "unknown op " + std::to_string(static_cast<int>(in.op))) +
+                                        ")");
         if (in.op == key_op::field) {
             const auto slot = resolve(in.text);
             if (!slot)
@@ -222,7 +201,7 @@ key_program::key_program(const key_expr& expr, const resolver& resolve) : text_(
             text_pool_ += in.text;
             out.str = std::string_view(text_pool_).substr(at, in.text.size());
         }
-        depth -= pops(in.op, in.imm);
+        depth -= pops;
         if (depth < 0)
             throw std::invalid_argument("routing key '" + expr.text + "': malformed program (stack underflow)");
         ++depth;

@@ -26,6 +26,34 @@ enum class key_op : std::uint8_t {
     concat,      ///< pop b, a; push a || b
 };
 
+/// Values `op` takes off the evaluation stack (it always pushes one), or -1
+/// when the instruction is malformed (SUBSTRING with other than 2 or 3
+/// arguments, an unknown op). The one definition the planner's check and the
+/// dataplane's compiler share.
+[[nodiscard]] constexpr int key_op_pops(key_op op, std::int64_t imm) noexcept {
+    switch (op) {
+    case key_op::field:
+    case key_op::push_int:
+    case key_op::push_string:
+    case key_op::push_null: return 0;
+    case key_op::upper:
+    case key_op::lower:
+    case key_op::trim:
+    case key_op::cast_int:
+    case key_op::cast_string:
+    case key_op::cast_double:
+    case key_op::neg: return 1;
+    case key_op::substring: return imm == 2 || imm == 3 ? static_cast<int>(imm) : -1;
+    case key_op::add:
+    case key_op::sub:
+    case key_op::mul:
+    case key_op::div:
+    case key_op::mod:
+    case key_op::concat: return 2;
+    }
+    return -1;
+}
+
 struct key_instr {
     key_op op = key_op::push_null;
     std::int64_t imm = 0;
