@@ -16,6 +16,7 @@
 #include <regex>
 #include <thread>
 
+#include "tools/bench/trade_format.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "tests/dpdk/support.hpp"
@@ -29,19 +30,6 @@ namespace {
 constexpr std::uint32_t partitions = 4;
 constexpr std::uint64_t generated = 30000; // records, malformed ones included
 
-record_format trade_format() {
-    record_format f;
-    f.kind = format_kind::fixed;
-    f.record_size = 40;
-    f.fields = {{"seq", field_type::u64, 0, 0},
-                {"source", field_type::u32, 8, 0},
-                {"symbol", field_type::str, 12, 12},
-                {"trader_id", field_type::u64, 24, 0},
-                {"price", field_type::i64, 32, 0}};
-    f.source_partition_field = "source";
-    f.sequence_field = "seq";
-    return f;
-}
 
 struct run_result {
     int status = -1;
@@ -153,7 +141,7 @@ BOOST_AUTO_TEST_CASE(gen_pcap_through_shardgate_verifies_exactly, *boost::unit_t
         source_config sc;
         sc.name = "replay";
         sc.kind = source_kind::dpdk;
-        record_decoder decoder(trade_format(), std::vector<key_expr>{column_key("symbol")}, c.payload_bytes);
+        record_decoder decoder(bench::trade_format(), std::vector<key_expr>{column_key("symbol")}, c.payload_bytes);
         std::vector<worker_input> inputs;
         inputs.push_back({env->make_source(sc), &decoder});
         std::vector<std::unique_ptr<lane>> lanes;

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "tools/bench/trade_format.hpp"
 #include "dataplane/dpdk/dpdk.hpp"
 #include "dataplane/dpdk/frame.hpp"
 #include "dataplane/pipeline/affinity.hpp"
@@ -171,19 +172,6 @@ void write_pcap(const fs::path& path, const options& o) {
     if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-record_format trade_format() {
-    record_format f;
-    f.kind = format_kind::fixed;
-    f.record_size = record_bytes;
-    f.fields = {{"seq", field_type::u64, 0, 0},
-                {"source", field_type::u32, 8, 0},
-                {"symbol", field_type::str, 12, 12},
-                {"trader_id", field_type::u64, 24, 0},
-                {"price", field_type::i64, 32, 0}};
-    f.source_partition_field = "source";
-    f.sequence_field = "seq";
-    return f;
-}
 
 // ---------------------------------------------------------------- hugepages
 
@@ -354,7 +342,7 @@ std::uint64_t now_ns() {
 /// One measured run: `threads` = 2 puts the dataplane core on cpu_b and the
 /// egress thread on cpu_a; 1 polls both on cpu_b.
 sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const options& o, int threads) {
-    const record_format format = trade_format();
+    const record_format format = bench::trade_format();
     routing_params params;
     params.strategy = strategy_kind::always_hash;
     params.partitions = partitions;

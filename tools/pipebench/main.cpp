@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/bench/trade_format.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/memory_io.hpp"
 #include "dataplane/pipeline/worker.hpp"
@@ -77,27 +78,6 @@ std::string encode(const trade& t, format_kind k) {
     return {};
 }
 
-record_format format_of(format_kind k) {
-    record_format f;
-    f.kind = k;
-    f.source_partition_field = "source";
-    f.sequence_field = "seq";
-    if (k == format_kind::fixed) {
-        f.record_size = 40;
-        f.fields = {{"seq", field_type::u64, 0, 8},
-                    {"source", field_type::u32, 8, 4},
-                    {"symbol", field_type::str, 12, 12},
-                    {"trader_id", field_type::u64, 24, 8},
-                    {"price", field_type::i64, 32, 8}};
-    } else if (k == format_kind::csv) {
-        f.fields = {{"seq", field_type::int64, 0, 0},
-                    {"source", field_type::int64, 0, 0},
-                    {"symbol", field_type::str, 0, 0},
-                    {"trader_id", field_type::int64, 0, 0},
-                    {"price", field_type::int64, 0, 0}};
-    }
-    return f;
-}
 
 struct scenario {
     const char* name;
@@ -115,7 +95,7 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
     rp.seed = 1;
     if (sc.strategy == strategy_kind::smart_repartition || sc.strategy == strategy_kind::sticky_partition)
         rp.source.partitions = 4; // not aligned (the generator's sources are random): smart hashes and verifies
-    const record_format fmt = format_of(kind);
+    const record_format fmt = bench::trade_format(kind);
     std::vector<std::unique_ptr<lane>> lanes;
     std::vector<lane*> raw;
     for (std::uint32_t p = 0; p < partitions; ++p) {

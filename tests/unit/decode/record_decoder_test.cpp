@@ -4,46 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench/trade_format.hpp"
 #include "dataplane/decode/record_decoder.hpp"
 
 using namespace shardgate;
 
 namespace {
 
-record_format trade_fixed() {
-    record_format f;
-    f.kind = format_kind::fixed;
-    f.record_size = 40;
-    f.fields = {{"seq", field_type::u64, 0, 0},
-                {"source", field_type::u32, 8, 0},
-                {"symbol", field_type::str, 12, 12},
-                {"trader_id", field_type::u64, 24, 0},
-                {"price", field_type::i64, 32, 0}};
-    f.source_partition_field = "source";
-    f.sequence_field = "seq";
-    return f;
-}
 
-record_format trade_csv() {
-    record_format f;
-    f.kind = format_kind::csv;
-    f.fields = {{"seq", field_type::int64, 0, 0},
-                {"source", field_type::int64, 0, 0},
-                {"symbol", field_type::str, 0, 0},
-                {"trader_id", field_type::int64, 0, 0},
-                {"price", field_type::int64, 0, 0}};
-    f.source_partition_field = "source";
-    f.sequence_field = "seq";
-    return f;
-}
 
-record_format trade_ndjson() {
-    record_format f;
-    f.kind = format_kind::ndjson;
-    f.source_partition_field = "source";
-    f.sequence_field = "seq";
-    return f;
-}
 
 struct trade {
     std::uint64_t seq;
@@ -114,7 +83,8 @@ BOOST_AUTO_TEST_SUITE(record_decoder_suite)
 
 BOOST_AUTO_TEST_CASE(the_same_trade_gives_the_same_key_in_every_format) {
     const std::vector<key_expr> keys{column_key("trader_id"), column_key("symbol")};
-    harness fx(trade_fixed(), keys), cx(trade_csv(), keys), jx(trade_ndjson(), keys);
+    harness fx(bench::trade_format(format_kind::fixed), keys), cx(bench::trade_format(format_kind::csv), keys),
+        jx(bench::trade_format(format_kind::ndjson), keys);
     std::string fixed, csv, json;
     for (const auto& t : trades) {
         put_fixed(fixed, t);
@@ -144,7 +114,7 @@ BOOST_AUTO_TEST_CASE(the_same_trade_gives_the_same_key_in_every_format) {
 }
 
 BOOST_AUTO_TEST_CASE(single_string_key_is_the_raw_value) {
-    harness fx(trade_fixed(), {column_key("symbol")});
+    harness fx(bench::trade_format(format_kind::fixed), {column_key("symbol")});
     std::string fixed;
     put_fixed(fixed, trades[0]);
     fx.decode(fixed);
@@ -152,7 +122,7 @@ BOOST_AUTO_TEST_CASE(single_string_key_is_the_raw_value) {
 }
 
 BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
-    harness fx(trade_fixed(), {column_key("symbol")});
+    harness fx(bench::trade_format(format_kind::fixed), {column_key("symbol")});
     std::string d;
     put_fixed(d, trades[0]);
     put_fixed(d, trades[1]);
@@ -166,7 +136,7 @@ BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
 }
 
 BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kept) {
-    harness cx(trade_csv(), {column_key("symbol")});
+    harness cx(bench::trade_format(format_kind::csv), {column_key("symbol")});
     const std::string d = csv_of(trades[0]) + "\n" +      // ok
                           "1,2,AAPL,3\n" +                 // too few columns (the key is there)
                           "1,2\n" +                         // too few columns: no key column
@@ -189,7 +159,7 @@ BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kep
 }
 
 BOOST_AUTO_TEST_CASE(ndjson_missing_fields_bad_json_and_unhashable_values) {
-    harness jx(trade_ndjson(), {column_key("symbol")});
+    harness jx(bench::trade_format(format_kind::ndjson), {column_key("symbol")});
     const std::string d = json_of(trades[0]) + "\n" +
                           "{\"seq\":1,\"source\":1}\n" +            // no symbol: missing key
                           "{\"seq\":1,\"symbol\":\"A\"\n" +          // bad JSON
@@ -210,7 +180,7 @@ BOOST_AUTO_TEST_CASE(ndjson_missing_fields_bad_json_and_unhashable_values) {
 }
 
 BOOST_AUTO_TEST_CASE(oversized_records_and_chunks) {
-    harness jx(trade_ndjson(), {column_key("symbol")}, 64);
+    harness jx(bench::trade_format(format_kind::ndjson), {column_key("symbol")}, 64);
     const std::string big = "{\"symbol\":\"" + std::string(100, 'x') + "\"}";
     jx.decode(big + "\n" + json_of(trades[1]));
     BOOST_TEST(jx.burst.size == 1u);
@@ -228,7 +198,7 @@ BOOST_AUTO_TEST_CASE(oversized_records_and_chunks) {
 }
 
 BOOST_AUTO_TEST_CASE(source_partition_comes_from_the_chunk_unless_the_format_carries_it) {
-    record_format f = trade_fixed();
+    record_format f = bench::trade_format(format_kind::fixed);
     f.source_partition_field.clear();
     harness fx(f, {column_key("symbol")});
     std::string d;
@@ -238,7 +208,7 @@ BOOST_AUTO_TEST_CASE(source_partition_comes_from_the_chunk_unless_the_format_car
 }
 
 BOOST_AUTO_TEST_CASE(bursts_stop_at_capacity_and_resume) {
-    harness fx(trade_fixed(), {column_key("symbol")});
+    harness fx(bench::trade_format(format_kind::fixed), {column_key("symbol")});
     std::string d;
     for (int i = 0; i < 10; ++i) put_fixed(d, trades[i % 3]);
     fx.storage = d + std::string(rx_padding, '\0');
@@ -258,12 +228,12 @@ BOOST_AUTO_TEST_CASE(bursts_stop_at_capacity_and_resume) {
 }
 
 BOOST_AUTO_TEST_CASE(keys_on_undeclared_fields_are_refused_at_setup) {
-    BOOST_CHECK_THROW(record_decoder(trade_fixed(), std::vector<key_expr>{column_key("venue")}, 4096),
+    BOOST_CHECK_THROW(record_decoder(bench::trade_format(format_kind::fixed), std::vector<key_expr>{column_key("venue")}, 4096),
                       std::invalid_argument);
-    BOOST_CHECK_THROW(record_decoder(trade_csv(), std::vector<key_expr>{column_key("venue")}, 4096),
+    BOOST_CHECK_THROW(record_decoder(bench::trade_format(format_kind::csv), std::vector<key_expr>{column_key("venue")}, 4096),
                       std::invalid_argument);
     // ndjson members need no declaration.
-    BOOST_CHECK_NO_THROW(record_decoder(trade_ndjson(), std::vector<key_expr>{column_key("venue")}, 4096));
+    BOOST_CHECK_NO_THROW(record_decoder(bench::trade_format(format_kind::ndjson), std::vector<key_expr>{column_key("venue")}, 4096));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
