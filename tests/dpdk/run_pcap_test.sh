@@ -11,6 +11,8 @@ set -uo pipefail
 shardgate=${1:?usage: $0 SHARDGATE GEN SINK}
 gen=${2:?}
 sink=${3:?}
+# shellcheck source=../../scripts/lib/loopback.sh
+. "$(dirname "$0")/../../scripts/lib/loopback.sh"
 work=$(mktemp -d /tmp/shardgate-dpdk-run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 partitions=4
@@ -22,24 +24,6 @@ for fmt in fixed csv; do
   "$gen" --pcap "$d/in.pcap" --format "$fmt" --records "$records" --keys 500 --sources 4 --seed 3 \
     --datagram-bytes 1400 --dst-port 9000 --summary-json "$d/gen.json" >/dev/null ||
     { echo "FAIL [$fmt]: the generator could not write the capture"; exit 1; }
-  if [ "$fmt" = fixed ]; then
-    format='kind = "fixed"
-record_size = 40
-fields = [
-  { name = "seq", type = "u64", offset = 0 },
-  { name = "source", type = "u32", offset = 8 },
-  { name = "symbol", type = "str", offset = 12, size = 12 },
-  { name = "trader_id", type = "u64", offset = 24 },
-  { name = "price", type = "i64", offset = 32 },
-]'
-  else
-    format='kind = "csv"
-max_record_bytes = 1024
-fields = [
-  { name = "seq", type = "int" }, { name = "source", type = "int" }, { name = "symbol", type = "str" },
-  { name = "trader_id", type = "int" }, { name = "price", type = "int" },
-]'
-  fi
   {
     cat <<TOML
 [router]
@@ -52,10 +36,7 @@ stats_interval_ms = 0
 # writers, and a DPDK source is lossy (it counts what does not fit).
 ring_blocks = 2048
 
-[format]
-$format
-source_partition_field = "source"
-sequence_field = "seq"
+$(trade_format_toml "$fmt" 1024)
 
 [dpdk]
 eal_args = ["--no-huge", "--no-pci", "-m", "256"]

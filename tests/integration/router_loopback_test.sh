@@ -33,54 +33,8 @@ cases=0
 trap cleanup EXIT
 
 fail() { echo "FAIL [$case_name]: $*"; failures=$((failures + 1)); }
-json_num() { grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2; }
-json_str() { grep -o "\"$2\":\"[a-z_]*\"" "$1" | head -1 | cut -d\" -f4; }
-json_array() { grep -o "\"$2\":\[[0-9,]*\]" "$1" | head -1 | sed 's/.*\[\(.*\)\]/\1/'; }
-
-# format_toml FORMAT MAX_RECORD: the [format] table for the bundled trade record.
-format_toml() {
-  case $1 in
-    fixed) cat <<EOF
-[format]
-kind = "fixed"
-record_size = 40
-source_partition_field = "source"
-sequence_field = "seq"
-fields = [
-  { name = "seq", type = "u64", offset = 0 },
-  { name = "source", type = "u32", offset = 8 },
-  { name = "symbol", type = "str", offset = 12, size = 12 },
-  { name = "trader_id", type = "u64", offset = 24 },
-  { name = "price", type = "i64", offset = 32 },
-]
-EOF
-    ;;
-    csv) cat <<EOF
-[format]
-kind = "csv"
-max_record_bytes = $2
-source_partition_field = "source"
-sequence_field = "seq"
-fields = [
-  { name = "seq", type = "int" },
-  { name = "source", type = "int" },
-  { name = "symbol", type = "str" },
-  { name = "trader_id", type = "int" },
-  { name = "price", type = "int" },
-]
-EOF
-    ;;
-    ndjson) cat <<EOF
-[format]
-kind = "ndjson"
-max_record_bytes = $2
-source_partition_field = "source"
-sequence_field = "seq"
-EOF
-    ;;
-  esac
-}
-
+# shellcheck source=../../scripts/lib/loopback.sh
+. "$(dirname "$0")/../../scripts/lib/loopback.sh"
 # run_case NAME FORMAT PROTO QUERY SINK_KEY RECORDS [option=value...]
 # options: rate= gen_args= sink_args= router_toml= extra_toml= partitions=
 #          expect_target= (fan_in partition) kill_after= (SIGTERM mid-run, seconds)
@@ -109,26 +63,12 @@ run_case() {
   mkdir -p "$d"
   printf '%s\n' "$query" >"$d/query.sql"
 
-  # The sink first, on free ports (it exits 3 when a port is taken).
-  local port rc ready="$d/sink.ready" sink_pid=""
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    rm -f "$ready"
-    # shellcheck disable=SC2086
-    "$sink" "--$sink_proto" "127.0.0.1:$port" --partitions "$partitions" --format "$fmt" \
-      ${key:+--key "$key"} --idle-timeout 1 --timeout 120 --max-record-bytes 1024 \
-      --ready-file "$ready" --summary-json "$d/sink.json" $sink_args >"$d/sink.out" 2>"$d/sink.err" &
-    sink_pid=$!
-    for _ in $(seq 1 200); do
-      [ -f "$ready" ] && break
-      kill -0 "$sink_pid" 2>/dev/null || break
-      sleep 0.05
-    done
-    [ -f "$ready" ] && break
-    wait "$sink_pid"; rc=$?; sink_pid=""
-    [ "$rc" -eq 3 ] || { fail "sink exited $rc before listening: $(cat "$d/sink.err")"; return; }
-  done
-  [ -n "$sink_pid" ] || { fail "no free ports for the sink"; return; }
+  # The sink first, on free ports.
+  local port rc
+  # shellcheck disable=SC2086
+  start_sink "$sink" "$d" "$sink_proto" "$partitions" --format "$fmt" ${key:+--key "$key"} --idle-timeout 1 \
+    --timeout 120 --max-record-bytes 1024 $sink_args || { fail "sink did not start: $(cat "$d/sink.err")"; return; }
+  port=$sink_port
   pids+=("$sink_pid")
 
   local dlq_line=""
@@ -143,7 +83,7 @@ query_file = "query.sql"
 stats_interval_ms = 0
 $router_toml
 
-$(format_toml "$fmt" 1024)
+$(trade_format_toml "$fmt" 1024)
 
 [[sources]]
 name = "in"
@@ -322,26 +262,17 @@ partitions = 8"
 case_reload() {
   case_name=reload-sighup
   cases=$((cases + 1))
-  local d="$work/$case_name" port rc attempt sink_pid=""
+  local d="$work/$case_name" port rc
   mkdir -p "$d"
   echo "SELECT COUNT(*) FROM trades" >"$d/query.sql"
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    rm -f "$d/sink.ready"
-    "$sink" --tcp "127.0.0.1:$port" --partitions 4 --format fixed --idle-timeout 20 --timeout 120 --expect 100000 \
-      --ready-file "$d/sink.ready" --summary-json "$d/sink.json" >"$d/sink.out" 2>"$d/sink.err" &
-    sink_pid=$!
-    for _ in $(seq 1 200); do [ -f "$d/sink.ready" ] && break; kill -0 "$sink_pid" 2>/dev/null || break; sleep 0.05; done
-    [ -f "$d/sink.ready" ] && break
-    wait "$sink_pid"
-    sink_pid=""
-  done
-  [ -n "$sink_pid" ] || { fail "no free ports for the sink"; return; }
+  start_sink "$sink" "$d" tcp 4 --format fixed --idle-timeout 20 --timeout 120 --expect 100000 ||
+    { fail "sink did not start: $(cat "$d/sink.err")"; return; }
+  port=$sink_port
   pids+=("$sink_pid")
   {
     printf '[router]\npartitions = 4\ndataplane_cpus = [-1]\negress_cpus = [-1]\nquery_file = "query.sql"\n'
     printf 'fan_in_target = 1\nstats_interval_ms = 0\n\n'
-    format_toml fixed 1024
+    trade_format_toml fixed 1024
     printf '\n[[sources]]\nkind = "tcp"\nbind = "127.0.0.1:0"\n\n[sinks]\nuri = "tcp://127.0.0.1:{%d+p}"\n' "$port"
   } >"$d/router.toml"
   "$shardgate" run --config "$d/router.toml" --ready-file "$d/router.ready" --summary-json "$d/router.json" \

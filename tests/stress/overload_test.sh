@@ -23,7 +23,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL [$name]: $*"; failures=$((failures + 1)); }
-json_num() { grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2; }
+# shellcheck source=../../scripts/lib/loopback.sh
+. "$(dirname "$0")/../../scripts/lib/loopback.sh"
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 for proto in udp tcp; do
@@ -32,16 +33,9 @@ for proto in udp tcp; do
   mkdir -p "$d"
   sink_args=(--idle-timeout 5 --timeout 120)
   [ "$proto" = tcp ] && sink_args+=(--slow-us 500 --read-bytes 65536)
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    rm -f "$d/sink.ready"
-    "$sink" "--$proto" "127.0.0.1:$port" --partitions 4 --format fixed "${sink_args[@]}" \
-      --ready-file "$d/sink.ready" --summary-json "$d/sink.json" >"$d/sink.out" 2>"$d/sink.err" &
-    sink_pid=$!
-    for _ in $(seq 1 200); do [ -f "$d/sink.ready" ] && break; kill -0 "$sink_pid" 2>/dev/null || break; sleep 0.05; done
-    [ -f "$d/sink.ready" ] && break
-    wait "$sink_pid"
-  done
+  start_sink "$sink" "$d" "$proto" 4 --format fixed "${sink_args[@]}" ||
+    { fail "sink did not start: $(cat "$d/sink.err")"; continue; }
+  port=$sink_port
   pids+=("$sink_pid")
   cat >"$d/router.toml" <<TOML
 [router]
@@ -51,18 +45,7 @@ egress_cpus = [-1]
 ring_blocks = 8
 query = "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol"
 stats_interval_ms = 0
-[format]
-kind = "fixed"
-record_size = 40
-source_partition_field = "source"
-sequence_field = "seq"
-fields = [
-  { name = "seq", type = "u64", offset = 0 },
-  { name = "source", type = "u32", offset = 8 },
-  { name = "symbol", type = "str", offset = 12, size = 12 },
-  { name = "trader_id", type = "u64", offset = 24 },
-  { name = "price", type = "i64", offset = 32 },
-]
+$(trade_format_toml fixed 1024)
 [[sources]]
 kind = "$proto"
 bind = "127.0.0.1:0"

@@ -37,24 +37,23 @@ for b in "$shardgate" "$gen" "$sink"; do [ -x "$b" ] || { echo "missing $b: buil
 
 work=$(mktemp -d /tmp/shardgate-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-json_num() { grep -o "\"$2\":[0-9.e+]*" "$1" | head -1 | cut -d: -f2; }
+# shellcheck source=../../scripts/lib/loopback.sh
+. scripts/lib/loopback.sh
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0) ? a : b }'; }
 
-start_sink() { # PORT -> sink pid in $sink_pid
-  rm -f "$work/sink.ready" "$work/sink.json"
+bench_sink() { # PORT: the sink for one run
+  rm -f "$work/sink.json" "$work/sink.ready"
   "$sink" "--$proto" "127.0.0.1:$1" --partitions 16 --format fixed --idle-timeout 1 --timeout 600 \
     --ready-file "$work/sink.ready" --summary-json "$work/sink.json" >/dev/null 2>"$work/sink.err" &
   sink_pid=$!
-  for _ in $(seq 1 200); do [ -f "$work/sink.ready" ] && return 0; sleep 0.05; done
-  echo "sink did not start: $(cat "$work/sink.err")" >&2
-  exit 1
+  wait_file "$work/sink.ready" "$sink_pid" || { echo "sink did not start: $(cat "$work/sink.err")" >&2; exit 1; }
 }
 
 sink_port=$((30000 + RANDOM % 20000))
 best_ceiling=0 best_router=0
 for r in $(seq 1 "$repeats"); do
-  start_sink "$sink_port"
+  bench_sink "$sink_port"
   "$gen" "--$proto" "127.0.0.1:$sink_port" --ports 16 --records "$records" --datagram-bytes "$datagram" \
     --keys 1000 --seed "$r" --summary-json "$work/gen.json" >/dev/null 2>&1
   wait "$sink_pid"
@@ -64,7 +63,7 @@ for r in $(seq 1 "$repeats"); do
     "$(calc "${rate:-0} / 1000000")"
   best_ceiling=$(max "${rate:-0}" "$best_ceiling")
 
-  start_sink "$sink_port"
+  bench_sink "$sink_port"
   cat >"$work/router.toml" <<TOML
 [router]
 partitions = 16
@@ -74,18 +73,7 @@ ring_blocks = 256
 idle_spins = 4096
 query = "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol"
 stats_interval_ms = 0
-[format]
-kind = "fixed"
-record_size = 40
-source_partition_field = "source"
-sequence_field = "seq"
-fields = [
-  { name = "seq", type = "u64", offset = 0 },
-  { name = "source", type = "u32", offset = 8 },
-  { name = "symbol", type = "str", offset = 12, size = 12 },
-  { name = "trader_id", type = "u64", offset = 24 },
-  { name = "price", type = "i64", offset = 32 },
-]
+$(trade_format_toml fixed 1024)
 [[sources]]
 kind = "$proto"
 bind = "127.0.0.1:0"
