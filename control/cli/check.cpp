@@ -72,7 +72,8 @@ int check_main(std::span<const std::string_view> args) {
     if (!config_path) return usage_error("--config FILE is required");
     return guarded("check", [&] {
         loaded_setup s = load_and_plan(*config_path, query_path);
-        for (auto& w : control::runtime::validate(s.cfg, s.the_plan)) s.the_plan.warnings.push_back(std::move(w));
+        for (auto& w : control::runtime::validate(s.cfg, s.the_plan))
+            s.the_plan.warnings.push_back(std::move(w));
         if (json) {
             std::printf("{\"config\":\"%s\",\"partitions\":%u,\"sources\":%zu,\"dataplane_cores\":%zu,"
                         "\"egress_threads\":%zu,\"plan\":%s}\n",

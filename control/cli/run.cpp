@@ -80,17 +80,25 @@ int run_main(std::span<const std::string_view> args) {
                    a == "--drain-timeout" || a == "--ready-file") {
             const auto v = value(a);
             if (!v) return usage_error(std::string(a) + " needs a value");
-            if (a == "--config") config_path = std::string(*v);
-            else if (a == "--query") query_path = std::string(*v);
-            else if (a == "--summary-json") options.summary_json = std::string(*v);
-            else if (a == "--ready-file") options.ready_file = std::string(*v);
+            if (a == "--config")
+                config_path = std::string(*v);
+            else if (a == "--query")
+                query_path = std::string(*v);
+            else if (a == "--summary-json")
+                options.summary_json = std::string(*v);
+            else if (a == "--ready-file")
+                options.ready_file = std::string(*v);
             else {
                 double d = 0;
                 if (!parse_number(*v, d))
-                    return usage_error(std::string(a) + " expects a non-negative number, got '" + std::string(*v) + "'");
-                if (a == "--duration") options.duration_s = d;
-                else if (d > 3600000) return usage_error("--drain-timeout is at most 3600000 ms");
-                else options.drain_timeout_ms = static_cast<std::uint32_t>(d);
+                    return usage_error(std::string(a) + " expects a non-negative number, got '" +
+                                       std::string(*v) + "'");
+                if (a == "--duration")
+                    options.duration_s = d;
+                else if (d > 3600000)
+                    return usage_error("--drain-timeout is at most 3600000 ms");
+                else
+                    options.drain_timeout_ms = static_cast<std::uint32_t>(d);
             }
         } else {
             return usage_error("unexpected argument '" + std::string(a) + "'");
@@ -101,9 +109,10 @@ int run_main(std::span<const std::string_view> args) {
         const loaded_setup s = load_and_plan(*config_path, query_path);
         control::runtime rt(s.cfg, s.the_plan);
         std::printf("%s", control::format_plan_text(s.the_plan).c_str());
-        std::printf("routing %u partitions with %zu dataplane core(s) and %zu egress thread(s); %zu source(s)\n",
-                    s.the_plan.routing.partitions, s.cfg.router.dataplane_cpus.size(),
-                    s.cfg.router.egress_cpus.size(), s.cfg.sources.size());
+        std::printf(
+            "routing %u partitions with %zu dataplane core(s) and %zu egress thread(s); %zu source(s)\n",
+            s.the_plan.routing.partitions, s.cfg.router.dataplane_cpus.size(),
+            s.cfg.router.egress_cpus.size(), s.cfg.sources.size());
         std::fflush(stdout);
         struct sigaction sa {};
         sa.sa_handler = on_signal;
@@ -120,11 +129,14 @@ int run_main(std::span<const std::string_view> args) {
             loaded_setup next = load_and_plan(*config_path, query_path);
             const config& a = s.cfg;
             const config& b = next.cfg;
-            if (!(a.format == b.format && a.sources == b.sources && a.sinks == b.sinks && a.dead_letter == b.dead_letter &&
-                  a.dpdk == b.dpdk && a.router.partitions == b.router.partitions &&
-                  a.router.dataplane_cpus == b.router.dataplane_cpus && a.router.egress_cpus == b.router.egress_cpus))
-                throw std::invalid_argument("the config's format, sources, sinks, partitions or CPUs changed: "
-                                            "those need a restart (a reload applies a new query or strategy)");
+            if (!(a.format == b.format && a.sources == b.sources && a.sinks == b.sinks &&
+                  a.dead_letter == b.dead_letter && a.dpdk == b.dpdk &&
+                  a.router.partitions == b.router.partitions &&
+                  a.router.dataplane_cpus == b.router.dataplane_cpus &&
+                  a.router.egress_cpus == b.router.egress_cpus))
+                throw std::invalid_argument(
+                    "the config's format, sources, sinks, partitions or CPUs changed: "
+                    "those need a restart (a reload applies a new query or strategy)");
             return next.the_plan;
         };
         return rt.run(options, g_stop);

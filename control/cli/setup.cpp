@@ -61,7 +61,8 @@ loaded_setup load_and_plan(const std::string& config_path, const std::optional<s
         s.cfg.router.query_origin = origin = *query_path == "-" ? "<stdin>" : *query_path;
     }
     if (s.cfg.router.query_text.empty())
-        throw input_error(config_path + ": no query: set router.query_file or router.query, or pass --query FILE");
+        throw input_error(config_path +
+                          ": no query: set router.query_file or router.query, or pass --query FILE");
     try {
         s.the_plan = control::plan_query(s.cfg.router.query_text, planner_inputs_from(s.cfg));
     } catch (const sql::parse_error& e) {

@@ -25,7 +25,8 @@ struct loaded_setup {
 /// given ("-" = standard input) and plans it. Throws control::config_error,
 /// sql::parse_error, control::plan_error or std::runtime_error (no query,
 /// unreadable file), each with a message naming the file.
-[[nodiscard]] loaded_setup load_and_plan(const std::string& config_path, const std::optional<std::string>& query_path);
+[[nodiscard]] loaded_setup load_and_plan(const std::string& config_path,
+                                         const std::optional<std::string>& query_path);
 
 /// Reads a whole file ("-" = standard input). Throws std::runtime_error naming it.
 [[nodiscard]] std::string read_text_file(const std::string& path);

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -64,11 +64,14 @@ void sleep_us(unsigned us) noexcept { std::this_thread::sleep_for(std::chrono::m
 /// datagram, so its blocks are datagram-sized; stream sinks take big blocks.
 std::uint32_t block_bytes_for(const config& cfg, const sink_config& s) {
     switch (s.kind) {
-    case sink_kind::udp: return cfg.datagram_bytes;
-    case sink_kind::dpdk: return cfg.dpdk.payload_bytes;
+    case sink_kind::udp:
+        return cfg.datagram_bytes;
+    case sink_kind::dpdk:
+        return cfg.dpdk.payload_bytes;
     case sink_kind::tcp:
     case sink_kind::file:
-    case sink_kind::null: break;
+    case sink_kind::null:
+        break;
     }
     return cfg.router.stream_block_bytes;
 }
@@ -78,11 +81,21 @@ std::string json_escape(std::string_view s) {
     out.reserve(s.size() + 2);
     for (const char c : s) {
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
         default:
             if (static_cast<unsigned char>(c) < 0x20) {
                 char buf[8];
@@ -98,10 +111,14 @@ std::string json_escape(std::string_view s) {
 
 std::string rate(double v) {
     char buf[32];
-    if (v >= 1e9) std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
-    else if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
-    else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
-    else std::snprintf(buf, sizeof buf, "%.0f", v);
+    if (v >= 1e9)
+        std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
+    else if (v >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f", v);
     return buf;
 }
 
@@ -132,8 +149,8 @@ struct runtime::impl {
         std::vector<std::unique_ptr<lane>> lanes; ///< one per partition
         std::unique_ptr<lane> dead;               ///< dead-letter lane, when configured
         counter_block counters;
-        std::vector<std::size_t> sources;         ///< indices into cfg.sources
-        std::vector<std::uint16_t> ports;         ///< bound port per entry of `sources`
+        std::vector<std::size_t> sources; ///< indices into cfg.sources
+        std::vector<std::uint16_t> ports; ///< bound port per entry of `sources`
         std::thread thread;
         std::atomic<thread_state> state{thread_state::starting};
         std::string error;
@@ -150,10 +167,10 @@ struct runtime::impl {
         std::vector<std::uint32_t> partitions;
         bool dead_letter = false;
         counter_block counters;
-        counter_block dead_counters; ///< the dead-letter sink's deliveries are not records_out
+        counter_block dead_counters;    ///< the dead-letter sink's deliveries are not records_out
         std::vector<const sink*> sinks; ///< per entry of `partitions`, valid once running
         const sink* dead_sink = nullptr;
-        mutable std::mutex sinks_mutex;  ///< guards sinks/dead_sink against the thread's exit
+        mutable std::mutex sinks_mutex;        ///< guards sinks/dead_sink against the thread's exit
         std::vector<std::uint64_t> final_sent; ///< counts after the sinks are gone
         std::uint64_t final_dead_sent = 0;
         std::thread thread;
@@ -177,7 +194,6 @@ struct runtime::impl {
     clock_type::time_point started;
     std::atomic<bool>* stop = nullptr;
     std::uint32_t max_record_bytes = 0;
-
 
     void core_main(core& c, std::uint32_t drain_timeout_ms);
 
@@ -210,16 +226,19 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
                                     " sinks (router.partitions and the query's num_partitions must agree)");
     if (cfg.sources.empty()) throw std::invalid_argument("the config has no sources");
     if (cfg.router.dataplane_cpus.empty() || cfg.router.egress_cpus.empty())
-        throw std::invalid_argument("router.dataplane_cpus and router.egress_cpus need at least one CPU each");
+        throw std::invalid_argument(
+            "router.dataplane_cpus and router.egress_cpus need at least one CPU each");
 #ifndef SHARDGATE_HAVE_DPDK
     for (const auto& s : cfg.sources)
         if (s.kind == source_kind::dpdk)
-            throw std::invalid_argument("source '" + s.name +
-                                        "' is a DPDK port, but this build has no DPDK (configure with -Ddpdk=enabled)");
+            throw std::invalid_argument(
+                "source '" + s.name +
+                "' is a DPDK port, but this build has no DPDK (configure with -Ddpdk=enabled)");
     for (const auto& s : cfg.sinks)
         if (s.kind == sink_kind::dpdk)
-            throw std::invalid_argument("sink '" + s.uri +
-                                        "' is a DPDK port, but this build has no DPDK (configure with -Ddpdk=enabled)");
+            throw std::invalid_argument(
+                "sink '" + s.uri +
+                "' is a DPDK port, but this build has no DPDK (configure with -Ddpdk=enabled)");
 #endif
     for (const auto& s : cfg.sources)
         if (s.core >= cfg.router.dataplane_cpus.size())
@@ -238,11 +257,13 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
     }
     if (r.strategy == strategy_kind::smart_repartition)
         if (const auto why = smart_alignment_problem(r); !why.empty())
-            warnings.push_back("smart_repartition cannot take its fast path (" + why + "); it hashes every record");
+            warnings.push_back("smart_repartition cannot take its fast path (" + why +
+                               "); it hashes every record");
     if (cfg.format.line_framed() && max_record < cfg.format.max_record_bytes)
-        warnings.push_back("records longer than " + std::to_string(max_record) +
-                           " bytes do not fit a sink's block (sinks.datagram_bytes / router.stream_block_bytes) "
-                           "and are rejected as oversized");
+        warnings.push_back(
+            "records longer than " + std::to_string(max_record) +
+            " bytes do not fit a sink's block (sinks.datagram_bytes / router.stream_block_bytes) "
+            "and are rejected as oversized");
     return warnings;
 }
 
@@ -280,7 +301,8 @@ runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_uniq
             k->lanes.push_back(
                 std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, cfg.sinks[p]), k->memory.get()));
         if (cfg.dead_letter)
-            k->dead = std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, *cfg.dead_letter), k->memory.get());
+            k->dead = std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, *cfg.dead_letter),
+                                             k->memory.get());
         m.cores.push_back(std::move(k));
     }
     for (std::size_t i = 0; i < cfg.sources.size(); ++i) m.cores[cfg.sources[i].core]->sources.push_back(i);
@@ -291,7 +313,8 @@ runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_uniq
         x->dead_letter = e == 0 && cfg.dead_letter.has_value();
         m.egresses.push_back(std::move(x));
     }
-    for (std::uint32_t p = 0; p < r.partitions; ++p) m.egresses[p % m.egresses.size()]->partitions.push_back(p);
+    for (std::uint32_t p = 0; p < r.partitions; ++p)
+        m.egresses[p % m.egresses.size()]->partitions.push_back(p);
 }
 
 runtime::~runtime() {
@@ -351,14 +374,17 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
 
     idle_policy idle(cfg.router.idle_spins, cfg.router.idle_sleep_us);
     auto wait = [&](unsigned us) {
-        if (ctx) ctx->wait(us);
-        else sleep_us(us);
+        if (ctx)
+            ctx->wait(us);
+        else
+            sleep_us(us);
     };
     bool stopping = false;
     std::uint64_t stop_at = 0;
     while (true) {
         if (ctx) ctx->poll();
-        if (const plan* next = c.pending.load(std::memory_order_acquire); next && w->between_bursts()) [[unlikely]] {
+        if (const plan* next = c.pending.load(std::memory_order_acquire); next && w->between_bursts())
+            [[unlikely]] {
             // A new plan, applied between bursts: the control path, so it may allocate.
             c.pending.store(nullptr, std::memory_order_relaxed);
             try {
@@ -446,8 +472,10 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
 
     idle_policy idle(cfg.router.idle_spins, cfg.router.idle_sleep_us);
     auto wait = [&](unsigned us) {
-        if (ctx) ctx->wait(us);
-        else sleep_us(us);
+        if (ctx)
+            ctx->wait(us);
+        else
+            sleep_us(us);
     };
     std::uint64_t cores_done_at = 0;
     while (true) {
@@ -465,7 +493,8 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
                 for (const std::uint32_t p : x.partitions)
                     for (auto& c : cores) {
                         block_ref b;
-                        while (c->lanes[p]->take(std::span(&b, 1))) x.counters.add(counter::drop_shutdown, b.records);
+                        while (c->lanes[p]->take(std::span(&b, 1)))
+                            x.counters.add(counter::drop_shutdown, b.records);
                     }
                 break;
             }
@@ -579,10 +608,13 @@ snapshot runtime::take_snapshot() const {
     for (auto& e : m.egresses) {
         std::lock_guard lock(e->sinks_mutex);
         for (std::size_t i = 0; i < e->partitions.size(); ++i) {
-            if (i < e->sinks.size()) s.per_partition[e->partitions[i]] = e->sinks[i]->records_sent();
-            else if (i < e->final_sent.size()) s.per_partition[e->partitions[i]] = e->final_sent[i];
+            if (i < e->sinks.size())
+                s.per_partition[e->partitions[i]] = e->sinks[i]->records_sent();
+            else if (i < e->final_sent.size())
+                s.per_partition[e->partitions[i]] = e->final_sent[i];
         }
-        if (e->dead_letter) s.dead_letter_out = e->dead_sink ? e->dead_sink->records_sent() : e->final_dead_sent;
+        if (e->dead_letter)
+            s.dead_letter_out = e->dead_sink ? e->dead_sink->records_sent() : e->final_dead_sent;
     }
     return s;
 }
@@ -590,22 +622,23 @@ snapshot runtime::take_snapshot() const {
 std::string runtime::stats_line(const snapshot& now, const snapshot& prev) {
     const double dt = std::max(now.seconds - prev.seconds, 1e-9);
     auto d = [&](counter c) { return static_cast<double>(now.get(c) - prev.get(c)); };
-    const std::uint64_t malformed = now.get(counter::malformed_truncated) + now.get(counter::malformed_syntax) +
-                                    now.get(counter::malformed_missing_key) +
-                                    now.get(counter::malformed_bad_key_value) + now.get(counter::malformed_oversized);
+    const std::uint64_t malformed =
+        now.get(counter::malformed_truncated) + now.get(counter::malformed_syntax) +
+        now.get(counter::malformed_missing_key) + now.get(counter::malformed_bad_key_value) +
+        now.get(counter::malformed_oversized);
     char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "[%7.1fs] in %s rec/s  out %s rec/s  (%.1f MB/s)  total in %" PRIu64 " out %" PRIu64
-                  "  drops ring %" PRIu64 " kernel %" PRIu64 " sink %" PRIu64 "  malformed %" PRIu64
-                  " (trunc %" PRIu64 " syntax %" PRIu64 " key %" PRIu64 " value %" PRIu64 " big %" PRIu64
-                  ") bad-src %" PRIu64 "  skew %.2f",
-                  now.seconds, rate(d(counter::records_in) / dt).c_str(), rate(d(counter::records_out) / dt).c_str(),
-                  d(counter::bytes_out) / dt / 1e6, now.get(counter::records_in),
-                  now.get(counter::records_out), now.get(counter::drop_ring_full),
-                  now.get(counter::drop_rx_kernel), now.get(counter::drop_sink), malformed,
-                  now.get(counter::malformed_truncated), now.get(counter::malformed_syntax),
-                  now.get(counter::malformed_missing_key), now.get(counter::malformed_bad_key_value),
-                  now.get(counter::malformed_oversized), now.get(counter::bad_source_partition), now.skew());
+    std::snprintf(
+        buf, sizeof buf,
+        "[%7.1fs] in %s rec/s  out %s rec/s  (%.1f MB/s)  total in %" PRIu64 " out %" PRIu64
+        "  drops ring %" PRIu64 " kernel %" PRIu64 " sink %" PRIu64 "  malformed %" PRIu64 " (trunc %" PRIu64
+        " syntax %" PRIu64 " key %" PRIu64 " value %" PRIu64 " big %" PRIu64 ") bad-src %" PRIu64
+        "  skew %.2f",
+        now.seconds, rate(d(counter::records_in) / dt).c_str(), rate(d(counter::records_out) / dt).c_str(),
+        d(counter::bytes_out) / dt / 1e6, now.get(counter::records_in), now.get(counter::records_out),
+        now.get(counter::drop_ring_full), now.get(counter::drop_rx_kernel), now.get(counter::drop_sink),
+        malformed, now.get(counter::malformed_truncated), now.get(counter::malformed_syntax),
+        now.get(counter::malformed_missing_key), now.get(counter::malformed_bad_key_value),
+        now.get(counter::malformed_oversized), now.get(counter::bad_source_partition), now.skew());
     return buf;
 }
 
@@ -617,9 +650,12 @@ std::string runtime::summary_json(const snapshot& s) const {
     o << "{\"plan\":" << plan_json;
     o << ",\"seconds\":" << s.seconds;
     const double secs = std::max(s.seconds, 1e-9);
-    o << ",\"records_in\":" << s.get(counter::records_in) << ",\"records_out\":" << s.get(counter::records_out);
-    o << ",\"records_per_second_in\":" << std::llround(static_cast<double>(s.get(counter::records_in)) / secs);
-    o << ",\"records_per_second_out\":" << std::llround(static_cast<double>(s.get(counter::records_out)) / secs);
+    o << ",\"records_in\":" << s.get(counter::records_in)
+      << ",\"records_out\":" << s.get(counter::records_out);
+    o << ",\"records_per_second_in\":"
+      << std::llround(static_cast<double>(s.get(counter::records_in)) / secs);
+    o << ",\"records_per_second_out\":"
+      << std::llround(static_cast<double>(s.get(counter::records_out)) / secs);
     o << ",\"reconciled\":" << (s.reconciled() ? "true" : "false");
     o << ",\"skew\":" << s.skew();
     o << ",\"partitions\":[";
@@ -635,7 +671,8 @@ std::string runtime::summary_json(const snapshot& s) const {
           << to_string(src.kind) << "\",\"bind\":\"" << json_escape(src.bind.to_string()) << "\"}";
     }
     o << "],\"sinks\":[";
-    for (std::size_t p = 0; p < m.cfg.sinks.size(); ++p) o << (p ? "," : "") << "\"" << json_escape(m.cfg.sinks[p].uri) << "\"";
+    for (std::size_t p = 0; p < m.cfg.sinks.size(); ++p)
+        o << (p ? "," : "") << "\"" << json_escape(m.cfg.sinks[p].uri) << "\"";
     o << "]}";
     return o.str();
 }
@@ -664,8 +701,10 @@ std::uint64_t runtime::reprogram(plan next, std::chrono::milliseconds timeout) {
                 throw std::runtime_error("dataplane core " + std::to_string(c->index) +
                                          " could not apply the new plan: " + c->reprogram_error);
             if (clock_type::now() >= deadline)
-                throw std::runtime_error("dataplane core " + std::to_string(c->index) + " did not apply the new plan within " +
-                                         std::to_string(timeout.count()) + " ms (it is held by backpressure); it "
+                throw std::runtime_error("dataplane core " + std::to_string(c->index) +
+                                         " did not apply the new plan within " +
+                                         std::to_string(timeout.count()) +
+                                         " ms (it is held by backpressure); it "
                                          "applies it as soon as it is between bursts");
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
@@ -691,7 +730,8 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
         if (std::rename(tmp.c_str(), options.ready_file.c_str()) != 0)
             throw std::runtime_error("cannot write the ready file " + options.ready_file);
     }
-    const auto interval = std::chrono::milliseconds(m.cfg.router.stats_interval_ms ? m.cfg.router.stats_interval_ms : 1000);
+    const auto interval =
+        std::chrono::milliseconds(m.cfg.router.stats_interval_ms ? m.cfg.router.stats_interval_ms : 1000);
     snapshot prev = take_snapshot();
     auto next = clock_type::now() + interval;
     const auto deadline = options.duration_s > 0
@@ -704,7 +744,8 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
             options.reload_requested->exchange(false, std::memory_order_acq_rel)) {
             try {
                 const std::uint64_t epoch = reprogram(options.reload());
-                std::fprintf(options.out, "reprogrammed: every core routes with plan epoch %llu from its next burst\n%s",
+                std::fprintf(options.out,
+                             "reprogrammed: every core routes with plan epoch %llu from its next burst\n%s",
                              static_cast<unsigned long long>(epoch), format_plan_text(m.the_plan).c_str());
             } catch (const std::exception& e) {
                 std::fprintf(options.out, "reload refused, still routing with plan epoch %llu: %s\n",
@@ -726,16 +767,17 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     join();
     const snapshot last = take_snapshot();
     const std::string json = summary_json(last);
-    std::fprintf(options.out,
-                 "summary: %.2f s, in %" PRIu64 " (%s rec/s), out %" PRIu64 ", dropped %" PRIu64 ", rejected %" PRIu64
-                 ": %s\n",
-                 last.seconds, last.get(counter::records_in),
-                 rate(static_cast<double>(last.get(counter::records_in)) / std::max(last.seconds, 1e-9)).c_str(),
-                 last.get(counter::records_out),
-                 last.get(counter::drop_ring_full) + last.get(counter::drop_sink) + last.get(counter::drop_shutdown),
-                 last.get(counter::records_rejected),
-                 last.reconciled() ? "every record accounted for (in = out + dropped + rejected)"
-                                   : "NOT RECONCILED (in != out + dropped + rejected)");
+    std::fprintf(
+        options.out,
+        "summary: %.2f s, in %" PRIu64 " (%s rec/s), out %" PRIu64 ", dropped %" PRIu64 ", rejected %" PRIu64
+        ": %s\n",
+        last.seconds, last.get(counter::records_in),
+        rate(static_cast<double>(last.get(counter::records_in)) / std::max(last.seconds, 1e-9)).c_str(),
+        last.get(counter::records_out),
+        last.get(counter::drop_ring_full) + last.get(counter::drop_sink) + last.get(counter::drop_shutdown),
+        last.get(counter::records_rejected),
+        last.reconciled() ? "every record accounted for (in = out + dropped + rejected)"
+                          : "NOT RECONCILED (in != out + dropped + rejected)");
     std::string parts = "partitions:";
     for (std::size_t p = 0; p < last.per_partition.size(); ++p)
         parts.append(" ").append(std::to_string(p)).append("=").append(std::to_string(last.per_partition[p]));
@@ -743,9 +785,13 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     std::string nonzero = "counters:";
     for (std::size_t k = 0; k < counter_count; ++k)
         if (last.counters[k])
-            nonzero.append(" ").append(counter_infos[k].name).append("=").append(std::to_string(last.counters[k]));
+            nonzero.append(" ")
+                .append(counter_infos[k].name)
+                .append("=")
+                .append(std::to_string(last.counters[k]));
     std::fprintf(options.out, "%s\n", nonzero.c_str());
-    if (m.cfg.dead_letter) std::fprintf(options.out, "dead letter: %" PRIu64 " records delivered\n", last.dead_letter_out);
+    if (m.cfg.dead_letter)
+        std::fprintf(options.out, "dead letter: %" PRIu64 " records delivered\n", last.dead_letter_out);
 #ifdef SHARDGATE_HAVE_DPDK
     if (m.dpdk) std::fprintf(options.out, "%s", m.dpdk->stats_text().c_str());
 #endif

@@ -5,8 +5,8 @@
 
 #include <array>
 #include <atomic>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -20,11 +20,11 @@
 namespace shardgate::control {
 
 struct run_options {
-    double duration_s = 0;                 ///< stop after this long (0 = until stop is requested)
-    std::string summary_json;              ///< also write the final summary here ("" = no file)
+    double duration_s = 0;                  ///< stop after this long (0 = until stop is requested)
+    std::string summary_json;               ///< also write the final summary here ("" = no file)
     std::uint32_t drain_timeout_ms = 10000; ///< longest a stop may take to drain before dropping what is held
-    bool live_stats = true;                ///< one line per stats interval
-    std::string ready_file;                ///< written (bound ports, one per line) once every thread runs
+    bool live_stats = true;                 ///< one line per stats interval
+    std::string ready_file;                 ///< written (bound ports, one per line) once every thread runs
     /// When *reload_requested turns true (SIGHUP), run() calls reload() for a
     /// new plan and applies it with reprogram(); a failure is reported and the
     /// router keeps its plan.
@@ -39,7 +39,9 @@ struct snapshot {
     std::array<std::uint64_t, counter_count> counters{};
     std::vector<std::uint64_t> per_partition; ///< records each partition's sink delivered
     std::uint64_t dead_letter_out = 0;        ///< records the dead-letter sink delivered
-    [[nodiscard]] std::uint64_t get(counter c) const noexcept { return counters[static_cast<std::size_t>(c)]; }
+    [[nodiscard]] std::uint64_t get(counter c) const noexcept {
+        return counters[static_cast<std::size_t>(c)];
+    }
     /// in == out + every drop + rejected (exact once drained).
     [[nodiscard]] bool reconciled() const noexcept;
     /// max / mean of per_partition (1 = perfectly even; 0 when nothing arrived).

@@ -18,8 +18,7 @@ struct ndjson_reader::impl {
 ndjson_reader::ndjson_reader(record_decoder& owner) : owner_(owner), impl_(std::make_unique<impl>()) {
     // One document at a time on a pinned core: size the parser once, up front,
     // so parsing never allocates.
-    if (impl_->parser.allocate(owner.max_record_bytes()) != simdjson::SUCCESS)
-        throw std::bad_alloc();
+    if (impl_->parser.allocate(owner.max_record_bytes()) != simdjson::SUCCESS) throw std::bad_alloc();
 }
 
 ndjson_reader::~ndjson_reader() = default;
@@ -58,14 +57,22 @@ bool ndjson_reader::read(const std::byte* p, std::uint32_t n, std::uint32_t i, r
         key_value v;
         bool usable = true;
         switch (val.type()) {
-        case dom::element_type::NULL_VALUE: v = key_value::null_value(); break;
-        case dom::element_type::BOOL: v = key_value::of_bool(val.get_bool().value_unsafe()); break;
-        case dom::element_type::INT64: v = key_value::of_int(val.get_int64().value_unsafe()); break;
+        case dom::element_type::NULL_VALUE:
+            v = key_value::null_value();
+            break;
+        case dom::element_type::BOOL:
+            v = key_value::of_bool(val.get_bool().value_unsafe());
+            break;
+        case dom::element_type::INT64:
+            v = key_value::of_int(val.get_int64().value_unsafe());
+            break;
         case dom::element_type::UINT64:
             // Same bits as a fixed u64 field, so both formats hash alike.
             v = key_value::of_int(static_cast<std::int64_t>(val.get_uint64().value_unsafe()));
             break;
-        case dom::element_type::DOUBLE: v = key_value::of_double(val.get_double().value_unsafe()); break;
+        case dom::element_type::DOUBLE:
+            v = key_value::of_double(val.get_double().value_unsafe());
+            break;
         case dom::element_type::STRING: {
             // Unescaped into the parser's buffer, which the next record reuses: copy.
             const std::string_view s = val.get_string().value_unsafe();
@@ -79,7 +86,9 @@ bool ndjson_reader::read(const std::byte* p, std::uint32_t n, std::uint32_t i, r
             break;
         }
         case dom::element_type::ARRAY:
-        case dom::element_type::OBJECT: usable = false; break; // not hashable as a key
+        case dom::element_type::OBJECT:
+            usable = false;
+            break; // not hashable as a key
         }
         if (slot >= 0) {
             fv.values[slot] = v;

@@ -19,7 +19,8 @@ public:
     /// Reads record `i` (n bytes at p, with rx_padding readable bytes after
     /// the chunk it lies in) into the owner's field slots and the burst's
     /// metadata. False with `why` = syntax when it is not one JSON object.
-    bool read(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
+    bool read(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b,
+              reject_reason& why) noexcept;
 
 private:
     struct impl;

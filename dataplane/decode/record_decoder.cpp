@@ -27,13 +27,19 @@ T load_le(const std::byte* p) noexcept {
 key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
     const std::byte* p = rec + f.offset;
     switch (f.type) {
-    case field_type::u8: return key_value::of_int(load_le<std::uint8_t>(p));
-    case field_type::u16: return key_value::of_int(load_le<std::uint16_t>(p));
-    case field_type::u32: return key_value::of_int(load_le<std::uint32_t>(p));
-    case field_type::u64: return key_value::of_int(static_cast<std::int64_t>(load_le<std::uint64_t>(p)));
-    case field_type::i32: return key_value::of_int(load_le<std::int32_t>(p));
+    case field_type::u8:
+        return key_value::of_int(load_le<std::uint8_t>(p));
+    case field_type::u16:
+        return key_value::of_int(load_le<std::uint16_t>(p));
+    case field_type::u32:
+        return key_value::of_int(load_le<std::uint32_t>(p));
+    case field_type::u64:
+        return key_value::of_int(static_cast<std::int64_t>(load_le<std::uint64_t>(p)));
+    case field_type::i32:
+        return key_value::of_int(load_le<std::int32_t>(p));
     case field_type::i64:
-    case field_type::int64: return key_value::of_int(load_le<std::int64_t>(p));
+    case field_type::int64:
+        return key_value::of_int(load_le<std::int64_t>(p));
     case field_type::str: {
         // Trailing NULs pad the field; they are not part of the value.
         std::uint32_t n = f.size;
@@ -55,7 +61,8 @@ std::uint32_t trimmed_length(const std::byte* p, std::uint32_t size) noexcept {
 #if defined(__SSE2__)
     if (size <= 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const auto zero = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
+        const auto zero =
+            static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
         const std::uint32_t nonzero = ~zero & ((1u << size) - 1);
         return nonzero ? 32u - static_cast<std::uint32_t>(__builtin_clz(nonzero)) : 0u;
     }
@@ -90,22 +97,31 @@ source_partition to_source_partition(bool ok, std::int64_t v) noexcept {
 
 counter counter_of(reject_reason r) noexcept {
     switch (r) {
-    case reject_reason::truncated: return counter::malformed_truncated;
-    case reject_reason::syntax: return counter::malformed_syntax;
-    case reject_reason::missing_key: return counter::malformed_missing_key;
-    case reject_reason::bad_key_value: return counter::malformed_bad_key_value;
-    case reject_reason::oversized: return counter::malformed_oversized;
-    case reject_reason::bad_source_partition: return counter::bad_source_partition;
+    case reject_reason::truncated:
+        return counter::malformed_truncated;
+    case reject_reason::syntax:
+        return counter::malformed_syntax;
+    case reject_reason::missing_key:
+        return counter::malformed_missing_key;
+    case reject_reason::bad_key_value:
+        return counter::malformed_bad_key_value;
+    case reject_reason::oversized:
+        return counter::malformed_oversized;
+    case reject_reason::bad_source_partition:
+        return counter::bad_source_partition;
     }
     return counter::malformed_syntax;
 }
 
 reject_reason reject_reason_of(key_status s) noexcept {
     switch (s) {
-    case key_status::missing: return reject_reason::missing_key;
-    case key_status::oversized: return reject_reason::oversized;
+    case key_status::missing:
+        return reject_reason::missing_key;
+    case key_status::oversized:
+        return reject_reason::oversized;
     case key_status::ok:
-    case key_status::bad_value: break;
+    case key_status::bad_value:
+        break;
     }
     return reject_reason::bad_key_value;
 }
@@ -202,7 +218,8 @@ struct int_loader {
     }
     [[nodiscard]] std::int64_t operator()(const std::byte* rec) const noexcept {
         const std::uint64_t v = load_le<std::uint64_t>(rec + offset) & mask;
-        return sign_shift ? static_cast<std::int64_t>(v << sign_shift) >> sign_shift : static_cast<std::int64_t>(v);
+        return sign_shift ? static_cast<std::int64_t>(v << sign_shift) >> sign_shift
+                          : static_cast<std::int64_t>(v);
     }
 };
 } // namespace
@@ -260,7 +277,8 @@ void record_decoder::fixed_keys(record_burst& b, std::uint32_t i) noexcept {
         return;
     }
     field_values& fv = fields_[i];
-    for (std::uint32_t s = 0; s < slot_field_.size(); ++s) fv.values[s] = fixed_value(format_.fields[slot_field_[s]], p);
+    for (std::uint32_t s = 0; s < slot_field_.size(); ++s)
+        fv.values[s] = fixed_value(format_.fields[slot_field_[s]], p);
     fv.present = (1u << slot_field_.size()) - 1; // slots ≤ 16: every declared field is present
     fv.unusable = 0;
     keys_->encode(b, i, fv);
@@ -356,7 +374,8 @@ bool record_decoder::read_csv(const std::byte* rec, std::uint32_t n, std::uint32
                 const bool ok = as_int(v, meta);
                 b.source_partitions[i] = to_source_partition(ok, meta);
             }
-            if (static_cast<int>(col) == sequence_field_) b.sequences[i] = as_int(v, meta) ? static_cast<std::uint64_t>(meta) : 0;
+            if (static_cast<int>(col) == sequence_field_)
+                b.sequences[i] = as_int(v, meta) ? static_cast<std::uint64_t>(meta) : 0;
             if (static_cast<int>(col) == event_time_field_) b.event_times[i] = as_int(v, meta) ? meta : 0;
         }
         ++col;
@@ -379,8 +398,8 @@ bool record_decoder::read_ndjson(const std::byte* p, std::uint32_t n, std::uint3
     return json_->read(p, n, i, b, why);
 }
 
-bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record_burst& b, std::uint32_t capacity,
-                            reject_sink& rejects, counter_block& counters) noexcept {
+bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record_burst& b,
+                            std::uint32_t capacity, reject_sink& rejects, counter_block& counters) noexcept {
     if (b.size == 0) arena_used_ = 0;
     const std::byte* const base = chunk.data;
     if (chunk.flags & chunk_oversized) {
@@ -406,9 +425,14 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
             why = reject_reason::oversized;
         } else {
             switch (format_.kind) {
-            case format_kind::csv: ok = read_csv(p, n, i, b, why); break;
-            case format_kind::ndjson: ok = read_ndjson(p, n, i, b, why); break;
-            default: ok = false;
+            case format_kind::csv:
+                ok = read_csv(p, n, i, b, why);
+                break;
+            case format_kind::ndjson:
+                ok = read_ndjson(p, n, i, b, why);
+                break;
+            default:
+                ok = false;
             }
         }
         if (!ok) [[unlikely]] {
@@ -435,7 +459,8 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
             b.sequences[i] = 0;
             b.event_times[i] = 0;
         }
-        if (source_field_ >= 0 || sequence_field_ >= 0 || event_time_field_ >= 0) read_fixed_meta(b, first, take);
+        if (source_field_ >= 0 || sequence_field_ >= 0 || event_time_field_ >= 0)
+            read_fixed_meta(b, first, take);
         b.size += take;
         offset += take * rs;
         records += take;
@@ -453,7 +478,8 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
             const std::byte* p = base + offset;
             const std::uint32_t left = chunk.length - offset;
             const void* nl = std::memchr(p, '\n', left);
-            const std::uint32_t n = nl ? static_cast<std::uint32_t>(static_cast<const std::byte*>(nl) - p) : left;
+            const std::uint32_t n =
+                nl ? static_cast<std::uint32_t>(static_cast<const std::byte*>(nl) - p) : left;
             offset += n + (nl ? 1 : 0);
             if (n == 0 || (n == 1 && p[0] == std::byte{'\r'})) {
                 // An empty line carries no record: counted, nothing to forward.

@@ -52,7 +52,8 @@ public:
     /// does not declare, or the format is unusable (fixed with record_size 0).
     /// `max_record_bytes`: longer records are oversized (the smaller of the
     /// format's limit and what fits a lane block).
-    record_decoder(const record_format& format, std::span<const key_expr> keys, std::uint32_t max_record_bytes);
+    record_decoder(const record_format& format, std::span<const key_expr> keys,
+                   std::uint32_t max_record_bytes);
     ~record_decoder() override;
     record_decoder(const record_decoder&) = delete;
     record_decoder& operator=(const record_decoder&) = delete;
@@ -83,21 +84,23 @@ private:
     /// `why` when it is malformed.
     void read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count) noexcept;
     void fixed_keys(record_burst& b, std::uint32_t i) noexcept;
-    bool read_csv(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
-    bool read_ndjson(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b, reject_reason& why) noexcept;
+    bool read_csv(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b,
+                  reject_reason& why) noexcept;
+    bool read_ndjson(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b,
+                     reject_reason& why) noexcept;
     std::byte* arena_take(std::size_t n) noexcept;
 
     record_format format_;
     std::uint32_t max_record_bytes_;
-    std::vector<std::string> slot_names_;      ///< field name per slot
-    std::vector<std::uint32_t> slot_field_;    ///< fixed/csv: format field index per slot
+    std::vector<std::string> slot_names_;   ///< field name per slot
+    std::vector<std::uint32_t> slot_field_; ///< fixed/csv: format field index per slot
     // Special fields (format field index, or -1 when not configured).
     int source_field_ = -1, sequence_field_ = -1, event_time_field_ = -1;
-    std::uint32_t csv_last_needed_ = 0;        ///< csv: highest column index anything reads
-    bool single_str_slot_ = false;             ///< fixed: one plain str key, sliced from the record
-    bool plain_fixed_keys_ = false;            ///< fixed: plain field keys, encoded straight from the record
-    std::size_t fixed_key_bytes_ = 0;          ///< largest canonical key of plain_fixed_keys_
-    std::vector<std::byte> fixed_arena_;       ///< one such key per burst record
+    std::uint32_t csv_last_needed_ = 0;  ///< csv: highest column index anything reads
+    bool single_str_slot_ = false;       ///< fixed: one plain str key, sliced from the record
+    bool plain_fixed_keys_ = false;      ///< fixed: plain field keys, encoded straight from the record
+    std::size_t fixed_key_bytes_ = 0;    ///< largest canonical key of plain_fixed_keys_
+    std::vector<std::byte> fixed_arena_; ///< one such key per burst record
     /// Per burst record: which format field maps to which slot (csv), fields read.
     std::vector<field_values> fields_;
     std::unique_ptr<key_set> keys_;

@@ -36,7 +36,9 @@ key_value string_in(const char* p, std::size_t n) noexcept {
 key_status to_text(const key_value& v, key_scratch& s, key_value& out) noexcept {
     switch (v.type) {
     case value_type::string:
-    case value_type::null: out = v; return key_status::ok;
+    case value_type::null:
+        out = v;
+        return key_status::ok;
     case value_type::boolean: {
         const std::string_view t = v.i ? "true" : "false";
         char* p = take(s, t.size());
@@ -49,7 +51,8 @@ key_status to_text(const key_value& v, key_scratch& s, key_value& out) noexcept 
     case value_type::float64: {
         char* p = take(s, 32);
         if (!p) return key_status::oversized;
-        const auto r = v.type == value_type::int64 ? std::to_chars(p, p + 32, v.i) : std::to_chars(p, p + 32, v.f);
+        const auto r =
+            v.type == value_type::int64 ? std::to_chars(p, p + 32, v.i) : std::to_chars(p, p + 32, v.f);
         if (r.ec != std::errc{}) return key_status::bad_value;
         // Give back what the number did not use.
         s.used -= static_cast<std::size_t>(p + 32 - r.ptr);
@@ -68,9 +71,15 @@ std::string_view trim_blanks(std::string_view t) noexcept {
 
 key_status to_int(const key_value& v, key_value& out) noexcept {
     switch (v.type) {
-    case value_type::null: out = v; return key_status::ok;
-    case value_type::int64: out = v; return key_status::ok;
-    case value_type::boolean: out = key_value::of_int(v.i); return key_status::ok;
+    case value_type::null:
+        out = v;
+        return key_status::ok;
+    case value_type::int64:
+        out = v;
+        return key_status::ok;
+    case value_type::boolean:
+        out = key_value::of_int(v.i);
+        return key_status::ok;
     case value_type::float64: {
         // Truncates toward zero; NaN and values outside int64 cannot be cast.
         if (!(v.f > -9.3e18 && v.f < 9.3e18)) return key_status::bad_value;
@@ -95,10 +104,16 @@ key_status to_int(const key_value& v, key_value& out) noexcept {
 
 key_status to_double(const key_value& v, key_value& out) noexcept {
     switch (v.type) {
-    case value_type::null: out = v; return key_status::ok;
-    case value_type::float64: out = v; return key_status::ok;
+    case value_type::null:
+        out = v;
+        return key_status::ok;
+    case value_type::float64:
+        out = v;
+        return key_status::ok;
     case value_type::int64:
-    case value_type::boolean: out = key_value::of_double(static_cast<double>(v.i)); return key_status::ok;
+    case value_type::boolean:
+        out = key_value::of_double(static_cast<double>(v.i));
+        return key_status::ok;
     case value_type::string: {
         const std::string_view t = trim_blanks(as_view(v));
         double x = 0;
@@ -132,9 +147,15 @@ key_status arith(key_op op, const key_value& a0, const key_value& b0, key_value&
         (void)to_double(b, y);
         double r = 0;
         switch (op) {
-        case key_op::add: r = x.f + y.f; break;
-        case key_op::sub: r = x.f - y.f; break;
-        case key_op::mul: r = x.f * y.f; break;
+        case key_op::add:
+            r = x.f + y.f;
+            break;
+        case key_op::sub:
+            r = x.f - y.f;
+            break;
+        case key_op::mul:
+            r = x.f * y.f;
+            break;
         case key_op::div:
             if (y.f == 0) return key_status::bad_value;
             r = x.f / y.f;
@@ -143,7 +164,8 @@ key_status arith(key_op op, const key_value& a0, const key_value& b0, key_value&
             if (y.f == 0) return key_status::bad_value;
             r = std::fmod(x.f, y.f);
             break;
-        default: return key_status::bad_value;
+        default:
+            return key_status::bad_value;
         }
         out = key_value::of_double(r);
         return key_status::ok;
@@ -162,10 +184,12 @@ key_status arith(key_op op, const key_value& a0, const key_value& b0, key_value&
         break;
     case key_op::div:
     case key_op::mod:
-        if (y == 0 || (x == std::numeric_limits<std::int64_t>::min() && y == -1)) return key_status::bad_value;
+        if (y == 0 || (x == std::numeric_limits<std::int64_t>::min() && y == -1))
+            return key_status::bad_value;
         r = op == key_op::div ? x / y : x % y; // SQL: truncating division, remainder takes x's sign
         break;
-    default: return key_status::bad_value;
+    default:
+        return key_status::bad_value;
     }
     out = key_value::of_int(r);
     return key_status::ok;
@@ -174,7 +198,8 @@ key_status arith(key_op op, const key_value& a0, const key_value& b0, key_value&
 } // namespace
 
 key_program::key_program(const key_expr& expr, const resolver& resolve) : text_(expr.text) {
-    if (expr.program.empty()) throw std::invalid_argument("routing key '" + expr.text + "' has an empty program");
+    if (expr.program.empty())
+        throw std::invalid_argument("routing key '" + expr.text + "' has an empty program");
     // Strings of push_string live in one pool, sized up front so views stay valid.
     std::size_t pool = 0;
     for (const auto& in : expr.program)
@@ -185,11 +210,12 @@ key_program::key_program(const key_expr& expr, const resolver& resolve) : text_(
         instr out{in.op, 0, in.imm, {}};
         const int pops = key_op_pops(in.op, in.imm);
         if (pops < 0)
-            throw std::invalid_argument("routing key '" + expr.text + "': malformed instruction (" +
-                                        (in.op == key_op::substring
-                                             ? "SUBSTRING takes 2 or 3 arguments, got " + std::to_string(in.imm)
-                                             : "unknown op " + std::to_string(static_cast<int>(in.op))) +
-                                        ")");
+            throw std::invalid_argument(
+                "routing key '" + expr.text + "': malformed instruction (" +
+                (in.op == key_op::substring
+                     ? "SUBSTRING takes 2 or 3 arguments, got " + std::to_string(in.imm)
+                     : "unknown op " + std::to_string(static_cast<int>(in.op))) +
+                ")");
         if (in.op == key_op::field) {
             const auto slot = resolve(in.text);
             if (!slot)
@@ -203,7 +229,8 @@ key_program::key_program(const key_expr& expr, const resolver& resolve) : text_(
         }
         depth -= pops;
         if (depth < 0)
-            throw std::invalid_argument("routing key '" + expr.text + "': malformed program (stack underflow)");
+            throw std::invalid_argument("routing key '" + expr.text +
+                                        "': malformed program (stack underflow)");
         ++depth;
         if (depth > static_cast<int>(max_depth))
             throw std::invalid_argument("routing key '" + expr.text + "' nests deeper than " +
@@ -225,9 +252,15 @@ key_status key_program::eval(const field_values& fields, key_scratch& s, key_val
             if (fields.unusable >> in.slot & 1u) return key_status::bad_value;
             st[sp++] = fields.values[in.slot];
             break;
-        case key_op::push_int: st[sp++] = key_value::of_int(in.imm); break;
-        case key_op::push_string: st[sp++] = string_in(in.str.data(), in.str.size()); break;
-        case key_op::push_null: st[sp++] = key_value::null_value(); break;
+        case key_op::push_int:
+            st[sp++] = key_value::of_int(in.imm);
+            break;
+        case key_op::push_string:
+            st[sp++] = string_in(in.str.data(), in.str.size());
+            break;
+        case key_op::push_null:
+            st[sp++] = key_value::null_value();
+            break;
         case key_op::upper:
         case key_op::lower: {
             key_value v;
@@ -265,9 +298,11 @@ key_status key_program::eval(const field_values& fields, key_scratch& s, key_val
             // positions [start, start + len) that exist.
             const std::size_t args = static_cast<std::size_t>(in.imm);
             key_value str = st[sp - args], start = st[sp - args + 1];
-            key_value len = args == 3 ? st[sp - 1] : key_value::of_int(std::numeric_limits<std::int64_t>::max());
+            key_value len =
+                args == 3 ? st[sp - 1] : key_value::of_int(std::numeric_limits<std::int64_t>::max());
             sp -= args;
-            if (str.type == value_type::null || start.type == value_type::null || len.type == value_type::null) {
+            if (str.type == value_type::null || start.type == value_type::null ||
+                len.type == value_type::null) {
                 st[sp++] = key_value::null_value();
                 break;
             }
@@ -282,7 +317,8 @@ key_status key_program::eval(const field_values& fields, key_scratch& s, key_val
             b = std::clamp<std::int64_t>(b, 1, n + 1);
             e = std::clamp<std::int64_t>(e, 1, n + 1);
             if (e < b) e = b;
-            st[sp++] = string_in(reinterpret_cast<const char*>(text.data) + (b - 1), static_cast<std::size_t>(e - b));
+            st[sp++] = string_in(reinterpret_cast<const char*>(text.data) + (b - 1),
+                                 static_cast<std::size_t>(e - b));
             break;
         }
         case key_op::cast_int: {
@@ -317,7 +353,8 @@ key_status key_program::eval(const field_values& fields, key_scratch& s, key_val
             key_value& v = st[sp - 1];
             if (v.type == value_type::null) break;
             key_value num = v;
-            if (v.type == value_type::string && to_int(v, num) != key_status::ok && to_double(v, num) != key_status::ok)
+            if (v.type == value_type::string && to_int(v, num) != key_status::ok &&
+                to_double(v, num) != key_status::ok)
                 return key_status::bad_value;
             if (num.type == value_type::float64) {
                 v = key_value::of_double(-num.f);
@@ -354,8 +391,8 @@ key_status key_program::eval(const field_values& fields, key_scratch& s, key_val
 key_set::key_set(std::span<const key_expr> keys, const key_program::resolver& resolve)
     : arena_(max_burst * max_key_bytes) {
     if (keys.size() > max_keys)
-        throw std::invalid_argument("a plan may route by at most " + std::to_string(max_keys) + " keys, got " +
-                                    std::to_string(keys.size()));
+        throw std::invalid_argument("a plan may route by at most " + std::to_string(max_keys) +
+                                    " keys, got " + std::to_string(keys.size()));
     programs_.reserve(keys.size());
     for (const auto& k : keys) programs_.emplace_back(k, resolve);
 }

@@ -37,7 +37,8 @@ struct field_values {
     static constexpr std::size_t max_slots = 16;
     std::array<key_value, max_slots> values;
     std::uint32_t present = 0; ///< bit s set when slot s was found in the record
-    std::uint32_t unusable = 0; ///< bit s set when slot s holds a value no key may use (a JSON object or array)
+    std::uint32_t unusable =
+        0; ///< bit s set when slot s holds a value no key may use (a JSON object or array)
 };
 
 class key_program {

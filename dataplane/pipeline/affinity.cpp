@@ -16,12 +16,14 @@ namespace shardgate {
 
 void pin_current_thread(int cpu, const std::string& what) {
     if (cpu < 0) return;
-    if (cpu >= CPU_SETSIZE) throw std::runtime_error(what + ": CPU " + std::to_string(cpu) + " is out of range");
+    if (cpu >= CPU_SETSIZE)
+        throw std::runtime_error(what + ": CPU " + std::to_string(cpu) + " is out of range");
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     if (const int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set); rc != 0)
-        throw std::runtime_error(what + ": cannot pin to CPU " + std::to_string(cpu) + ": " + std::strerror(rc) +
+        throw std::runtime_error(what + ": cannot pin to CPU " + std::to_string(cpu) + ": " +
+                                 std::strerror(rc) +
                                  " (is the CPU online and in this process's allowed set?)");
 }
 
@@ -59,7 +61,7 @@ void* numa_memory::do_allocate(std::size_t bytes, std::size_t alignment) {
         return p;
     }
 #endif
-    return ::operator new(bytes, std::align_val_t{alignment});
+    return ::operator new (bytes, std::align_val_t{alignment});
 }
 
 void numa_memory::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
@@ -69,7 +71,7 @@ void numa_memory::do_deallocate(void* p, std::size_t bytes, std::size_t alignmen
         return;
     }
 #endif
-    ::operator delete(p, bytes, std::align_val_t{alignment});
+    ::operator delete (p, bytes, std::align_val_t{alignment});
 }
 
 } // namespace shardgate

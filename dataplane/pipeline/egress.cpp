@@ -32,7 +32,8 @@ std::size_t egress::poll() noexcept {
             // most one block pending and the rest stay in order in the lane.
             for (std::size_t t = 0; t < per_turn; ++t) {
                 if (l.take(std::span(taken.data(), 1)) == 0) break;
-                const tx_block b{l.data(taken[0].index), taken[0].length, taken[0].records, &l, taken[0].index};
+                const tx_block b{l.data(taken[0].index), taken[0].length, taken[0].records, &l,
+                                 taken[0].index};
                 if (!s.out->submit(b, counters_)) {
                     s.pending = b;
                     s.has_pending = true;

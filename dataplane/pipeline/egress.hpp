@@ -45,7 +45,7 @@ private:
     struct state {
         std::vector<lane*> lanes;
         std::unique_ptr<sink> out;
-        tx_block pending{};        ///< taken from a lane, refused by the sink
+        tx_block pending{}; ///< taken from a lane, refused by the sink
         bool has_pending = false;
         std::uint32_t next_lane = 0; ///< round robin across cores
     };

@@ -68,7 +68,7 @@ private:
     std::size_t stride_; ///< block_bytes_ + slack, rounded up to 64 (each block starts on a cache line)
     std::pmr::memory_resource* mem_;
     std::byte* memory_;
-    spsc_ring<block_ref> full_; // core → egress
+    spsc_ring<block_ref> full_;     // core → egress
     spsc_ring<std::uint32_t> free_; // egress → core
 };
 

@@ -5,7 +5,8 @@
 namespace shardgate {
 
 memory_source::memory_source(std::string name, std::vector<std::vector<std::byte>> datagrams,
-                             source_partition partition, std::uint64_t rounds, std::size_t per_poll, bool lossless)
+                             source_partition partition, std::uint64_t rounds, std::size_t per_poll,
+                             bool lossless)
     : name_(std::move(name)), partition_(partition), rounds_(rounds), per_poll_(per_poll ? per_poll : 1),
       lossless_(lossless) {
     std::size_t total = 0;
@@ -24,7 +25,8 @@ std::size_t memory_source::poll(std::span<rx_chunk> out, counter_block& counters
     const std::size_t limit = std::min(out.size(), per_poll_);
     while (n < limit && !spans_.empty() && !stopped_ && (rounds_ == 0 || round_ < rounds_)) {
         const auto [off, len] = spans_[next_];
-        out[n++] = rx_chunk{storage_.data() + off, len, partition_, static_cast<std::uint32_t>(next_), chunk_none};
+        out[n++] =
+            rx_chunk{storage_.data() + off, len, partition_, static_cast<std::uint32_t>(next_), chunk_none};
         if (++next_ == spans_.size()) {
             next_ = 0;
             ++round_;

@@ -50,7 +50,8 @@ private:
 /// that many blocks per poll, to model a slow consumer.
 class callback_sink final : public sink {
 public:
-    using consumer = std::function<void(std::uint32_t partition, std::span<const std::byte> bytes, std::uint32_t records)>;
+    using consumer =
+        std::function<void(std::uint32_t partition, std::span<const std::byte> bytes, std::uint32_t records)>;
     callback_sink(std::uint32_t partition, consumer consume, std::size_t capacity_blocks = 0);
 
     bool submit(const tx_block& block, counter_block& counters) noexcept override;

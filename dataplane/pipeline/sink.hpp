@@ -51,7 +51,9 @@ public:
     [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 
     /// Any thread (relaxed loads): what this sink delivered or lost.
-    [[nodiscard]] std::uint64_t records_sent() const noexcept { return sent_.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t records_sent() const noexcept {
+        return sent_.load(std::memory_order_relaxed);
+    }
     [[nodiscard]] std::uint64_t records_dropped() const noexcept {
         return dropped_.load(std::memory_order_relaxed);
     }

@@ -33,7 +33,7 @@ struct rx_chunk {
     const std::byte* data = nullptr;
     std::uint32_t length = 0;
     source_partition partition = unknown_source_partition; ///< the source's configured partition
-    std::uint32_t cookie = 0;  ///< the source's own (a buffer id); returned in release()
+    std::uint32_t cookie = 0; ///< the source's own (a buffer id); returned in release()
     std::uint8_t flags = chunk_none;
 };
 

@@ -19,10 +19,12 @@ worker::worker(const worker_options& options, const routing_params& routing, std
         throw std::invalid_argument("burst_size must be in [1, " + std::to_string(max_burst) + "], got " +
                                     std::to_string(options_.burst_size));
     if (lanes_.size() != routing.partitions)
-        throw std::invalid_argument("a worker needs one lane per partition (" + std::to_string(routing.partitions) +
-                                    "), got " + std::to_string(lanes_.size()));
+        throw std::invalid_argument("a worker needs one lane per partition (" +
+                                    std::to_string(routing.partitions) + "), got " +
+                                    std::to_string(lanes_.size()));
     for (const auto& in : inputs_)
-        if (!in.src || !in.decoder) throw std::invalid_argument("a worker input needs a source and a decoder");
+        if (!in.src || !in.decoder)
+            throw std::invalid_argument("a worker input needs a source and a decoder");
     for (lane* l : lanes_)
         if (!l) throw std::invalid_argument("a worker lane is missing");
 }
@@ -69,8 +71,10 @@ bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
 }
 
 void worker::publish(lane& l, open_block& b) noexcept {
-    if (b.open && b.records) l.publish(block_ref{b.index, b.used, b.records});
-    else if (b.open) l.give_back(b.index); // unreachable in practice: blocks open to take a record
+    if (b.open && b.records)
+        l.publish(block_ref{b.index, b.used, b.records});
+    else if (b.open)
+        l.give_back(b.index); // unreachable in practice: blocks open to take a record
     b.open = false;
     b.room = 0;
 }
@@ -85,8 +89,9 @@ bool worker::scatter() noexcept {
         const record_view r = burst_.records[i];
         if (p == invalid_partition) [[unlikely]] {
             // Counted by the router already (missing key, bad source partition).
-            const reject_reason why = burst_.key_states[i] != key_status::ok ? reject_reason_of(burst_.key_states[i])
-                                                                             : reject_reason::bad_source_partition;
+            const reject_reason why = burst_.key_states[i] != key_status::ok
+                                          ? reject_reason_of(burst_.key_states[i])
+                                          : reject_reason::bad_source_partition;
             dead_letter(std::span(r.data, r.length), why);
             ++rejected;
             continue;
@@ -191,8 +196,10 @@ void worker::flush_due() noexcept {
     auto check = [&](lane& l, open_block& b) {
         if (!b.open) return;
         const std::uint64_t due = b.opened_ns + options_.drain_deadline_ns;
-        if (due <= now_) publish(l, b);
-        else if (due < next_due_) next_due_ = due;
+        if (due <= now_)
+            publish(l, b);
+        else if (due < next_due_)
+            next_due_ = due;
     };
     for (std::size_t p = 0; p < lanes_.size(); ++p) check(*lanes_[p], blocks_[p]);
     if (dead_letter_) check(*dead_letter_, dead_block_);
@@ -207,11 +214,13 @@ void worker::flush_all() noexcept {
 void worker::reprogram(const routing_params& next, const std::vector<record_decoder*>& decoders) {
     if (busy_) throw std::logic_error("a worker can only be reprogrammed between bursts");
     if (decoders.size() != inputs_.size())
-        throw std::invalid_argument("reprogram needs one decoder per input (" + std::to_string(inputs_.size()) +
-                                    "), got " + std::to_string(decoders.size()));
+        throw std::invalid_argument("reprogram needs one decoder per input (" +
+                                    std::to_string(inputs_.size()) + "), got " +
+                                    std::to_string(decoders.size()));
     if (next.partitions != lanes_.size())
-        throw std::invalid_argument("a new plan must keep the partition count (" + std::to_string(lanes_.size()) +
-                                    "), got " + std::to_string(next.partitions));
+        throw std::invalid_argument("a new plan must keep the partition count (" +
+                                    std::to_string(lanes_.size()) + "), got " +
+                                    std::to_string(next.partitions));
     router r(next); // may throw: nothing has changed yet
     for (auto* d : decoders)
         if (!d) throw std::invalid_argument("reprogram: a decoder is missing");

@@ -23,10 +23,10 @@
 namespace shardgate {
 
 struct worker_options {
-    std::uint32_t burst_size = 32;           ///< records per route burst, 1..max_burst
+    std::uint32_t burst_size = 32;             ///< records per route burst, 1..max_burst
     std::uint64_t drain_deadline_ns = 100'000; ///< a non-empty block leaves after at most this long
     backpressure_policy policy = backpressure_policy::block;
-    bool line_framed = false;                ///< text formats: each record leaves followed by '\n'
+    bool line_framed = false; ///< text formats: each record leaves followed by '\n'
 };
 
 /// One input of a worker: a source and the decoder for its records (sources
@@ -82,8 +82,8 @@ public:
 
 private:
     struct open_block {
-        std::byte* data = nullptr;  ///< the block's memory while open
-        std::uint32_t room = 0;     ///< bytes left (0 when not open)
+        std::byte* data = nullptr; ///< the block's memory while open
+        std::uint32_t room = 0;    ///< bytes left (0 when not open)
         std::uint32_t index = 0;
         std::uint32_t used = 0;
         std::uint32_t records = 0;
@@ -116,18 +116,18 @@ private:
     std::array<rx_chunk, max_chunks> chunks_{};
     std::size_t nchunks_ = 0, chunk_ = 0;
     std::uint32_t offset_ = 0;
-    std::size_t input_ = 0;        ///< which input the chunks came from
-    bool busy_ = false;            ///< chunks are held (being processed or blocked)
-    bool scattering_ = false;      ///< burst_ is routed; scatter resumes at scatter_pos_
+    std::size_t input_ = 0;   ///< which input the chunks came from
+    bool busy_ = false;       ///< chunks are held (being processed or blocked)
+    bool scattering_ = false; ///< burst_ is routed; scatter resumes at scatter_pos_
     std::uint32_t scatter_pos_ = 0;
     record_burst burst_;
     std::array<partition_id, max_burst> parts_{};
 
-    std::size_t next_input_ = 0;   ///< round-robin start among inputs
+    std::size_t next_input_ = 0; ///< round-robin start among inputs
     std::uint64_t now_ = 0;
     std::uint64_t next_due_ = ~std::uint64_t{0}; ///< earliest deadline of an open block
     bool stopping_ = false;
-    bool quiet_ = false;           ///< the last poll after stop found nothing anywhere
+    bool quiet_ = false; ///< the last poll after stop found nothing anywhere
 };
 
 } // namespace shardgate

@@ -29,7 +29,8 @@ namespace shardgate::bench {
                     {"trader_id", field_type::int64, 0, 0},
                     {"price", field_type::int64, 0, 0}};
         break;
-    case format_kind::ndjson: break; // members need no declaration
+    case format_kind::ndjson:
+        break; // members need no declaration
     }
     return f;
 }

@@ -19,10 +19,10 @@
 #include <string_view>
 #include <vector>
 
-#include "tools/bench/trade_format.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/memory_io.hpp"
 #include "dataplane/pipeline/worker.hpp"
+#include "tools/bench/trade_format.hpp"
 
 namespace {
 
@@ -31,7 +31,7 @@ using steady = std::chrono::steady_clock;
 
 constexpr std::uint32_t partitions = 16;
 constexpr std::size_t records_per_datagram = 200; // 8000-byte datagrams of 40-byte records
-constexpr std::size_t datagrams = 512;             // ~4 MB of fixed records: bigger than L2
+constexpr std::size_t datagrams = 512;            // ~4 MB of fixed records: bigger than L2
 
 struct trade {
     std::uint64_t seq;
@@ -71,13 +71,12 @@ std::string encode(const trade& t, format_kind k) {
         return std::to_string(t.seq) + "," + std::to_string(t.source) + "," + t.symbol + "," +
                std::to_string(t.trader) + "," + std::to_string(t.price) + "\n";
     case format_kind::ndjson:
-        return "{\"seq\":" + std::to_string(t.seq) + ",\"source\":" + std::to_string(t.source) + ",\"symbol\":\"" +
-               t.symbol + "\",\"trader_id\":" + std::to_string(t.trader) + ",\"price\":" + std::to_string(t.price) +
-               "}\n";
+        return "{\"seq\":" + std::to_string(t.seq) + ",\"source\":" + std::to_string(t.source) +
+               ",\"symbol\":\"" + t.symbol + "\",\"trader_id\":" + std::to_string(t.trader) +
+               ",\"price\":" + std::to_string(t.price) + "}\n";
     }
     return {};
 }
-
 
 struct scenario {
     const char* name;
@@ -94,7 +93,8 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
     rp.keys = sc.keys;
     rp.seed = 1;
     if (sc.strategy == strategy_kind::smart_repartition || sc.strategy == strategy_kind::sticky_partition)
-        rp.source.partitions = 4; // not aligned (the generator's sources are random): smart hashes and verifies
+        rp.source.partitions =
+            4; // not aligned (the generator's sources are random): smart hashes and verifies
     const record_format fmt = bench::trade_format(kind);
     std::vector<std::unique_ptr<lane>> lanes;
     std::vector<lane*> raw;
@@ -106,7 +106,8 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
     counter_block core_counters, egress_counters;
     std::vector<worker_input> inputs;
     // Lossless: a full lane holds the core (as with TCP) instead of dropping.
-    inputs.push_back({std::make_unique<memory_source>("bench", data, unknown_source_partition, rounds, 32, true), &dec});
+    inputs.push_back(
+        {std::make_unique<memory_source>("bench", data, unknown_source_partition, rounds, 32, true), &dec});
     worker_options o;
     o.burst_size = 64;
     o.line_framed = kind != format_kind::fixed;
@@ -115,7 +116,8 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
     for (std::uint32_t p = 0; p < partitions; ++p) {
         egress_partition ep;
         ep.lanes = {raw[p]};
-        ep.out = std::make_unique<callback_sink>(p, [](std::uint32_t, std::span<const std::byte>, std::uint32_t) {});
+        ep.out = std::make_unique<callback_sink>(
+            p, [](std::uint32_t, std::span<const std::byte>, std::uint32_t) {});
         parts.push_back(std::move(ep));
     }
     egress e(std::move(parts), egress_counters);
@@ -136,7 +138,8 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
 }
 
 /// The baseline: copy every record of every datagram into 8 KiB blocks, round robin.
-double copy_only(const std::vector<std::vector<std::byte>>& data, std::size_t records, int rounds, std::size_t rec) {
+double copy_only(const std::vector<std::vector<std::byte>>& data, std::size_t records, int rounds,
+                 std::size_t rec) {
     std::vector<std::vector<std::byte>> blocks(partitions, std::vector<std::byte>(8192));
     std::vector<std::size_t> used(partitions, 0);
     const auto t0 = steady::now();
@@ -176,7 +179,9 @@ int main(int argc, char** argv) {
     }
     const std::vector<scenario> scenarios{
         {"always_hash(symbol)", strategy_kind::always_hash, {column_key("symbol")}},
-        {"always_hash(trader_id,symbol)", strategy_kind::always_hash, {column_key("trader_id"), column_key("symbol")}},
+        {"always_hash(trader_id,symbol)",
+         strategy_kind::always_hash,
+         {column_key("trader_id"), column_key("symbol")}},
         {"smart_repartition(symbol)", strategy_kind::smart_repartition, {column_key("symbol")}},
         {"round_robin", strategy_kind::round_robin, {}},
         {"sticky_partition", strategy_kind::sticky_partition, {}},
@@ -191,21 +196,23 @@ int main(int argc, char** argv) {
         std::size_t bytes = 0;
         for (std::size_t d = 0; d < datagrams; ++d) {
             std::string s;
-            for (std::size_t r = 0; r < records_per_datagram; ++r) s += encode(trades[d * records_per_datagram + r], kind);
-            data.emplace_back(reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data()) + s.size());
+            for (std::size_t r = 0; r < records_per_datagram; ++r)
+                s += encode(trades[d * records_per_datagram + r], kind);
+            data.emplace_back(reinterpret_cast<const std::byte*>(s.data()),
+                              reinterpret_cast<const std::byte*>(s.data()) + s.size());
             bytes += s.size();
         }
         const std::size_t records = records_per_datagram * datagrams;
         const std::size_t avg = bytes / records;
         double base = 1e99;
         for (int r = 0; r < repeats; ++r) base = std::min(base, copy_only(data, records, rounds, avg));
-        std::printf("%s (%zu bytes/record): copy-only baseline %.2f ns/record\n", std::string(to_string(kind)).c_str(),
-                    avg, base);
+        std::printf("%s (%zu bytes/record): copy-only baseline %.2f ns/record\n",
+                    std::string(to_string(kind)).c_str(), avg, base);
         for (const auto& sc : scenarios) {
             double best = 1e99;
             for (int r = 0; r < repeats; ++r) best = std::min(best, run(kind, sc, data, records, rounds));
-            std::printf("  %-32s %7.2f ns/record  %7.2f M records/s  %5.1fx the copy\n", sc.name, best, 1e3 / best,
-                        best / base);
+            std::printf("  %-32s %7.2f ns/record  %7.2f M records/s  %5.1fx the copy\n", sc.name, best,
+                        1e3 / best, best / base);
         }
     }
     return 0;

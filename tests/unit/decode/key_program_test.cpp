@@ -11,7 +11,9 @@ namespace {
 
 key_instr op(key_op o, std::int64_t imm = 0, std::string text = {}) { return {o, imm, std::move(text)}; }
 
-key_expr expr(std::string text, std::vector<key_instr> program) { return key_expr{std::move(text), std::move(program)}; }
+key_expr expr(std::string text, std::vector<key_instr> program) {
+    return key_expr{std::move(text), std::move(program)};
+}
 
 /// Fields "sym" (slot 0), "qty" (slot 1), "px" (slot 2).
 std::optional<std::uint32_t> resolve(std::string_view name) {
@@ -50,23 +52,24 @@ BOOST_AUTO_TEST_CASE(string_functions) {
     const record r("  aBc ", 7);
     auto up = run(expr("UPPER(sym)", {op(key_op::field, 0, "sym"), op(key_op::upper)}), r);
     BOOST_TEST(text_of(up) == "  ABC ");
-    auto low = run(expr("LOWER(TRIM(sym))", {op(key_op::field, 0, "sym"), op(key_op::trim), op(key_op::lower)}), r);
+    auto low =
+        run(expr("LOWER(TRIM(sym))", {op(key_op::field, 0, "sym"), op(key_op::trim), op(key_op::lower)}), r);
     BOOST_TEST(text_of(low) == "abc");
     auto sub = run(expr("SUBSTRING(sym, 3, 2)", {op(key_op::field, 0, "sym"), op(key_op::push_int, 3),
                                                  op(key_op::push_int, 2), op(key_op::substring, 3)}),
                    r);
     BOOST_TEST(text_of(sub) == "aB");
-    auto tail = run(expr("SUBSTRING(sym, 4)", {op(key_op::field, 0, "sym"), op(key_op::push_int, 4),
-                                                op(key_op::substring, 2)}),
+    auto tail = run(expr("SUBSTRING(sym, 4)",
+                         {op(key_op::field, 0, "sym"), op(key_op::push_int, 4), op(key_op::substring, 2)}),
                     r);
     BOOST_TEST(text_of(tail) == "Bc ");
     // SQL: positions before 1 exist only as far as the length reaches.
     auto before = run(expr("SUBSTRING(sym, 0, 2)", {op(key_op::field, 0, "sym"), op(key_op::push_int, 0),
-                                                   op(key_op::push_int, 2), op(key_op::substring, 3)}),
+                                                    op(key_op::push_int, 2), op(key_op::substring, 3)}),
                       r);
     BOOST_TEST(text_of(before) == " ");
-    auto cat = run(expr("sym || '-'", {op(key_op::field, 0, "sym"), op(key_op::push_string, 0, "-"),
-                                       op(key_op::concat)}),
+    auto cat = run(expr("sym || '-'",
+                        {op(key_op::field, 0, "sym"), op(key_op::push_string, 0, "-"), op(key_op::concat)}),
                    r);
     BOOST_TEST(text_of(cat) == "  aBc -");
 }
@@ -92,10 +95,12 @@ BOOST_AUTO_TEST_CASE(casts_and_arithmetic) {
 
 BOOST_AUTO_TEST_CASE(bad_values_missing_fields_and_nulls) {
     const record r("abc", 0);
-    run(expr("CAST(sym AS BIGINT)", {op(key_op::field, 0, "sym"), op(key_op::cast_int)}), r, key_status::bad_value);
+    run(expr("CAST(sym AS BIGINT)", {op(key_op::field, 0, "sym"), op(key_op::cast_int)}), r,
+        key_status::bad_value);
     run(expr("1 / qty", {op(key_op::push_int, 1), op(key_op::field, 0, "qty"), op(key_op::div)}), r,
         key_status::bad_value);
-    run(expr("9223372036854775807 + 1", {op(key_op::push_int, INT64_MAX), op(key_op::push_int, 1), op(key_op::add)}),
+    run(expr("9223372036854775807 + 1",
+             {op(key_op::push_int, INT64_MAX), op(key_op::push_int, 1), op(key_op::add)}),
         r, key_status::bad_value);
     record absent("x", 1);
     absent.f.present = 0b110; // no "sym"
@@ -103,7 +108,7 @@ BOOST_AUTO_TEST_CASE(bad_values_missing_fields_and_nulls) {
     record null_sym("x", 1);
     null_sym.f.values[0] = key_value::null_value();
     auto n = run(expr("UPPER(sym) || 'x'", {op(key_op::field, 0, "sym"), op(key_op::upper),
-                                             op(key_op::push_string, 0, "x"), op(key_op::concat)}),
+                                            op(key_op::push_string, 0, "x"), op(key_op::concat)}),
                  null_sym);
     BOOST_TEST((n.type == value_type::null)); // NULL propagates: not the string "NULLx"
 }

@@ -4,15 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "tools/bench/trade_format.hpp"
 #include "dataplane/decode/record_decoder.hpp"
+#include "tools/bench/trade_format.hpp"
 
 using namespace shardgate;
 
 namespace {
-
-
-
 
 struct trade {
     std::uint64_t seq;
@@ -33,13 +30,14 @@ void put_fixed(std::string& out, const trade& t) {
 }
 
 std::string csv_of(const trade& t) {
-    return std::to_string(t.seq) + "," + std::to_string(t.source) + "," + t.symbol + "," + std::to_string(t.trader) +
-           "," + std::to_string(t.price);
+    return std::to_string(t.seq) + "," + std::to_string(t.source) + "," + t.symbol + "," +
+           std::to_string(t.trader) + "," + std::to_string(t.price);
 }
 
 std::string json_of(const trade& t) {
-    return "{\"seq\":" + std::to_string(t.seq) + ",\"source\":" + std::to_string(t.source) + ",\"symbol\":\"" +
-           t.symbol + "\",\"trader_id\":" + std::to_string(t.trader) + ",\"price\":" + std::to_string(t.price) + "}";
+    return "{\"seq\":" + std::to_string(t.seq) + ",\"source\":" + std::to_string(t.source) +
+           ",\"symbol\":\"" + t.symbol + "\",\"trader_id\":" + std::to_string(t.trader) +
+           ",\"price\":" + std::to_string(t.price) + "}";
 }
 
 struct collect final : reject_sink {
@@ -62,8 +60,8 @@ struct harness {
 
     void decode(const std::string& datagram, source_partition sp = unknown_source_partition) {
         storage = datagram + std::string(rx_padding, '\0');
-        rx_chunk c{reinterpret_cast<const std::byte*>(storage.data()), static_cast<std::uint32_t>(datagram.size()), sp,
-                   0, chunk_none};
+        rx_chunk c{reinterpret_cast<const std::byte*>(storage.data()),
+                   static_cast<std::uint32_t>(datagram.size()), sp, 0, chunk_none};
         burst.size = 0;
         std::uint32_t off = 0;
         while (!dec.decode(c, off, burst, max_burst, rejects, counters)) {
@@ -83,8 +81,8 @@ BOOST_AUTO_TEST_SUITE(record_decoder_suite)
 
 BOOST_AUTO_TEST_CASE(the_same_trade_gives_the_same_key_in_every_format) {
     const std::vector<key_expr> keys{column_key("trader_id"), column_key("symbol")};
-    harness fx(bench::trade_format(format_kind::fixed), keys), cx(bench::trade_format(format_kind::csv), keys),
-        jx(bench::trade_format(format_kind::ndjson), keys);
+    harness fx(bench::trade_format(format_kind::fixed), keys),
+        cx(bench::trade_format(format_kind::csv), keys), jx(bench::trade_format(format_kind::ndjson), keys);
     std::string fixed, csv, json;
     for (const auto& t : trades) {
         put_fixed(fixed, t);
@@ -137,15 +135,15 @@ BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
 
 BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kept) {
     harness cx(bench::trade_format(format_kind::csv), {column_key("symbol")});
-    const std::string d = csv_of(trades[0]) + "\n" +      // ok
-                          "1,2,AAPL,3\n" +                 // too few columns (the key is there)
-                          "1,2\n" +                         // too few columns: no key column
-                          "1,2,AAPL,3,4,5\n" +             // too many columns
-                          "x,2,AAPL,3,4\n" +               // not an int in an int column
-                          "1,2,\"unterminated,3,4\n" +      // bad quote
-                          "\n" +                           // empty line
-                          "5,1,\"A,\"\"B\",3,4\r\n" +      // quoted with comma and escaped quote, CRLF
-                          "6,1,,3,4";                      // empty = NULL key, last line without newline
+    const std::string d = csv_of(trades[0]) + "\n" +   // ok
+                          "1,2,AAPL,3\n" +             // too few columns (the key is there)
+                          "1,2\n" +                    // too few columns: no key column
+                          "1,2,AAPL,3,4,5\n" +         // too many columns
+                          "x,2,AAPL,3,4\n" +           // not an int in an int column
+                          "1,2,\"unterminated,3,4\n" + // bad quote
+                          "\n" +                       // empty line
+                          "5,1,\"A,\"\"B\",3,4\r\n" +  // quoted with comma and escaped quote, CRLF
+                          "6,1,,3,4";                  // empty = NULL key, last line without newline
     cx.decode(d);
     BOOST_REQUIRE_EQUAL(cx.burst.size, 3u);
     BOOST_TEST(cx.key(0) == "AAPL");
@@ -160,13 +158,12 @@ BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kep
 
 BOOST_AUTO_TEST_CASE(ndjson_missing_fields_bad_json_and_unhashable_values) {
     harness jx(bench::trade_format(format_kind::ndjson), {column_key("symbol")});
-    const std::string d = json_of(trades[0]) + "\n" +
-                          "{\"seq\":1,\"source\":1}\n" +            // no symbol: missing key
-                          "{\"seq\":1,\"symbol\":\"A\"\n" +          // bad JSON
-                          "[1,2]\n" +                                 // not an object
-                          "{\"symbol\":{\"a\":1}}\n" +                // object as key
-                          "{\"symbol\":\"esc\\u0041\\n\"}\n" +        // escapes are unescaped
-                          "{\"symbol\":null}";                        // NULL key
+    const std::string d = json_of(trades[0]) + "\n" + "{\"seq\":1,\"source\":1}\n" + // no symbol: missing key
+                          "{\"seq\":1,\"symbol\":\"A\"\n" +                          // bad JSON
+                          "[1,2]\n" +                                                // not an object
+                          "{\"symbol\":{\"a\":1}}\n" +                               // object as key
+                          "{\"symbol\":\"esc\\u0041\\n\"}\n" +                       // escapes are unescaped
+                          "{\"symbol\":null}";                                       // NULL key
     jx.decode(d);
     BOOST_REQUIRE_EQUAL(jx.burst.size, 5u);
     BOOST_TEST(jx.key(0) == "AAPL");
@@ -189,7 +186,8 @@ BOOST_AUTO_TEST_CASE(oversized_records_and_chunks) {
 
     // A stream source's oversized fragment counts once.
     std::string frag(64 + rx_padding, 'y');
-    rx_chunk c{reinterpret_cast<const std::byte*>(frag.data()), 64, unknown_source_partition, 0, chunk_oversized};
+    rx_chunk c{reinterpret_cast<const std::byte*>(frag.data()), 64, unknown_source_partition, 0,
+               chunk_oversized};
     std::uint32_t off = 0;
     jx.burst.size = 0;
     BOOST_TEST(jx.dec.decode(c, off, jx.burst, max_burst, jx.rejects, jx.counters));
@@ -228,12 +226,15 @@ BOOST_AUTO_TEST_CASE(bursts_stop_at_capacity_and_resume) {
 }
 
 BOOST_AUTO_TEST_CASE(keys_on_undeclared_fields_are_refused_at_setup) {
-    BOOST_CHECK_THROW(record_decoder(bench::trade_format(format_kind::fixed), std::vector<key_expr>{column_key("venue")}, 4096),
+    BOOST_CHECK_THROW(record_decoder(bench::trade_format(format_kind::fixed),
+                                     std::vector<key_expr>{column_key("venue")}, 4096),
                       std::invalid_argument);
-    BOOST_CHECK_THROW(record_decoder(bench::trade_format(format_kind::csv), std::vector<key_expr>{column_key("venue")}, 4096),
+    BOOST_CHECK_THROW(record_decoder(bench::trade_format(format_kind::csv),
+                                     std::vector<key_expr>{column_key("venue")}, 4096),
                       std::invalid_argument);
     // ndjson members need no declaration.
-    BOOST_CHECK_NO_THROW(record_decoder(bench::trade_format(format_kind::ndjson), std::vector<key_expr>{column_key("venue")}, 4096));
+    BOOST_CHECK_NO_THROW(record_decoder(bench::trade_format(format_kind::ndjson),
+                                        std::vector<key_expr>{column_key("venue")}, 4096));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,15 +10,14 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/allocation_counter.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/memory_io.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "shardgate/hash.hpp"
 #include "shardgate/partition_table.hpp"
+#include "tests/support/allocation_counter.hpp"
 
 using namespace shardgate;
-
 
 namespace {
 
@@ -27,7 +26,8 @@ record_format small_format() {
     record_format f;
     f.kind = format_kind::fixed;
     f.record_size = 16;
-    f.fields = {{"seq", field_type::u64, 0, 0}, {"source", field_type::u32, 8, 0}, {"key", field_type::str, 12, 4}};
+    f.fields = {
+        {"seq", field_type::u64, 0, 0}, {"source", field_type::u32, 8, 0}, {"key", field_type::str, 12, 4}};
     f.source_partition_field = "source";
     f.sequence_field = "seq";
     return f;
@@ -119,8 +119,9 @@ struct rig {
     std::unique_ptr<egress> e;
     received got;
 
-    rig(routing_params p, std::vector<std::unique_ptr<source>> sources, std::uint32_t blocks, std::uint32_t block_bytes,
-        backpressure_policy policy = backpressure_policy::block, std::size_t sink_capacity = 0, bool dlq = false)
+    rig(routing_params p, std::vector<std::unique_ptr<source>> sources, std::uint32_t blocks,
+        std::uint32_t block_bytes, backpressure_policy policy = backpressure_policy::block,
+        std::size_t sink_capacity = 0, bool dlq = false)
         : params(std::move(p)), got(params.partitions) {
         decoder = std::make_unique<record_decoder>(format, params.keys, block_bytes);
         std::vector<lane*> raw;
@@ -141,7 +142,10 @@ struct rig {
             egress_partition ep;
             ep.lanes = {lanes[i].get()};
             ep.out = std::make_unique<callback_sink>(
-                i, [this](std::uint32_t part, std::span<const std::byte> b, std::uint32_t n) { got.add(part, b, n); },
+                i,
+                [this](std::uint32_t part, std::span<const std::byte> b, std::uint32_t n) {
+                    got.add(part, b, n);
+                },
                 sink_capacity);
             parts.push_back(std::move(ep));
         }
@@ -166,9 +170,11 @@ struct rig {
     }
 };
 
-std::vector<std::unique_ptr<source>> one_source(std::vector<std::vector<std::byte>> d, bool lossless = false) {
+std::vector<std::unique_ptr<source>> one_source(std::vector<std::vector<std::byte>> d,
+                                                bool lossless = false) {
     std::vector<std::unique_ptr<source>> v;
-    v.push_back(std::make_unique<memory_source>("mem", std::move(d), unknown_source_partition, 1, 8, lossless));
+    v.push_back(
+        std::make_unique<memory_source>("mem", std::move(d), unknown_source_partition, 1, 8, lossless));
     return v;
 }
 
@@ -300,8 +306,10 @@ BOOST_AUTO_TEST_CASE(worker_and_egress_poll_without_allocating) {
 BOOST_AUTO_TEST_CASE(worker_and_egress_on_two_threads_keep_order_and_count) {
     std::mt19937 rng(7);
     std::vector<std::unique_ptr<source>> v;
-    v.push_back(std::make_unique<memory_source>("a", traffic(500, 40, 64, 0, rng), unknown_source_partition, 1, 8));
-    v.push_back(std::make_unique<memory_source>("b", traffic(500, 40, 64, 1, rng), unknown_source_partition, 1, 8));
+    v.push_back(
+        std::make_unique<memory_source>("a", traffic(500, 40, 64, 0, rng), unknown_source_partition, 1, 8));
+    v.push_back(
+        std::make_unique<memory_source>("b", traffic(500, 40, 64, 1, rng), unknown_source_partition, 1, 8));
     // Lossless memory sources would never drop; these are lossy, so make the
     // lanes big enough that nothing has to be dropped while egress keeps up,
     // and check the accounting either way.
@@ -370,7 +378,8 @@ BOOST_AUTO_TEST_CASE(reprogramming_between_bursts_switches_the_strategy) {
         for (const rec& x : r.got.by_partition[p])
             hashed_ok += table(xxh3_64(x.key.data(), x.key.size(), hashed.seed)) == partition_id{p};
     BOOST_TEST(hashed_ok >= 600u);
-    BOOST_TEST(r.got.by_partition[0].size() + r.got.by_partition[1].size() + r.got.by_partition[3].size() > 0u);
+    BOOST_TEST(r.got.by_partition[0].size() + r.got.by_partition[1].size() + r.got.by_partition[3].size() >
+               0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
