@@ -93,6 +93,9 @@ int check_main(std::span<const std::string_view> args) {
                         std::string(to_string(src.kind)).c_str(), src.bind.to_string().c_str(), src.core);
         std::printf("  sinks       %s\n", sink_list(s.cfg).c_str());
         if (s.cfg.dead_letter) std::printf("  dead letter %s\n", s.cfg.dead_letter->uri.c_str());
+        std::printf("  lanes       %.1f MiB (%u blocks per partition per dataplane core)\n",
+                    static_cast<double>(control::runtime::lane_memory_bytes(s.cfg)) / (1 << 20),
+                    s.cfg.router.ring_blocks);
         std::printf("%s", control::format_plan_text(s.the_plan).c_str());
         return 0;
     });

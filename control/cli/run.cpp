@@ -116,16 +116,24 @@ int run_main(std::span<const std::string_view> args) {
         std::fflush(stdout);
         struct sigaction sa {};
         sa.sa_handler = on_signal;
+        // A second SIGINT/SIGTERM kills at once (a drain, or a setup step
+        // stuck in a blocking open, is then abandoned).
+        sa.sa_flags = SA_RESETHAND;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, nullptr);
         sigaction(SIGTERM, &sa, nullptr);
         sa.sa_handler = on_hangup;
+        sa.sa_flags = 0;
         sigaction(SIGHUP, &sa, nullptr);
         std::signal(SIGPIPE, SIG_IGN);
         // SIGHUP: read the config and the query again and reprogram the cores
         // with the new plan. Sources, sinks, format and N are fixed while running.
         options.reload_requested = &g_reload;
         options.reload = [&]() -> plan {
+            if (query_path && *query_path == "-")
+                throw std::invalid_argument(
+                    "the query came from standard input, which cannot be read again: "
+                    "run with --query FILE (or the config's query_file) to reload it");
             loaded_setup next = load_and_plan(*config_path, query_path);
             const config& a = s.cfg;
             const config& b = next.cfg;

@@ -12,7 +12,10 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
+
+#include <unistd.h>
 
 #include "control/plan/plan_format.hpp"
 #include "dataplane/decode/record_decoder.hpp"
@@ -183,6 +186,7 @@ struct runtime::impl {
     /// Plans posted to the cores by reprogram(); a deque so that the
     /// pointers the cores hold stay valid. A few kilobytes each, kept to the end.
     std::deque<plan> plans;
+    std::uint64_t last_epoch = 0; ///< the newest epoch posted (control thread)
 #ifdef SHARDGATE_HAVE_DPDK
     /// Started on the control thread when the config has DPDK ports; must
     /// outlive every source and sink (destroyed after the threads are joined).
@@ -255,6 +259,14 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
             throw std::invalid_argument(std::string("source '") + s.name + "': " + e.what());
         }
     }
+    const std::uint64_t lanes = lane_memory_bytes(cfg);
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page > 0 && lanes > static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page))
+        throw std::invalid_argument(
+            "the lanes would take " + std::to_string(lanes >> 20) + " MiB, more than this machine's " +
+            std::to_string((static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)) >> 20) +
+            " MiB (router.ring_blocks x block size x partitions x dataplane cores): lower "
+            "router.ring_blocks, sinks.datagram_bytes or router.stream_block_bytes");
     if (r.strategy == strategy_kind::smart_repartition)
         if (const auto why = smart_alignment_problem(r); !why.empty())
             warnings.push_back("smart_repartition cannot take its fast path (" + why +
@@ -282,15 +294,7 @@ const std::vector<key_expr>& runtime::keys_for(const plan& p, const source_confi
     return p.routing.keys;
 }
 
-runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_unique<impl>()) {
-    impl& m = *impl_;
-    m.cfg = cfg;
-    m.the_plan = the_plan;
-    for (auto& w : validate(cfg, the_plan))
-        if (std::find(m.the_plan.warnings.begin(), m.the_plan.warnings.end(), w) == m.the_plan.warnings.end())
-            m.the_plan.warnings.push_back(std::move(w));
-    m.max_record_bytes = max_record_bytes(cfg);
-    const routing_params& r = the_plan.routing;
+void runtime::allocate_cores(impl& m, const config& cfg, const routing_params& r) {
     const auto& rc = cfg.router;
     for (std::size_t c = 0; c < rc.dataplane_cpus.size(); ++c) {
         auto k = std::make_unique<impl::core>();
@@ -304,6 +308,37 @@ runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_uniq
             k->dead = std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, *cfg.dead_letter),
                                              k->memory.get());
         m.cores.push_back(std::move(k));
+    }
+}
+
+std::uint64_t runtime::lane_memory_bytes(const config& cfg) {
+    std::uint64_t per_core = 0;
+    auto lane_bytes = [&](const sink_config& s) {
+        return std::uint64_t{cfg.router.ring_blocks} * (block_bytes_for(cfg, s) + lane::slack);
+    };
+    for (const auto& s : cfg.sinks) per_core += lane_bytes(s);
+    if (cfg.dead_letter) per_core += lane_bytes(*cfg.dead_letter);
+    return per_core * cfg.router.dataplane_cpus.size();
+}
+
+runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_unique<impl>()) {
+    impl& m = *impl_;
+    m.cfg = cfg;
+    m.the_plan = the_plan;
+    for (auto& w : validate(cfg, the_plan))
+        if (std::find(m.the_plan.warnings.begin(), m.the_plan.warnings.end(), w) == m.the_plan.warnings.end())
+            m.the_plan.warnings.push_back(std::move(w));
+    m.max_record_bytes = max_record_bytes(cfg);
+    const routing_params& r = the_plan.routing;
+    const auto& rc = cfg.router;
+    try {
+        allocate_cores(m, cfg, r);
+    } catch (const std::bad_alloc&) {
+        throw std::runtime_error(
+            "cannot allocate " + std::to_string(lane_memory_bytes(cfg) >> 20) +
+            " MiB of lanes (router.ring_blocks x block size x partitions x dataplane cores; "
+            "block size = sinks.datagram_bytes, router.stream_block_bytes or "
+            "dpdk.payload_bytes): lower router.ring_blocks or the block sizes");
     }
     for (std::size_t i = 0; i < cfg.sources.size(); ++i) m.cores[cfg.sources[i].core]->sources.push_back(i);
     for (std::size_t e = 0; e < rc.egress_cpus.size(); ++e) {
@@ -383,18 +418,19 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
     std::uint64_t stop_at = 0;
     while (true) {
         if (ctx) ctx->poll();
-        if (const plan* next = c.pending.load(std::memory_order_acquire); next && w->between_bursts())
-            [[unlikely]] {
-            // A new plan, applied between bursts: the control path, so it may allocate.
-            c.pending.store(nullptr, std::memory_order_relaxed);
-            try {
-                std::vector<std::unique_ptr<record_decoder>> fresh;
-                w->reprogram(next->routing, make_decoders(c, *next, fresh));
-                decoders = std::move(fresh);
-                c.applied_epoch.store(next->epoch, std::memory_order_release);
-            } catch (const std::exception& e) {
-                c.reprogram_error = e.what();
-                c.failed_epoch.store(next->epoch, std::memory_order_release);
+        if (c.pending.load(std::memory_order_relaxed) && w->between_bursts()) [[unlikely]] {
+            // A new plan, applied between bursts: the control path, so it may
+            // allocate. exchange: a plan posted meanwhile is not lost.
+            if (const plan* next = c.pending.exchange(nullptr, std::memory_order_acq_rel)) {
+                try {
+                    std::vector<std::unique_ptr<record_decoder>> fresh;
+                    w->reprogram(next->routing, make_decoders(c, *next, fresh));
+                    decoders = std::move(fresh);
+                    c.applied_epoch.store(next->epoch, std::memory_order_release);
+                } catch (const std::exception& e) {
+                    c.reprogram_error = e.what(); // published by the release below
+                    c.failed_epoch.store(next->epoch, std::memory_order_release);
+                }
             }
         }
         const std::uint64_t now = now_ns();
@@ -477,32 +513,35 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
         else
             sleep_us(us);
     };
-    std::uint64_t cores_done_at = 0;
+    // One deadline for the whole stop, counted from when the stop is seen
+    // (the cores count theirs from the same moment).
+    std::uint64_t deadline = 0;
+    bool timed_out = false;
     while (true) {
         if (ctx) ctx->poll();
         std::size_t work = out->poll();
         if (dead) work += dead->poll();
+        if (!deadline && stop->load(std::memory_order_acquire))
+            deadline = now_ns() + std::uint64_t{drain_timeout_ms} * 1'000'000;
         if (cores_done.load(std::memory_order_acquire) == cores.size()) {
             // Every core has flushed its last block: drain, then leave.
-            const std::uint64_t now = now_ns();
-            if (!cores_done_at) cores_done_at = now;
             if (out->idle() && (!dead || dead->idle())) break;
-            if (now - cores_done_at > std::uint64_t{drain_timeout_ms} * 1'000'000) {
-                // Sinks that never came back: what is still in the lanes is
-                // counted, not silently left behind.
-                for (const std::uint32_t p : x.partitions)
-                    for (auto& c : cores) {
-                        block_ref b;
-                        while (c->lanes[p]->take(std::span(&b, 1)))
-                            x.counters.add(counter::drop_shutdown, b.records);
-                    }
+            if (deadline && now_ns() > deadline) {
+                timed_out = true;
                 break;
             }
         }
         idle.after(work, wait);
     }
-    out->close();
-    if (dead) dead->close();
+    if (timed_out) {
+        // Destinations that never came back: what is still held is counted,
+        // not silently left behind, and nobody waits for them any longer.
+        out->abandon(counter::drop_shutdown, x.counters);
+        if (dead) dead->abandon(counter::dead_letter_dropped, x.counters);
+    } else {
+        out->close();
+        if (dead) dead->close();
+    }
     {
         // Snapshots read the sinks' counts; keep the last ones and let go of
         // the sinks here, on the thread that owns their io_uring.
@@ -522,7 +561,7 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
     x.state.store(thread_state::done, std::memory_order_release);
 }
 
-void runtime::start() {
+void runtime::start(const std::atomic<bool>* interrupt) {
     impl& m = *impl_;
     m.stop = &stop_;
 #ifdef SHARDGATE_HAVE_DPDK
@@ -535,40 +574,59 @@ void runtime::start() {
     }
 #endif
     m.started = clock_type::now();
-    for (auto& e : m.egresses) {
-        auto* x = e.get();
-        x->thread = std::thread([this, x] { impl_->egress_main(*x, drain_timeout_ms_); });
-    }
-    // Egress first: a sink that cannot be made (file path, ...) fails before
-    // any source starts taking traffic.
-    auto wait_all = [](auto& list) {
+    auto interrupted = [&] { return interrupt && interrupt->load(std::memory_order_acquire); };
+    // Waits until every thread of `list` is past its setup; false when the
+    // caller was interrupted first (a thread may be stuck in a blocking open).
+    auto wait_all = [&](auto& list) {
         for (auto& t : list)
-            while (t->state.load(std::memory_order_acquire) == thread_state::starting)
+            while (t->thread.joinable() &&
+                   t->state.load(std::memory_order_acquire) == thread_state::starting) {
+                if (interrupted()) return false;
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        return true;
     };
     auto first_error = [](auto& list) -> std::string {
         for (auto& t : list)
             if (t->state.load(std::memory_order_acquire) == thread_state::failed) return t->error;
         return {};
     };
-    wait_all(m.egresses);
-    std::string err = first_error(m.egresses);
-    if (err.empty()) {
-        for (auto& c : m.cores) {
-            auto* k = c.get();
-            k->thread = std::thread([this, k] { impl_->core_main(*k, drain_timeout_ms_); });
-        }
-        wait_all(m.cores);
-        err = first_error(m.cores);
-    } else {
-        // No core will run: let egress threads see "every core done".
-        m.cores_done.store(m.cores.size(), std::memory_order_release);
-    }
-    if (!err.empty()) {
+    auto fail = [&](const std::string& err) {
         request_stop();
         join();
         throw std::runtime_error(err);
+    };
+    // Egress first: a sink that cannot be made (file path, ...) fails before
+    // any source starts taking traffic.
+    try {
+        for (auto& e : m.egresses) {
+            auto* x = e.get();
+            x->thread = std::thread([this, x] { impl_->egress_main(*x, drain_timeout_ms_); });
+        }
+    } catch (const std::system_error& e) {
+        m.cores_done.store(m.cores.size(), std::memory_order_release); // no core will run
+        fail(std::string("cannot start an egress thread: ") + e.what());
     }
+    const bool egress_up = wait_all(m.egresses);
+    std::string err = egress_up ? first_error(m.egresses) : "interrupted while starting the egress threads";
+    if (!err.empty()) {
+        m.cores_done.store(m.cores.size(), std::memory_order_release); // no core will run
+        fail(err);
+    }
+    std::size_t started = 0;
+    try {
+        for (auto& c : m.cores) {
+            auto* k = c.get();
+            k->thread = std::thread([this, k] { impl_->core_main(*k, drain_timeout_ms_); });
+            ++started;
+        }
+    } catch (const std::system_error& e) {
+        // Cores never started count as done, or egress would wait for them forever.
+        m.cores_done.fetch_add(m.cores.size() - started, std::memory_order_acq_rel);
+        fail(std::string("cannot start a dataplane thread: ") + e.what());
+    }
+    err = wait_all(m.cores) ? first_error(m.cores) : "interrupted while starting the dataplane threads";
+    if (!err.empty()) fail(err);
 }
 
 void runtime::join() {
@@ -677,7 +735,7 @@ std::string runtime::summary_json(const snapshot& s) const {
     return o.str();
 }
 
-std::uint64_t runtime::reprogram(plan next, std::chrono::milliseconds timeout) {
+runtime::reprogram_result runtime::reprogram(plan next, std::chrono::milliseconds timeout) {
     impl& m = *impl_;
     if (next.routing.partitions != m.the_plan.routing.partitions)
         throw std::invalid_argument("the new plan routes to " + std::to_string(next.routing.partitions) +
@@ -687,37 +745,41 @@ std::uint64_t runtime::reprogram(plan next, std::chrono::milliseconds timeout) {
     for (auto& w : validate(m.cfg, next))
         if (std::find(next.warnings.begin(), next.warnings.end(), w) == next.warnings.end())
             next.warnings.push_back(std::move(w));
-    next.epoch = m.the_plan.epoch + 1;
+    // Epochs only grow, whatever became of earlier posts.
+    next.epoch = ++m.last_epoch;
     m.plans.push_back(next);
     const plan* posted = &m.plans.back();
+    // A newer post replaces one a core has not taken yet: every core ends on
+    // this plan, so cores never route by different plans for long.
     for (auto& c : m.cores)
         if (c->state.load(std::memory_order_acquire) == thread_state::running)
             c->pending.store(posted, std::memory_order_release);
+    reprogram_result r{next.epoch, 0};
     const auto deadline = clock_type::now() + timeout;
     for (auto& c : m.cores) {
         while (c->state.load(std::memory_order_acquire) == thread_state::running &&
-               c->applied_epoch.load(std::memory_order_acquire) != next.epoch) {
+               c->applied_epoch.load(std::memory_order_acquire) < next.epoch) {
             if (c->failed_epoch.load(std::memory_order_acquire) == next.epoch)
-                throw std::runtime_error("dataplane core " + std::to_string(c->index) +
-                                         " could not apply the new plan: " + c->reprogram_error);
-            if (clock_type::now() >= deadline)
-                throw std::runtime_error("dataplane core " + std::to_string(c->index) +
-                                         " did not apply the new plan within " +
-                                         std::to_string(timeout.count()) +
-                                         " ms (it is held by backpressure); it "
-                                         "applies it as soon as it is between bursts");
+                throw std::runtime_error(
+                    "dataplane core " + std::to_string(c->index) +
+                    " could not apply the new plan (it keeps the previous one): " + c->reprogram_error);
+            if (clock_type::now() >= deadline) {
+                ++r.cores_pending; // held by backpressure: it applies the plan when its burst is out
+                break;
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     }
+    // The plan is in force, or will be as soon as the held cores are between bursts.
     m.the_plan = std::move(next);
-    return m.the_plan.epoch;
+    return r;
 }
 
 const plan& runtime::current_plan() const noexcept { return impl_->the_plan; }
 
 int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     drain_timeout_ms_ = options.drain_timeout_ms;
-    start();
+    start(&stop);
     const impl& m = *impl_;
     if (!options.ready_file.empty()) {
         // Scripts wait for this file before sending: every socket is bound.
@@ -743,10 +805,17 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
         if (options.reload_requested && options.reload &&
             options.reload_requested->exchange(false, std::memory_order_acq_rel)) {
             try {
-                const std::uint64_t epoch = reprogram(options.reload());
-                std::fprintf(options.out,
-                             "reprogrammed: every core routes with plan epoch %llu from its next burst\n%s",
-                             static_cast<unsigned long long>(epoch), format_plan_text(m.the_plan).c_str());
+                const reprogram_result r = reprogram(options.reload());
+                if (r.cores_pending == 0)
+                    std::fprintf(options.out,
+                                 "reprogrammed: every core routes with plan epoch %llu from its next burst\n",
+                                 static_cast<unsigned long long>(r.epoch));
+                else
+                    std::fprintf(options.out,
+                                 "reprogrammed: plan epoch %llu posted; %zu core(s) still hold a burst back "
+                                 "(backpressure) and apply it once it is out\n",
+                                 static_cast<unsigned long long>(r.epoch), r.cores_pending);
+                std::fprintf(options.out, "%s", format_plan_text(m.the_plan).c_str());
             } catch (const std::exception& e) {
                 std::fprintf(options.out, "reload refused, still routing with plan epoch %llu: %s\n",
                              static_cast<unsigned long long>(m.the_plan.epoch), e.what());

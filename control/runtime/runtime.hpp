@@ -58,6 +58,8 @@ public:
     static std::vector<std::string> validate(const config& cfg, const plan& p);
     /// The longest record the lanes carry for this config.
     static std::uint32_t max_record_bytes(const config& cfg);
+    /// Memory the lanes of this config take (every core's blocks).
+    static std::uint64_t lane_memory_bytes(const config& cfg);
     /// A source's routing keys: its join side's keys, else the plan's.
     static const std::vector<key_expr>& keys_for(const plan& p, const source_config& s);
 
@@ -73,7 +75,9 @@ public:
     /// Starts egress threads, then dataplane threads; each builds its own
     /// io_uring, sockets and sinks and pins itself. Returns once all are
     /// running, or throws the first setup error (after stopping the rest).
-    void start();
+    /// `interrupt` (a signal flag) stops the wait: the threads are told to
+    /// stop and start() throws.
+    void start(const std::atomic<bool>* interrupt = nullptr);
 
     /// Asks the dataplane to stop: sources stop taking new work, what was
     /// received is routed and delivered, sinks are flushed. Any thread.
@@ -87,16 +91,21 @@ public:
 
     [[nodiscard]] snapshot take_snapshot() const;
 
+    struct reprogram_result {
+        std::uint64_t epoch = 0;       ///< the new plan's epoch
+        std::size_t cores_pending = 0; ///< cores that had not applied it when the wait ended
+    };
     /// Control thread, while running: hands `next` to every dataplane core,
     /// which applies it between two bursts (a router and decoders built from
     /// it; blocks already filled leave as they are) and acknowledges its
-    /// epoch. Returns the new epoch once every core has applied it. Throws
-    /// std::invalid_argument when the plan does not fit the running router
-    /// (another N, keys the format lacks) and std::runtime_error when a core
-    /// fails or does not acknowledge within `timeout` (it then applies it
-    /// when it can).
-    std::uint64_t reprogram(plan next, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
-    /// The plan in force (the last one every core acknowledged).
+    /// epoch. Waits up to `timeout` for every acknowledgement; a core held by
+    /// backpressure past that applies the plan as soon as its burst is out
+    /// (counted in cores_pending). Throws std::invalid_argument when the plan
+    /// does not fit the running router (another N, keys the format lacks) and
+    /// std::runtime_error when a core cannot build it.
+    reprogram_result reprogram(plan next,
+                               std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    /// The plan in force (or being applied by cores held by backpressure).
     [[nodiscard]] const plan& current_plan() const noexcept;
 
     /// The bound port of UDP/TCP source `i` (useful with port 0).
@@ -114,6 +123,7 @@ public:
 
 private:
     struct impl;
+    static void allocate_cores(impl& m, const config& cfg, const routing_params& r);
     std::unique_ptr<impl> impl_;
     std::atomic<bool> stop_{false};
     std::uint32_t drain_timeout_ms_ = 10000;

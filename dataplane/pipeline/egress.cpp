@@ -61,4 +61,22 @@ void egress::close() noexcept {
     for (state& s : parts_) s.out->close(counters_);
 }
 
+void egress::abandon(counter reason, counter_block& counters) noexcept {
+    for (state& s : parts_) {
+        if (s.has_pending) {
+            counters.add(reason, s.pending.records);
+            s.pending.owner->give_back(s.pending.index);
+            s.has_pending = false;
+        }
+        for (lane* l : s.lanes) {
+            block_ref b;
+            while (l->take(std::span(&b, 1))) {
+                counters.add(reason, b.records);
+                l->give_back(b.index);
+            }
+        }
+    }
+    for (state& s : parts_) s.out->abort(counters_);
+}
+
 } // namespace shardgate

@@ -38,6 +38,13 @@ public:
     /// Shutdown: closes every sink (flushing what it still holds).
     void close() noexcept;
 
+    /// Shutdown after the drain deadline passed (a destination that never
+    /// came back): every block still pending or in a lane is given back and
+    /// its records counted as `reason` in `counters`, then every sink is
+    /// aborted (what it still holds is counted by the sink as drop_sink).
+    /// Precondition: the dataplane cores have stopped.
+    void abandon(counter reason, counter_block& counters) noexcept;
+
     [[nodiscard]] std::size_t partitions() const noexcept { return parts_.size(); }
     [[nodiscard]] const sink& sink_at(std::size_t i) const noexcept { return *parts_[i].out; }
 

@@ -48,6 +48,12 @@ public:
     /// Blocks still pending are sent if possible within the drain deadline.
     virtual void close(counter_block& counters) noexcept { (void)counters; }
 
+    /// Egress thread, at shutdown when the drain deadline has passed: stop at
+    /// once. Every block the sink still holds is given back and counted as
+    /// lost (drop_sink); no waiting for a destination that does not answer
+    /// beyond what the kernel needs to return buffers. Default: close().
+    virtual void abort(counter_block& counters) noexcept { close(counters); }
+
     [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 
     /// Any thread (relaxed loads): what this sink delivered or lost.

@@ -56,7 +56,11 @@ void worker::dead_letter(std::span<const std::byte> record, reject_reason why) n
 bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
     if (b.room >= bytes) [[likely]]
         return true;
-    if (b.open) publish(l, b);
+    if (b.open) {
+        // An empty block is as large as blocks get: the record fits none.
+        if (b.records == 0) return false;
+        publish(l, b);
+    }
     if (!l.acquire(b.index)) [[unlikely]]
         return false;
     b.open = true;
@@ -71,10 +75,11 @@ bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
 }
 
 void worker::publish(lane& l, open_block& b) noexcept {
-    if (b.open && b.records)
-        l.publish(block_ref{b.index, b.used, b.records});
-    else if (b.open)
-        l.give_back(b.index); // unreachable in practice: blocks open to take a record
+    // An open block without records stays open for the next record: giving
+    // it back here would make this core a second producer on the lane's free
+    // ring, which belongs to egress.
+    if (!b.open || b.records == 0) return;
+    l.publish(block_ref{b.index, b.used, b.records});
     b.open = false;
     b.room = 0;
 }
@@ -236,9 +241,12 @@ void worker::stop_sources() noexcept {
 
 bool worker::drained() const noexcept {
     if (!stopping_ || busy_) return false;
-    bool finished = true;
-    for (const auto& in : inputs_) finished = finished && in.src->finished();
-    return finished || quiet_;
+    // A lossless source (TCP) is drained only when it says so: its last
+    // receives may still complete after an empty poll. A lossy one is drained
+    // once a poll finds nothing more.
+    for (const auto& in : inputs_)
+        if (!in.src->finished() && (in.src->lossless() || !quiet_)) return false;
+    return true;
 }
 
 void worker::abandon() noexcept {

@@ -160,6 +160,9 @@ std::size_t router::route_burst(record_burst& b, key_extractor& keys, std::span<
                 }
                 if (bad_source) counters.add(counter::bad_source_partition, bad_source);
                 std::size_t hashed = 0, verified = 0, routed = n - needed;
+                // Key reasons are counted only once the burst is known not to
+                // fall back (route_all_by_hash would count them again).
+                std::array<std::uint32_t, 4> bad_keys{};
                 if (needed) {
                     keys.extract_keys(b, std::span<const std::uint16_t>(need.data(), needed));
                     std::array<key_ref, max_burst> ks;
@@ -195,10 +198,12 @@ std::size_t router::route_burst(record_burst& b, key_extractor& keys, std::span<
                             ++routed;
                             ++hashed;
                         } else {
-                            counters.add(key_counter(b.key_states[i]));
+                            ++bad_keys[static_cast<std::size_t>(b.key_states[i])];
                         }
                     }
                 }
+                for (std::size_t k = 1; k < bad_keys.size(); ++k)
+                    if (bad_keys[k]) counters.add(key_counter(static_cast<key_status>(k)), bad_keys[k]);
                 counters.add(counter::smart_fast_path, routed - hashed);
                 counters.add(counter::smart_verified, verified);
                 counters.add(counter::smart_hashed, hashed);

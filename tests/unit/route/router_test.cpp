@@ -262,6 +262,28 @@ BOOST_AUTO_TEST_CASE(smart_falls_back_to_hashing_on_a_false_claim) {
     BOOST_TEST(f.counters.get(counter::smart_hashed) == 5u * 64u);
 }
 
+BOOST_AUTO_TEST_CASE(smart_fallback_counts_each_bad_key_once) {
+    auto p = params(strategy_kind::smart_repartition, 4, hash_function::kafka_murmur2);
+    p.source = {{"symbol"}, hash_function::kafka_murmur2, 16, 0, 0};
+    p.smart_sample_every = 8;
+    router r(p);
+    burst_fixture f;
+    std::mt19937_64 rng(5);
+    f.fill(rng, 64, 1000);
+    // Every source partition tells the truth (record 0, sampled, verifies)...
+    for (std::uint32_t i = 0; i < f.burst.size; ++i)
+        f.burst.source_partitions[i] = source_partition{kafka_partition(f.ex.keys[i].data(), f.ex.keys[i].size(), 16)};
+    // ... but record 8, sampled too, lies, so the burst falls back to hashing
+    // after the fast path met record 1: no usable source partition, no key.
+    f.burst.source_partitions[8] = source_partition{(f.burst.source_partitions[8].value() + 1) % 16};
+    f.burst.source_partitions[1] = unknown_source_partition;
+    f.ex.missing[1] = true;
+    r.route_burst(f.burst, f.ex, f.out, f.counters);
+    BOOST_TEST(f.counters.get(counter::smart_mismatch) == 1u);
+    BOOST_TEST(f.counters.get(counter::malformed_missing_key) == 1u);
+    BOOST_TEST(f.out[1] == invalid_partition);
+}
+
 BOOST_AUTO_TEST_CASE(smart_hashes_records_without_a_usable_source_partition) {
     auto p = params(strategy_kind::smart_repartition, 4, hash_function::kafka_murmur2);
     p.source = {{"symbol"}, hash_function::kafka_murmur2, 8, 0, 0};
