@@ -86,6 +86,12 @@ io_uring_sqe* uring_ring::sqe() noexcept {
     return s;
 }
 
+bool uring_ring::reserve(unsigned n) noexcept {
+    if (io_uring_sq_space_left(&ring_) >= n) return true;
+    enter();
+    return io_uring_sq_space_left(&ring_) >= n;
+}
+
 void uring_ring::cancel(std::uint64_t ud) noexcept {
     io_uring_sqe* s = sqe();
     if (s == nullptr) return;

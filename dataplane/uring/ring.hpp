@@ -61,6 +61,10 @@ public:
     /// queue is full. nullptr only when the kernel refuses submissions
     /// (callers retry on their next poll).
     [[nodiscard]] io_uring_sqe* sqe() noexcept;
+    /// Makes room for `n` submission entries in a row, submitting what is
+    /// queued when there is not: the next `n` sqe() calls then do not submit
+    /// (a linked chain stays whole). False when the queue cannot hold `n`.
+    [[nodiscard]] bool reserve(unsigned n) noexcept;
     /// Prepares an asynchronous cancel of the operation with `user_data`
     /// (all of them, for multishot). The cancel's own completion is ignored;
     /// the cancelled operation completes with -ECANCELED (or its result).

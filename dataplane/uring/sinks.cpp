@@ -114,36 +114,44 @@ public:
     }
 
     bool submit(const tx_block& b, counter_block&) noexcept override {
-        if (free_ == 0) return false;
-        io_uring_sqe* sqe = ring_.sqe();
-        if (sqe == nullptr) [[unlikely]]
-            return false;
-        const auto i = static_cast<std::uint32_t>(std::countr_zero(free_));
-        io_uring_prep_send(sqe, fd_.get(), b.data, b.length, 0);
-        io_uring_sqe_set_data64(sqe, ring_.user_data(id_, i));
+        if (size_ == slots) return false;
+        const std::uint32_t i = (head_ + size_++) & (slots - 1);
         slot_[i] = b;
-        free_ &= ~(1u << i);
+        state_[i] = queued;
         return true;
     }
 
     std::size_t poll(counter_block& counters) noexcept override {
         std::size_t n = 0;
-        for (std::uint32_t m = done_; m != 0; m &= m - 1) {
-            const auto i = static_cast<std::uint32_t>(std::countr_zero(m));
+        // Retire finished sends oldest first. A send cancelled because an
+        // earlier one of its chain failed goes again, in its place.
+        while (size_ > 0 && state_[head_] == done) {
+            if (res_[head_] == -ECANCELED) {
+                if (in_flight_ > 0) break; // the rest of its chain is still ending
+                state_[head_] = queued;
+                break;
+            }
             // A datagram goes whole or not at all. An error (ECONNREFUSED when
             // nobody listens, EMSGSIZE, ENOBUFS) loses the block, counted.
-            if (res_[i] == static_cast<std::int32_t>(slot_[i].length))
-                sent(slot_[i], counters);
+            if (res_[head_] == static_cast<std::int32_t>(slot_[head_].length))
+                sent(slot_[head_], counters);
             else
-                lost(slot_[i], counters);
-            free_ |= 1u << i;
+                lost(slot_[head_], counters);
+            head_ = (head_ + 1) & (slots - 1);
+            --size_;
             ++n;
         }
-        done_ = 0;
+        if (in_flight_ == 0) {
+            for (std::uint32_t k = 0; k < size_; ++k) {
+                const std::uint32_t i = (head_ + k) & (slots - 1);
+                if (state_[i] == done && res_[i] == -ECANCELED) state_[i] = queued;
+            }
+            start_chain();
+        }
         return n;
     }
 
-    [[nodiscard]] bool idle() const noexcept override { return free_ == all_slots; }
+    [[nodiscard]] bool idle() const noexcept override { return size_ == 0; }
 
     void close(counter_block& counters) noexcept override {
         (void)ring_.drive_until(
@@ -152,28 +160,66 @@ public:
                 return idle();
             },
             close_deadline);
+        abort(counters);
+    }
+
+    void abort(counter_block& counters) noexcept override {
         cancel_all();
-        (void)poll(counters); // cancelled sends complete with an error: counted lost
+        // Cancelled or never sent: counted lost.
+        while (size_ > 0) {
+            if (state_[head_] == done && res_[head_] == static_cast<std::int32_t>(slot_[head_].length))
+                sent(slot_[head_], counters);
+            else
+                lost(slot_[head_], counters);
+            head_ = (head_ + 1) & (slots - 1);
+            --size_;
+        }
         fd_.reset();
     }
 
     [[nodiscard]] std::string_view name() const noexcept override { return what_; }
     [[nodiscard]] uring_sink_status status() const noexcept override {
         uring_sink_status s;
-        s.held = static_cast<std::uint32_t>(std::popcount(all_slots & ~free_));
+        s.held = size_;
         return s;
     }
 
 private:
+    enum slot_state : std::uint8_t { queued, sending, done };
+
+    /// Sends every queued block as one chain of linked sends (IOSQE_IO_LINK):
+    /// the kernel runs them one after the other, so datagrams leave in order
+    /// even when a send has to wait for socket buffer space. A new chain
+    /// starts only when the previous one has ended.
+    void start_chain() noexcept {
+        std::uint32_t count = 0;
+        for (std::uint32_t k = 0; k < size_; ++k) count += state_[(head_ + k) & (slots - 1)] == queued;
+        if (count == 0 || !ring_.reserve(count)) return; // retried by the next poll
+        io_uring_sqe* prev = nullptr;
+        for (std::uint32_t k = 0; k < size_; ++k) {
+            const std::uint32_t i = (head_ + k) & (slots - 1);
+            if (state_[i] != queued) continue;
+            io_uring_sqe* sqe = ring_.sqe(); // cannot fail or submit: reserved
+            io_uring_prep_send(sqe, fd_.get(), slot_[i].data, slot_[i].length, 0);
+            io_uring_sqe_set_data64(sqe, ring_.user_data(id_, i));
+            if (prev) prev->flags |= IOSQE_IO_LINK;
+            prev = sqe;
+            state_[i] = sending;
+            ++in_flight_;
+        }
+    }
+
     void on_completion(std::uint64_t tag, std::int32_t res, std::uint32_t) noexcept override {
         res_[tag] = res;
-        done_ |= 1u << tag;
+        state_[tag] = done;
+        --in_flight_;
     }
-    [[nodiscard]] std::uint32_t in_flight() const noexcept { return all_slots & ~free_ & ~done_; }
     void cancel_all() noexcept {
-        for (std::uint32_t m = in_flight(); m != 0; m &= m - 1)
-            ring_.cancel(ring_.user_data(id_, static_cast<std::uint32_t>(std::countr_zero(m))));
-        (void)ring_.drive_until([&] { return in_flight() == 0; }, cancel_deadline);
+        for (std::uint32_t k = 0; k < size_; ++k) {
+            const std::uint32_t i = (head_ + k) & (slots - 1);
+            if (state_[i] == sending) ring_.cancel(ring_.user_data(id_, i));
+        }
+        (void)ring_.drive_until([&] { return in_flight_ == 0; }, cancel_deadline);
     }
 
     uring_ring& ring_;
@@ -182,8 +228,10 @@ private:
     std::uint16_t id_ = 0;
     std::array<tx_block, slots> slot_{};
     std::array<std::int32_t, slots> res_{};
-    std::uint32_t free_ = all_slots; // slots not holding a block
-    std::uint32_t done_ = 0;         // slots whose send completed, not yet counted
+    std::array<slot_state, slots> state_{};
+    std::uint32_t head_ = 0;      // oldest block held
+    std::uint32_t size_ = 0;      // blocks held, in order
+    std::uint32_t in_flight_ = 0; // sends in the kernel
 };
 
 // --- tcp ---------------------------------------------------------------------
@@ -258,6 +306,10 @@ public:
                 return queue_.empty();
             },
             close_deadline);
+        abort(counters);
+    }
+
+    void abort(counter_block& counters) noexcept override {
         closing_for_good_ = true;
         cancel_all();
         while (!queue_.empty()) lost(queue_.pop(), counters);
@@ -449,6 +501,10 @@ public:
                 return queue_.empty();
             },
             close_deadline);
+        abort(counters);
+    }
+
+    void abort(counter_block& counters) noexcept override {
         drain_in_flight();
         while (!queue_.empty()) lost(queue_.pop(), counters);
         fd_.reset();
