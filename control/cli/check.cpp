@@ -22,7 +22,8 @@ constexpr const char* check_usage =
     "\n"
     "  --config FILE  the router's TOML configuration\n"
     "  --query FILE   the query ('-' = standard input), instead of the config's\n"
-    "  --json         print one JSON object: {\"plan\": ..., \"warnings\": [...], \"partitions\": N, ...}\n"
+    "  --json         print one JSON object: {\"config\", \"partitions\", \"sources\", \"lane_bytes\",\n"
+    "                 \"plan\": the plan as 'explain --json' prints it, warnings included}\n"
     "  --keys         list every configuration key with its type, default, bounds and meaning\n"
     "  --help         this text\n"
     "\n"
@@ -43,7 +44,8 @@ std::string sink_list(const config& cfg) {
 
 } // namespace
 
-int check_main(std::span<const std::string_view> args) {
+int check_main(std::span<const std::string_view> raw_args) {
+    const std::vector<std::string_view> args = split_flag_values(raw_args);
     std::optional<std::string> config_path, query_path;
     bool json = false, keys = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -75,11 +77,19 @@ int check_main(std::span<const std::string_view> args) {
         for (auto& w : control::runtime::validate(s.cfg, s.the_plan))
             s.the_plan.warnings.push_back(std::move(w));
         if (json) {
+            std::string plan_json = control::format_plan_json(s.the_plan);
+            while (!plan_json.empty() && plan_json.back() == '\n') plan_json.pop_back();
+            std::string path;
+            for (const char c : s.cfg.path) {
+                if (c == '"' || c == '\\') path += '\\';
+                path += c;
+            }
             std::printf("{\"config\":\"%s\",\"partitions\":%u,\"sources\":%zu,\"dataplane_cores\":%zu,"
-                        "\"egress_threads\":%zu,\"plan\":%s}\n",
-                        s.cfg.path.c_str(), s.the_plan.routing.partitions, s.cfg.sources.size(),
+                        "\"egress_threads\":%zu,\"lane_bytes\":%llu,\"plan\":%s}\n",
+                        path.c_str(), s.the_plan.routing.partitions, s.cfg.sources.size(),
                         s.cfg.router.dataplane_cpus.size(), s.cfg.router.egress_cpus.size(),
-                        control::format_plan_json(s.the_plan).c_str());
+                        static_cast<unsigned long long>(control::runtime::lane_memory_bytes(s.cfg)),
+                        plan_json.c_str());
             return 0;
         }
         std::printf("config %s: valid\n", s.cfg.path.c_str());

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "control/cli/commands.hpp"
+#include "control/cli/setup.hpp"
 #include "control/plan/plan_format.hpp"
 #include "control/plan/planner.hpp"
 #include "control/sql/parse_error.hpp"
@@ -38,30 +39,6 @@ constexpr const char* explain_usage =
 int usage_error(const std::string& message) {
     std::fprintf(stderr, "shardgate explain: %s (see 'shardgate explain --help')\n", message.c_str());
     return 2;
-}
-
-bool read_all(const std::string& path, std::string& out, std::string& error) {
-    if (path == "-") {
-        std::ostringstream ss;
-        ss << std::cin.rdbuf();
-        out = ss.str();
-        if (std::cin.bad()) {
-            error = "cannot read standard input";
-            return false;
-        }
-        return true;
-    }
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        error = "cannot read '" + path + "': " + std::strerror(errno);
-        return false;
-    }
-    out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    if (f.bad()) {
-        error = "cannot read '" + path + "'";
-        return false;
-    }
-    return true;
 }
 
 } // namespace
@@ -121,9 +98,11 @@ int explain_main(std::span<const std::string_view> args) {
     }
     if (!file) return usage_error("missing query FILE (or '-' for standard input)");
 
-    std::string sql, error;
-    if (!read_all(*file, sql, error)) {
-        std::fprintf(stderr, "shardgate explain: %s\n", error.c_str());
+    std::string sql;
+    try {
+        sql = read_text_file(*file);
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "shardgate explain: %s\n", e.what());
         return 2;
     }
     const std::string where = *file == "-" ? "<stdin>" : *file;

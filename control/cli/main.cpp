@@ -22,14 +22,14 @@ const command commands[] = {
 };
 
 void usage(std::FILE* out) {
-    std::fprintf(out,
-                 "usage: shardgate <command> [options]\n\n"
-                 "shardgate routes records to N output partitions so that records the\n"
-                 "downstream SQL query must see together land together.\n\ncommands:\n");
+    std::fprintf(out, "usage: shardgate <command> [options]\n\n"
+                      "shardgate routes records to N output partitions so that records the\n"
+                      "downstream SQL query must see together land together.\n\ncommands:\n");
     for (const auto& c : commands)
         std::fprintf(out, "  %-10.*s %.*s\n", int(c.name.size()), c.name.data(), int(c.summary.size()),
                      c.summary.data());
-    std::fprintf(out, "\n'shardgate <command> --help' describes a command's options.\n");
+    std::fprintf(out, "\n'shardgate <command> --help' describes a command's options; "
+                      "'shardgate --version' prints the version.\n");
 }
 
 } // namespace

@@ -1,7 +1,9 @@
 // shardgate run: route traffic with a config and a query until stopped.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -61,7 +63,8 @@ bool parse_number(std::string_view text, double& out) {
 
 } // namespace
 
-int run_main(std::span<const std::string_view> args) {
+int run_main(std::span<const std::string_view> raw_args) {
+    const std::vector<std::string_view> args = split_flag_values(raw_args);
     std::optional<std::string> config_path, query_path;
     control::run_options options;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -107,8 +110,17 @@ int run_main(std::span<const std::string_view> args) {
     if (!config_path) return usage_error("--config FILE is required");
     return guarded("run", [&] {
         const loaded_setup s = load_and_plan(*config_path, query_path);
+        // Files the run writes are checked now, not after the run.
+        for (const std::string* out : {&options.summary_json, &options.ready_file}) {
+            if (out->empty()) continue;
+            std::FILE* f = std::fopen(out->c_str(), "a");
+            if (!f) throw std::invalid_argument("cannot write '" + *out + "': " + std::strerror(errno));
+            std::fclose(f);
+            if (out == &options.ready_file) std::remove(out->c_str()); // it appears once the router is ready
+        }
         control::runtime rt(s.cfg, s.the_plan);
-        std::printf("%s", control::format_plan_text(s.the_plan).c_str());
+        // The runtime's plan: the query's plan plus what the runtime warns about.
+        std::printf("%s", control::format_plan_text(rt.current_plan()).c_str());
         std::printf(
             "routing %u partitions with %zu dataplane core(s) and %zu egress thread(s); %zu source(s)\n",
             s.the_plan.routing.partitions, s.cfg.router.dataplane_cpus.size(),
@@ -137,14 +149,40 @@ int run_main(std::span<const std::string_view> args) {
             loaded_setup next = load_and_plan(*config_path, query_path);
             const config& a = s.cfg;
             const config& b = next.cfg;
-            if (!(a.format == b.format && a.sources == b.sources && a.sinks == b.sinks &&
-                  a.dead_letter == b.dead_letter && a.dpdk == b.dpdk &&
-                  a.router.partitions == b.router.partitions &&
-                  a.router.dataplane_cpus == b.router.dataplane_cpus &&
-                  a.router.egress_cpus == b.router.egress_cpus))
-                throw std::invalid_argument(
-                    "the config's format, sources, sinks, partitions or CPUs changed: "
-                    "those need a restart (a reload applies a new query or strategy)");
+            // What a reload cannot change: refused, naming each part.
+            std::string fixed;
+            auto check = [&](bool same, const char* what) {
+                if (!same) fixed += (fixed.empty() ? "" : ", ") + std::string(what);
+            };
+            check(a.format == b.format, "[format]");
+            check(a.sources == b.sources, "[[sources]]");
+            check(a.sinks == b.sinks && a.datagram_bytes == b.datagram_bytes, "[sinks]");
+            check(a.dead_letter == b.dead_letter, "sinks.dead_letter");
+            check(a.dpdk == b.dpdk, "[dpdk]");
+            check(a.router.partitions == b.router.partitions, "router.partitions");
+            check(a.router.dataplane_cpus == b.router.dataplane_cpus &&
+                      a.router.egress_cpus == b.router.egress_cpus,
+                  "router.dataplane_cpus/egress_cpus");
+            if (!fixed.empty())
+                throw std::invalid_argument(fixed + " changed: that needs a restart (a reload applies a new "
+                                                    "query, strategy, hash or seed)");
+            // Router tuning keys are read at start only: say so rather than
+            // pretend they changed.
+            router_config ra = a.router, rb = b.router;
+            // The keys a reload does apply (through the plan) do not count.
+            rb.strategy = ra.strategy;
+            rb.hash = ra.hash;
+            rb.seed = ra.seed;
+            rb.key_groups = ra.key_groups;
+            rb.fan_in_target = ra.fan_in_target;
+            rb.per_source_order = ra.per_source_order;
+            rb.smart_sample_every = ra.smart_sample_every;
+            rb.query_text = ra.query_text;
+            rb.query_origin = ra.query_origin;
+            if (!(ra == rb))
+                std::fprintf(stderr,
+                             "shardgate run: reload: router tuning keys (burst, rings, deadlines, idle, "
+                             "backpressure, stats) take effect at the next start only\n");
             return next.the_plan;
         };
         return rt.run(options, g_stop);

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -28,6 +29,20 @@ control::planner_inputs planner_inputs_from(const config& cfg) {
     return in;
 }
 
+std::vector<std::string_view> split_flag_values(std::span<const std::string_view> args) {
+    std::vector<std::string_view> out;
+    for (const std::string_view a : args) {
+        const auto eq = a.find('=');
+        if (a.starts_with("--") && eq != std::string_view::npos) {
+            out.push_back(a.substr(0, eq));
+            out.push_back(a.substr(eq + 1));
+        } else {
+            out.push_back(a);
+        }
+    }
+    return out;
+}
+
 std::string read_text_file(const std::string& path) {
     if (path == "-") {
         std::ostringstream ss;
@@ -35,11 +50,18 @@ std::string read_text_file(const std::string& path) {
         if (std::cin.bad()) throw std::runtime_error("cannot read standard input");
         return ss.str();
     }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw std::runtime_error("cannot read '" + path + "': it is a directory, not a file");
     std::ifstream f(path, std::ios::binary);
     if (!f) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (f.bad()) throw std::runtime_error("cannot read '" + path + "'");
-    return text;
+    try {
+        std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        if (f.bad()) throw std::runtime_error("cannot read '" + path + "'");
+        return text;
+    } catch (const std::ios_base::failure& e) {
+        throw std::runtime_error("cannot read '" + path + "': " + e.what());
+    }
 }
 
 namespace {

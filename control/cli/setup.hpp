@@ -4,7 +4,10 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "control/plan/planner.hpp"
 #include "shardgate/config.hpp"
@@ -27,6 +30,9 @@ struct loaded_setup {
 /// unreadable file), each with a message naming the file.
 [[nodiscard]] loaded_setup load_and_plan(const std::string& config_path,
                                          const std::optional<std::string>& query_path);
+
+/// "--flag=value" as two arguments, so every command takes both spellings.
+[[nodiscard]] std::vector<std::string_view> split_flag_values(std::span<const std::string_view> args);
 
 /// Reads a whole file ("-" = standard input). Throws std::runtime_error naming it.
 [[nodiscard]] std::string read_text_file(const std::string& path);

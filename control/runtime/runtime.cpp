@@ -249,6 +249,23 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
             throw std::invalid_argument("source '" + s.name + "' is on core " + std::to_string(s.core) +
                                         " but router.dataplane_cpus has " +
                                         std::to_string(cfg.router.dataplane_cpus.size()));
+    // A join routes each input by its own keys: a source's stream must name one
+    // of the query's inputs, or it would silently be routed by another's keys.
+    if (!p.per_source.empty())
+        for (const auto& s : cfg.sources) {
+            if (s.stream.empty()) continue;
+            std::string names;
+            bool found = false;
+            for (const auto& side : p.per_source) {
+                found = found || detail::iequals(side.source, s.stream) ||
+                        (!side.alias.empty() && detail::iequals(side.alias, s.stream));
+                names += (names.empty() ? "" : ", ") + side.source +
+                         (side.alias.empty() ? "" : " (" + side.alias + ")");
+            }
+            if (!found)
+                throw std::invalid_argument("source '" + s.name + "': stream '" + s.stream +
+                                            "' is not an input of the query; expected one of: " + names);
+        }
     // Check every source's keys against the format now, with a clear message,
     // rather than in a core thread.
     const std::uint32_t max_record = max_record_bytes(cfg);
@@ -256,7 +273,38 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
         try {
             record_decoder probe(cfg.format, keys_for(p, s), max_record);
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(std::string("source '") + s.name + "': " + e.what());
+            std::string fields;
+            for (const auto& f : cfg.format.fields) fields += (fields.empty() ? "" : ", ") + f.name;
+            throw std::invalid_argument(
+                std::string("source '") + s.name + "': " + e.what() +
+                (fields.empty() ? std::string() : " (" + cfg.path + " [format] declares: " + fields + ")"));
+        }
+    }
+    // A sink that sends to one of the router's own sources loops records back in.
+    for (const auto& sk : cfg.sinks)
+        for (const auto& src : cfg.sources)
+            if ((sk.kind == sink_kind::udp && src.kind == source_kind::udp) ||
+                (sk.kind == sink_kind::tcp && src.kind == source_kind::tcp))
+                if (src.bind.port != 0 && sk.destination.port == src.bind.port &&
+                    (sk.destination.host == src.bind.host || src.bind.host == "0.0.0.0" ||
+                     src.bind.host == "::"))
+                    throw std::invalid_argument("sink " + sk.uri + " sends to source '" + src.name + "' (" +
+                                                src.bind.to_string() +
+                                                "): records would loop back into the router");
+    {
+        // Two partitions sent to one socket address cannot be told apart by the receiver.
+        std::map<std::string, std::uint32_t> seen;
+        for (std::uint32_t part = 0; part < cfg.sinks.size(); ++part) {
+            const auto& sk = cfg.sinks[part];
+            if (sk.kind != sink_kind::udp && sk.kind != sink_kind::tcp) continue;
+            const auto [it, fresh] =
+                seen.emplace(std::string(to_string(sk.kind)) + "://" + sk.destination.to_string(), part);
+            if (!fresh) {
+                warnings.push_back("partitions " + std::to_string(it->second) + " and " +
+                                   std::to_string(part) + " both go to " + it->first +
+                                   " (a sinks.uri without {p}?)");
+                break;
+            }
         }
     }
     const std::uint64_t lanes = lane_memory_bytes(cfg);
@@ -288,9 +336,12 @@ std::uint32_t runtime::max_record_bytes(const config& cfg) {
 }
 
 const std::vector<key_expr>& runtime::keys_for(const plan& p, const source_config& s) {
+    // Names match as SQL identifiers do: ignoring case.
     if (!p.per_source.empty() && !s.stream.empty())
         for (const auto& side : p.per_source)
-            if (side.source == s.stream || (!side.alias.empty() && side.alias == s.stream)) return side.keys;
+            if (detail::iequals(side.source, s.stream) ||
+                (!side.alias.empty() && detail::iequals(side.alias, s.stream)))
+                return side.keys;
     return p.routing.keys;
 }
 
@@ -488,7 +539,7 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
         if (x.dead_letter) {
             egress_partition ep;
             for (auto& c : cores) ep.lanes.push_back(c->dead.get());
-            ep.out = make_sink(*cfg.dead_letter, the_plan.routing.partitions);
+            ep.out = make_sink(*cfg.dead_letter, dead_letter_partition);
             x.dead_sink = ep.out.get();
             std::vector<egress_partition> one;
             one.push_back(std::move(ep));
@@ -817,7 +868,8 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
                                  static_cast<unsigned long long>(r.epoch), r.cores_pending);
                 std::fprintf(options.out, "%s", format_plan_text(m.the_plan).c_str());
             } catch (const std::exception& e) {
-                std::fprintf(options.out, "reload refused, still routing with plan epoch %llu: %s\n",
+                std::fprintf(stderr,
+                             "shardgate run: reload refused, still routing with plan epoch %llu: %s\n",
                              static_cast<unsigned long long>(m.the_plan.epoch), e.what());
             }
             std::fflush(options.out);
@@ -845,8 +897,14 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
         last.get(counter::records_out),
         last.get(counter::drop_ring_full) + last.get(counter::drop_sink) + last.get(counter::drop_shutdown),
         last.get(counter::records_rejected),
-        last.reconciled() ? "every record accounted for (in = out + dropped + rejected)"
+        last.reconciled() ? "every record read is accounted for (in = out + dropped + rejected)"
                           : "NOT RECONCILED (in != out + dropped + rejected)");
+    if (last.get(counter::drop_rx_kernel))
+        std::fprintf(options.out,
+                     "kernel drops: %" PRIu64
+                     " datagrams never reached shardgate (a socket receive buffer was full; "
+                     "their records are not in 'in')\n",
+                     last.get(counter::drop_rx_kernel));
     std::string parts = "partitions:";
     for (std::size_t p = 0; p < last.per_partition.size(); ++p)
         parts.append(" ").append(std::to_string(p)).append("=").append(std::to_string(last.per_partition[p]));

@@ -255,7 +255,9 @@ public:
 
     std::unique_ptr<sink> make_sink(const sink_config& cfg, std::uint32_t partition,
                                     std::size_t egress_index) override {
-        const std::string what = "sinks[" + std::to_string(partition) + "] (" +
+        const std::string what = (partition == dead_letter_partition ? std::string("sinks.dead_letter")
+                                                                     : "sinks[" + std::to_string(partition) + "]") +
+                                 " (" +
                                  (cfg.uri.empty() ? std::string("dpdk") : cfg.uri) + ")";
         if (cfg.kind != sink_kind::dpdk)
             throw std::invalid_argument(what + ": not a dpdk sink (kind " + std::string(to_string(cfg.kind)) +

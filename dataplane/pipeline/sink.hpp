@@ -14,6 +14,10 @@
 
 namespace shardgate {
 
+/// The partition number sink factories get for the dead-letter sink (it
+/// names itself "sinks.dead_letter" in messages).
+inline constexpr std::uint32_t dead_letter_partition = ~std::uint32_t{0};
+
 /// A block handed to a sink: whole records in output framing (fixed records
 /// back to back; text records each ending in '\n'). The sink may keep it until
 /// it is sent, then must call `owner->give_back(index)` on the egress thread.

@@ -30,6 +30,7 @@ std::string sink_what(const sink_config& cfg, std::uint32_t partition) {
         where = "null";
     else
         where = std::string(to_string(cfg.kind)) + "://" + cfg.destination.to_string();
+    if (partition == dead_letter_partition) return "sinks.dead_letter (" + where + ")";
     return "sinks[" + std::to_string(partition) + "] (" + where + ")";
 }
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Bad input to the shardgate command gets a precise message and exit 2,
+# before anything runs: unreadable files, a join source naming no input of
+# the query, a sink looping into the router's own source, an unwritable
+# summary file, a routing key the format lacks; and both flag spellings.
+#
+# usage: cli_errors_test.sh SHARDGATE
+set -uo pipefail
+shardgate=${1:?usage: $0 SHARDGATE}
+examples="$(cd "$(dirname "$0")/../../examples" && pwd)"
+work=$(mktemp -d /tmp/shardgate-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# expect NAME WANT_RC NEEDLE -- COMMAND...: exit code and a substring of stderr.
+expect() {
+  local name=$1 want=$2 needle=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ "$rc" -ne "$want" ] || ! grep -qF -- "$needle" <<<"$out"; then
+    echo "FAIL [$name]: exit $rc (want $want), stderr: $out (want: $needle)"
+    failures=$((failures + 1))
+  else
+    echo "ok   [$name] $out"
+  fi
+}
+
+cp "$examples/demo.toml" "$examples/query.sql" "$work/"
+
+expect explain-directory 2 "it is a directory" -- "$shardgate" explain "$work"
+expect check-query-directory 2 "it is a directory" -- "$shardgate" check --config "$work/demo.toml" --query "$work"
+expect check-flag-equals 0 "" -- "$shardgate" check --config="$work/demo.toml"
+
+sed 's/^name = "trades"/name = "trades"\nstream = "qoutes"/' "$work/demo.toml" >"$work/join.toml"
+echo "SELECT t.symbol, COUNT(*) FROM trades t JOIN quotes q ON t.symbol = q.symbol WITHIN INTERVAL '1' SECOND GROUP BY t.symbol" >"$work/join.sql"
+expect join-stream-typo 2 "stream 'qoutes' is not an input of the query; expected one of: trades (t), quotes (q)" -- \
+  "$shardgate" check --config "$work/join.toml" --query "$work/join.sql"
+
+sed 's|^uri = .*|uri = "udp://127.0.0.1:{6993+p}"|' "$work/demo.toml" >"$work/loop.toml"
+expect sink-loops-into-source 2 "records would loop back into the router" -- "$shardgate" check --config "$work/loop.toml"
+
+echo "SELECT venue, COUNT(*) FROM trades GROUP BY venue" >"$work/venue.sql"
+expect key-field-missing 2 "[format] declares: seq, source, symbol, trader_id, price" -- \
+  "$shardgate" check --config "$work/demo.toml" --query "$work/venue.sql"
+
+expect summary-unwritable 2 "cannot write '/nonexistent/dir/s.json'" -- \
+  "$shardgate" run --config "$work/demo.toml" --duration 1 --summary-json /nonexistent/dir/s.json
+
+[ "$failures" -eq 0 ]
