@@ -45,7 +45,8 @@ enum class thread_state : int { starting, running, failed, done };
 /// on a shared or small machine a spinning core would starve its neighbours.
 class idle_policy {
 public:
-    idle_policy(std::uint32_t spins, std::uint32_t sleep_us) : spins_(spins), sleep_us_(sleep_us), next_(sleep_us) {}
+    idle_policy(std::uint32_t spins, std::uint32_t sleep_us)
+        : spins_(spins), sleep_us_(sleep_us), next_(sleep_us) {}
     template <typename Wait>
     void after(std::size_t work, Wait wait) noexcept {
         if (work) {
@@ -182,6 +183,7 @@ struct runtime::impl {
         const sink* dead_sink = nullptr;
         mutable std::mutex sinks_mutex;        ///< guards sinks/dead_sink against the thread's exit
         std::vector<std::uint64_t> final_sent; ///< counts after the sinks are gone
+        std::vector<std::uint64_t> final_lost;
         std::uint64_t final_dead_sent = 0;
         std::thread thread;
         std::atomic<thread_state> state{thread_state::starting};
@@ -232,9 +234,12 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
     const routing_params& r = p.routing;
     std::vector<std::string> warnings;
     if (r.partitions != cfg.sinks.size())
-        throw std::invalid_argument("the plan routes to " + std::to_string(r.partitions) +
-                                    " partitions but the config has " + std::to_string(cfg.sinks.size()) +
-                                    " sinks (router.partitions and the query's num_partitions must agree)");
+        throw std::invalid_argument(
+            "the query asks for " + std::to_string(r.partitions) +
+            " partitions (its @num_partitions annotation or WITH 'num_partitions') but " +
+            (cfg.path.empty() ? std::string("the config") : cfg.path) + " has " +
+            std::to_string(cfg.sinks.size()) +
+            " sinks (router.partitions): make them agree, or drop the query's setting");
     if (cfg.sources.empty()) throw std::invalid_argument("the config has no sources");
     if (cfg.router.dataplane_cpus.empty() || cfg.router.egress_cpus.empty())
         throw std::invalid_argument(
@@ -605,7 +610,11 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
         // the sinks here, on the thread that owns their io_uring.
         std::lock_guard lock(x.sinks_mutex);
         x.final_sent.clear();
-        for (const sink* s : x.sinks) x.final_sent.push_back(s->records_sent());
+        x.final_lost.clear();
+        for (const sink* s : x.sinks) {
+            x.final_sent.push_back(s->records_sent());
+            x.final_lost.push_back(s->records_dropped());
+        }
         x.final_dead_sent = x.dead_sink ? x.dead_sink->records_sent() : 0;
         x.sinks.clear();
         x.dead_sink = nullptr;
@@ -721,13 +730,18 @@ snapshot runtime::take_snapshot() const {
         s.counters[k] = v;
     }
     s.per_partition.assign(m.the_plan.routing.partitions, 0);
+    s.per_partition_lost.assign(m.the_plan.routing.partitions, 0);
     for (auto& e : m.egresses) {
         std::lock_guard lock(e->sinks_mutex);
         for (std::size_t i = 0; i < e->partitions.size(); ++i) {
-            if (i < e->sinks.size())
-                s.per_partition[e->partitions[i]] = e->sinks[i]->records_sent();
-            else if (i < e->final_sent.size())
-                s.per_partition[e->partitions[i]] = e->final_sent[i];
+            const std::uint32_t part = e->partitions[i];
+            if (i < e->sinks.size()) {
+                s.per_partition[part] = e->sinks[i]->records_sent();
+                s.per_partition_lost[part] = e->sinks[i]->records_dropped();
+            } else if (i < e->final_sent.size()) {
+                s.per_partition[part] = e->final_sent[i];
+                s.per_partition_lost[part] = e->final_lost[i];
+            }
         }
         if (e->dead_letter)
             s.dead_letter_out = e->dead_sink ? e->dead_sink->records_sent() : e->final_dead_sent;
@@ -776,6 +790,9 @@ std::string runtime::summary_json(const snapshot& s) const {
     o << ",\"skew\":" << s.skew();
     o << ",\"partitions\":[";
     for (std::size_t p = 0; p < s.per_partition.size(); ++p) o << (p ? "," : "") << s.per_partition[p];
+    o << "],\"partition_sink_drops\":[";
+    for (std::size_t p = 0; p < s.per_partition_lost.size(); ++p)
+        o << (p ? "," : "") << s.per_partition_lost[p];
     o << "],\"dead_letter_out\":" << s.dead_letter_out;
     o << ",\"counters\":{";
     for (std::size_t k = 0; k < counter_count; ++k)
@@ -916,6 +933,14 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     for (std::size_t p = 0; p < last.per_partition.size(); ++p)
         parts.append(" ").append(std::to_string(p)).append("=").append(std::to_string(last.per_partition[p]));
     std::fprintf(options.out, "%s (skew %.2f)\n", parts.c_str(), last.skew());
+    std::string lost;
+    for (std::size_t p = 0; p < last.per_partition_lost.size(); ++p)
+        if (last.per_partition_lost[p])
+            lost.append(" ")
+                .append(m.cfg.sinks[p].uri)
+                .append("=")
+                .append(std::to_string(last.per_partition_lost[p]));
+    if (!lost.empty()) std::fprintf(options.out, "sinks that lost records:%s\n", lost.c_str());
     std::string nonzero = "counters:";
     for (std::size_t k = 0; k < counter_count; ++k)
         if (last.counters[k])

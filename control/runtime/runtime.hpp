@@ -37,8 +37,9 @@ struct run_options {
 struct snapshot {
     double seconds = 0;
     std::array<std::uint64_t, counter_count> counters{};
-    std::vector<std::uint64_t> per_partition; ///< records each partition's sink delivered
-    std::uint64_t dead_letter_out = 0;        ///< records the dead-letter sink delivered
+    std::vector<std::uint64_t> per_partition;      ///< records each partition's sink delivered
+    std::vector<std::uint64_t> per_partition_lost; ///< records each partition's sink could not deliver
+    std::uint64_t dead_letter_out = 0;             ///< records the dead-letter sink delivered
     [[nodiscard]] std::uint64_t get(counter c) const noexcept {
         return counters[static_cast<std::size_t>(c)];
     }
