@@ -11,25 +11,31 @@
 # first and last record; the best of --repeats runs is kept for each side.
 #
 # usage: tools/bench/loopback.sh [BUILD_DIR] [--records N] [--datagram-bytes B]
-#                                [--repeats R] [--proto udp|tcp]
+#                                [--out-datagram-bytes B] [--repeats R] [--proto udp|tcp]
+# --out-datagram-bytes: shardgate's sinks.datagram_bytes (default: the input's
+# size); larger output datagrams let the router repack records into fewer
+# packets than it received.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=build
 records=20000000
 datagram=16000
+out_datagram=""
 repeats=3
 proto=udp
 while [ $# -gt 0 ]; do
   case $1 in
     --records) records=$2; shift 2 ;;
     --datagram-bytes) datagram=$2; shift 2 ;;
+    --out-datagram-bytes) out_datagram=$2; shift 2 ;;
     --repeats) repeats=$2; shift 2 ;;
     --proto) proto=$2; shift 2 ;;
-    --help|-h) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help|-h) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "loopback.sh: unknown flag $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
   esac
 done
+out_datagram=${out_datagram:-$datagram}
 shardgate="$build/control/cli/shardgate"
 gen="$build/tools/gen/shardgate-gen"
 sink="$build/tools/sink/shardgate-sink"
@@ -70,7 +76,6 @@ partitions = 16
 dataplane_cpus = [0]
 egress_cpus = [1]
 ring_blocks = 256
-idle_spins = 4096
 query = "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol"
 stats_interval_ms = 0
 $(trade_format_toml fixed 1024)
@@ -80,7 +85,7 @@ bind = "127.0.0.1:0"
 buffers = 1024
 [sinks]
 uri = "$proto://127.0.0.1:{$sink_port+p}"
-datagram_bytes = $datagram
+datagram_bytes = $out_datagram
 TOML
   rm -f "$work/router.ready"
   "$shardgate" run --config "$work/router.toml" --ready-file "$work/router.ready" \
@@ -100,7 +105,8 @@ TOML
     "$r_in" "$got" "$records" "$(calc "${rate:-0} / 1000000")"
   best_router=$(max "${rate:-0}" "$best_router")
 done
-printf '\nloopback %s, 40-byte records, %d-byte datagrams, 16 partitions, best of %d:\n' "$proto" "$datagram" "$repeats"
+printf '\nloopback %s, 40-byte records, %d-byte datagrams in (%d out of shardgate), 16 partitions, best of %d:\n' \
+  "$proto" "$datagram" "$out_datagram" "$repeats"
 printf '  ceiling (gen -> sink):             %8.2f M records/s\n' "$(calc "$best_ceiling / 1000000")"
 printf '  through shardgate (gen -> sg -> sink): %5.2f M records/s\n' "$(calc "$best_router / 1000000")"
 printf '  ratio:                             %8.1f %%\n' "$(calc "100 * $best_router / ($best_ceiling + 1e-9)")"
