@@ -1,10 +1,13 @@
 #include "tools/common/cli.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 #include <netdb.h>
 
 namespace shardgate::tools {
@@ -233,6 +236,29 @@ endpoint parse_endpoint(std::string_view flag, std::string_view text, std::uint3
     e.host = h;
     e.port = 0;
     return e.with_port_offset(static_cast<std::uint16_t>(port));
+}
+
+void sys_fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+
+void emit_summary(const arg_parser& args, const std::string& json) {
+    std::cout << json << std::endl;
+    if (auto f = args.get("summary-json")) {
+        std::ofstream out(*f);
+        out << json << '\n';
+        if (!out) sys_fail("cannot write " + *f);
+    }
+}
+
+int tool_main(std::string_view program, int (*run)(int, char**), int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const usage_error& e) {
+        std::cerr << program << ": " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << program << ": " << e.what() << '\n';
+        return 3;
+    }
 }
 
 } // namespace shardgate::tools

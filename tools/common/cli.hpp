@@ -59,6 +59,17 @@ private:
     std::map<std::string, std::string, std::less<>> values_;
 };
 
+/// Throws std::runtime_error "WHAT: <strerror(errno)>" (I/O failures: exit 3).
+[[noreturn]] void sys_fail(const std::string& what);
+
+/// Prints a tool's one-line JSON summary on stdout and, with
+/// --summary-json FILE, writes it there too (sys_fail when it cannot).
+void emit_summary(const arg_parser& args, const std::string& json);
+
+/// A tool's main: runs `run`, turning usage_error into "PROGRAM: message" and
+/// exit 2, and any other exception into the same and exit 3.
+int tool_main(std::string_view program, int (*run)(int, char**), int argc, char** argv);
+
 /// Splits "a,b,c" (empty items rejected by callers as needed).
 [[nodiscard]] std::vector<std::string> split_list(std::string_view text);
 

@@ -57,10 +57,6 @@ void sleep_until_ns(std::uint64_t t) {
     }
 }
 
-[[noreturn]] void sys_fail(const std::string& what) {
-    throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
 const std::vector<flag_spec> flags = {
     {"udp", "HOST:PORT", "", "send datagrams to HOST:PORT (one of --udp, --tcp, --pcap, --file)"},
     {"tcp", "HOST:PORT", "", "stream to HOST:PORT over TCP"},
@@ -613,12 +609,7 @@ int run(int argc, char** argv) {
     if (!error.empty()) j.key("error").value(error);
     if (args.has("tcp")) j.key("drained").value(st.drained);
     j.end_object();
-    std::cout << j.str() << std::endl;
-    if (auto f = args.get("summary-json")) {
-        std::ofstream out(*f);
-        out << j.str() << '\n';
-        if (!out) sys_fail("cannot write " + *f);
-    }
+    emit_summary(args, j.str());
     if (!error.empty()) {
         std::cerr << "shardgate-gen: " << error << '\n';
         return 3;
@@ -628,14 +619,4 @@ int run(int argc, char** argv) {
 
 } // namespace
 
-int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const usage_error& e) {
-        std::cerr << "shardgate-gen: " << e.what() << '\n';
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "shardgate-gen: " << e.what() << '\n';
-        return 3;
-    }
-}
+int main(int argc, char** argv) { return shardgate::tools::tool_main("shardgate-gen", run, argc, argv); }

@@ -52,10 +52,6 @@ std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-[[noreturn]] void sys_fail(const std::string& what) {
-    throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
 const std::vector<flag_spec> flags = {
     {"udp", "HOST:PORT", "", "listen for datagrams on PORT..PORT+N-1; port PORT+p is partition p"},
     {"tcp", "HOST:PORT", "", "accept TCP connections on PORT..PORT+N-1 (any number per port)"},
@@ -532,25 +528,10 @@ int run(int argc, char** argv) {
     }
     if (mode == "pcap") j.key("frames_skipped_not_udp").value(info.frames_skipped);
     j.end_object();
-    std::cout << j.str() << std::endl;
-    if (auto f = args.get("summary-json")) {
-        std::ofstream out(*f);
-        out << j.str() << '\n';
-        if (!out) sys_fail("cannot write " + *f);
-    }
+    emit_summary(args, j.str());
     return v.passed() ? 0 : 1;
 }
 
 } // namespace
 
-int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const usage_error& e) {
-        std::cerr << "shardgate-sink: " << e.what() << '\n';
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "shardgate-sink: " << e.what() << '\n';
-        return 3;
-    }
-}
+int main(int argc, char** argv) { return shardgate::tools::tool_main("shardgate-sink", run, argc, argv); }
