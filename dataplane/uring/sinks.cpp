@@ -36,6 +36,19 @@ constexpr auto cancel_deadline = std::chrono::seconds(1);
 // rarely wait for space.
 constexpr int send_buffer_bytes = 4 << 20;
 
+/// close() of every io_uring sink: what it holds gets close_deadline to leave
+/// (a TCP sink's reconnects included), then the rest is aborted and counted
+/// lost. Teardown only: it drives the ring and sleeps.
+void drain_then_abort(uring_ring& ring, sink& s, counter_block& counters) noexcept {
+    (void)ring.drive_until(
+        [&] {
+            (void)s.poll(counters);
+            return s.idle();
+        },
+        close_deadline);
+    s.abort(counters);
+}
+
 /// The blocks of a stream sink (tcp, file) in order; the first may be partly
 /// written. Writes go out as one gathered write of everything queued.
 class block_queue {
@@ -153,15 +166,7 @@ public:
 
     [[nodiscard]] bool idle() const noexcept override { return size_ == 0; }
 
-    void close(counter_block& counters) noexcept override {
-        (void)ring_.drive_until(
-            [&] {
-                (void)poll(counters);
-                return idle();
-            },
-            close_deadline);
-        abort(counters);
-    }
+    void close(counter_block& counters) noexcept override { drain_then_abort(ring_, *this, counters); }
 
     void abort(counter_block& counters) noexcept override {
         cancel_all();
@@ -298,16 +303,7 @@ public:
 
     [[nodiscard]] bool idle() const noexcept override { return queue_.empty(); }
 
-    void close(counter_block& counters) noexcept override {
-        // Pending blocks get the drain deadline, reconnects included.
-        (void)ring_.drive_until(
-            [&] {
-                (void)poll(counters);
-                return queue_.empty();
-            },
-            close_deadline);
-        abort(counters);
-    }
+    void close(counter_block& counters) noexcept override { drain_then_abort(ring_, *this, counters); }
 
     void abort(counter_block& counters) noexcept override {
         closing_for_good_ = true;
@@ -494,15 +490,7 @@ public:
 
     [[nodiscard]] bool idle() const noexcept override { return queue_.empty(); }
 
-    void close(counter_block& counters) noexcept override {
-        (void)ring_.drive_until(
-            [&] {
-                (void)poll(counters);
-                return queue_.empty();
-            },
-            close_deadline);
-        abort(counters);
-    }
+    void close(counter_block& counters) noexcept override { drain_then_abort(ring_, *this, counters); }
 
     void abort(counter_block& counters) noexcept override {
         drain_in_flight();
