@@ -79,12 +79,8 @@ int check_main(std::span<const std::string_view> raw_args) {
         if (json) {
             std::string plan_json = control::format_plan_json(s.the_plan);
             while (!plan_json.empty() && plan_json.back() == '\n') plan_json.pop_back();
-            std::string path;
-            for (const char c : s.cfg.path) {
-                if (c == '"' || c == '\\') path += '\\';
-                path += c;
-            }
-            std::printf("{\"config\":\"%s\",\"partitions\":%u,\"sources\":%zu,\"dataplane_cores\":%zu,"
+            const std::string path = control::json_string(s.cfg.path);
+            std::printf("{\"config\":%s,\"partitions\":%u,\"sources\":%zu,\"dataplane_cores\":%zu,"
                         "\"egress_threads\":%zu,\"lane_bytes\":%llu,\"plan\":%s}\n",
                         path.c_str(), s.the_plan.routing.partitions, s.cfg.sources.size(),
                         s.cfg.router.dataplane_cpus.size(), s.cfg.router.egress_cpus.size(),

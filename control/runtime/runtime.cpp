@@ -87,39 +87,6 @@ std::uint32_t block_bytes_for(const config& cfg, const sink_config& s) {
     return cfg.router.stream_block_bytes;
 }
 
-std::string json_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
-    for (const char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out;
-}
-
 std::string rate(double v) {
     char buf[32];
     if (v >= 1e9)
@@ -800,12 +767,12 @@ std::string runtime::summary_json(const snapshot& s) const {
     o << "},\"sources\":[";
     for (std::size_t i = 0; i < m.cfg.sources.size(); ++i) {
         const auto& src = m.cfg.sources[i];
-        o << (i ? "," : "") << "{\"name\":\"" << json_escape(src.name) << "\",\"kind\":\""
-          << to_string(src.kind) << "\",\"bind\":\"" << json_escape(src.bind.to_string()) << "\"}";
+        o << (i ? "," : "") << "{\"name\":" << json_string(src.name) << ",\"kind\":\"" << to_string(src.kind)
+          << "\",\"bind\":" << json_string(src.bind.to_string()) << "}";
     }
     o << "],\"sinks\":[";
     for (std::size_t p = 0; p < m.cfg.sinks.size(); ++p)
-        o << (p ? "," : "") << "\"" << json_escape(m.cfg.sinks[p].uri) << "\"";
+        o << (p ? "," : "") << json_string(m.cfg.sinks[p].uri);
     o << "]}";
     return o.str();
 }
