@@ -3,10 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -50,18 +47,10 @@ std::string read_text_file(const std::string& path) {
         if (std::cin.bad()) throw std::runtime_error("cannot read standard input");
         return ss.str();
     }
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw std::runtime_error("cannot read '" + path + "': it is a directory, not a file");
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-    try {
-        std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        if (f.bad()) throw std::runtime_error("cannot read '" + path + "'");
-        return text;
-    } catch (const std::ios_base::failure& e) {
-        throw std::runtime_error("cannot read '" + path + "': " + e.what());
-    }
+    std::string why;
+    auto text = control::read_whole_file(path, why);
+    if (!text) throw std::runtime_error("cannot read '" + path + "': " + why);
+    return std::move(*text);
 }
 
 namespace {

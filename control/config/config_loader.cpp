@@ -47,18 +47,32 @@ config_error::config_error(std::string file, std::uint32_t line, std::uint32_t c
     : std::runtime_error(located(file, line, column) + message), file_(std::move(file)), line_(line),
       column_(column), key_(std::move(key)) {}
 
-config load_config_file(const std::string& path, const load_options& options) {
+std::optional<std::string> read_whole_file(const std::string& path, std::string& why) {
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw config_error(path, 0, 0, "", "cannot read: is a directory");
+    if (std::filesystem::is_directory(path, ec)) {
+        why = "is a directory";
+        return std::nullopt;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         const int err = errno;
-        throw config_error(path, 0, 0, "", std::string("cannot read: ") + std::strerror(err ? err : ENOENT));
+        why = std::strerror(err ? err : ENOENT);
+        return std::nullopt;
     }
     std::ostringstream text;
     text << in.rdbuf();
-    return load(text.str(), path, std::filesystem::path(path).parent_path(), options);
+    if (in.bad()) {
+        why = "read error";
+        return std::nullopt;
+    }
+    return std::move(text).str();
+}
+
+config load_config_file(const std::string& path, const load_options& options) {
+    std::string why;
+    const auto text = read_whole_file(path, why);
+    if (!text) throw config_error(path, 0, 0, "", "cannot read: " + why);
+    return load(*text, path, std::filesystem::path(path).parent_path(), options);
 }
 
 config load_config_string(std::string_view toml, const std::string& origin_name,

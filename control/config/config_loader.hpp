@@ -7,6 +7,7 @@
 /// Control plane only: these functions allocate, read files and throw.
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -61,6 +62,11 @@ struct load_options {
 /// it has none, e.g. "inline.toml").
 [[nodiscard]] config load_config_string(std::string_view toml, const std::string& origin_name,
                                         const load_options& options = {});
+
+/// Reads the whole file at `path`. On failure returns nullopt and sets `why`
+/// to what went wrong ("is a directory", or the system's reason); callers
+/// put it in their own error. Control plane only.
+[[nodiscard]] std::optional<std::string> read_whole_file(const std::string& path, std::string& why);
 
 /// One declared key, as `shardgate check --keys` and docs/configuration.md show it.
 struct key_doc {

@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "control/config/config_loader.hpp"
 #include "control/config/schema.hpp"
@@ -80,19 +78,10 @@ void read_query_file(load_context& c) {
     namespace fs = std::filesystem;
     const fs::path p = fs::path(c.query_file.text).is_absolute() ? fs::path(c.query_file.text)
                                                                  : c.base_dir / c.query_file.text;
-    std::error_code ec;
-    if (fs::is_directory(p, ec))
-        c.fail(c.query_file.pos, "router.query_file",
-               "cannot read " + quote(p.string()) + ": is a directory");
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-        const int err = errno;
-        c.fail(c.query_file.pos, "router.query_file",
-               "cannot read " + quote(p.string()) + ": " + std::strerror(err ? err : ENOENT));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string q = text.str();
+    std::string why;
+    auto text = read_whole_file(p.string(), why);
+    if (!text) c.fail(c.query_file.pos, "router.query_file", "cannot read " + quote(p.string()) + ": " + why);
+    std::string q = std::move(*text);
     if (q.find_first_not_of(" \t\r\n") == std::string::npos)
         c.fail(c.query_file.pos, "router.query_file", quote(p.string()) + " is empty; expected a SQL query");
     c.cfg.router.query_text = std::move(q);

@@ -29,8 +29,8 @@ expect() {
 
 cp "$examples/demo.toml" "$examples/query.sql" "$work/"
 
-expect explain-directory 2 "it is a directory" -- "$shardgate" explain "$work"
-expect check-query-directory 2 "it is a directory" -- "$shardgate" check --config "$work/demo.toml" --query "$work"
+expect explain-directory 2 "is a directory" -- "$shardgate" explain "$work"
+expect check-query-directory 2 "is a directory" -- "$shardgate" check --config "$work/demo.toml" --query "$work"
 expect check-flag-equals 0 "" -- "$shardgate" check --config="$work/demo.toml"
 
 sed 's/^name = "trades"/name = "trades"\nstream = "qoutes"/' "$work/demo.toml" >"$work/join.toml"
