@@ -29,15 +29,31 @@ void put32(std::byte* p, std::uint32_t v) noexcept {
     put16(p, static_cast<std::uint16_t>(v >> 16));
     put16(p + 2, static_cast<std::uint16_t>(v));
 }
-std::uint32_t sum16(const std::byte* p, std::size_t n) noexcept {
-    std::uint32_t s = 0;
-    for (std::size_t i = 0; i + 1 < n; i += 2) s += be16(p + i);
-    if (n & 1) s += std::to_integer<std::uint32_t>(p[n - 1]) << 8;
-    return s;
-}
 std::uint16_t fold(std::uint64_t s) noexcept {
     while (s >> 16) s = (s & 0xffff) + (s >> 16);
     return static_cast<std::uint16_t>(s);
+}
+/// RFC 1071 sum of `n` bytes as big-endian 16-bit words, folded to 16 bits.
+/// One's-complement addition commutes with swapping the bytes of every word
+/// (RFC 1071, "byte order independence"), so this adds native 32-bit words
+/// into 64 bits — five loads for an IPv4 header — and swaps once at the end.
+std::uint16_t sum16(const std::byte* p, std::size_t n) noexcept {
+    std::uint64_t s = 0;
+    for (; n >= 4; p += 4, n -= 4) {
+        std::uint32_t w;
+        std::memcpy(&w, p, 4);
+        s += w;
+    }
+    if (n >= 2) {
+        std::uint16_t w;
+        std::memcpy(&w, p, 2);
+        s += w;
+        p += 2;
+        n -= 2;
+    }
+    if (n) s += std::to_integer<std::uint32_t>(p[0]); // a last odd byte, zero-padded (native order)
+    const std::uint16_t native = fold(s);
+    return static_cast<std::uint16_t>((native >> 8) | (native << 8));
 }
 
 parsed_frame verdict(frame_verdict v) noexcept {
@@ -226,15 +242,20 @@ udp_frame_template::udp_frame_template(const mac_address& src_mac, const mac_add
     std::byte* udp = ip + ipv4_header_bytes;
     put16(udp, src_port);
     put16(udp + 2, dst_port);
+    // Length, id and checksum are 0 here: the sum of the words that never change.
+    ip_sum_ = sum16(ip, ipv4_header_bytes);
 }
 
 void udp_frame_template::write(std::byte* out, std::uint32_t payload_length, std::uint16_t ip_id,
                                bool ip_checksum, std::uint16_t udp_checksum) const noexcept {
     std::memcpy(out, header_.data(), udp_frame_header_bytes);
     std::byte* ip = out + ethernet_header_bytes;
-    put16(ip + 2, static_cast<std::uint16_t>(ipv4_header_bytes + udp_header_bytes + payload_length));
+    const auto total = static_cast<std::uint16_t>(ipv4_header_bytes + udp_header_bytes + payload_length);
+    put16(ip + 2, total);
     put16(ip + 4, ip_id);
-    if (ip_checksum) put16(ip + 10, internet_checksum(std::span<const std::byte>(ip, ipv4_header_bytes)));
+    // The header's sum is the template's fixed words plus the two that vary:
+    // no reading back of the bytes just written.
+    if (ip_checksum) put16(ip + 10, static_cast<std::uint16_t>(~fold(std::uint64_t{ip_sum_} + total + ip_id)));
     std::byte* udp = ip + ipv4_header_bytes;
     put16(udp + 4, static_cast<std::uint16_t>(udp_header_bytes + payload_length));
     put16(udp + 6, udp_checksum);

@@ -164,6 +164,34 @@ BOOST_AUTO_TEST_CASE(template_frames_parse_back_with_valid_checksums) {
     BOOST_TEST(std::to_integer<int>(f[14 + 11]) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(internet_checksum_matches_rfc1071_word_by_word) {
+    // The reference: big-endian 16-bit words one at a time, a last odd byte
+    // padded with a zero byte after it (RFC 1071 section 4.1).
+    const auto reference = [](const std::vector<std::byte>& b, std::uint32_t seed) {
+        std::uint64_t s = seed;
+        for (std::size_t i = 0; i + 1 < b.size(); i += 2)
+            s += (std::to_integer<std::uint32_t>(b[i]) << 8) | std::to_integer<std::uint32_t>(b[i + 1]);
+        if (b.size() & 1) s += std::to_integer<std::uint32_t>(b.back()) << 8;
+        while (s >> 16) s = (s & 0xffff) + (s >> 16);
+        return static_cast<std::uint16_t>(~s);
+    };
+    std::uint64_t x = 88172645463325252ull; // xorshift: bytes that carry often
+    for (std::size_t n = 0; n <= 67; ++n) {
+        for (int round = 0; round < 20; ++round) {
+            std::vector<std::byte> b(n);
+            for (auto& c : b) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                c = static_cast<std::byte>(round < 2 ? 0xff : x);
+            }
+            const std::uint32_t seed = round % 3 == 0 ? 0 : static_cast<std::uint32_t>(x >> 40);
+            BOOST_TEST(internet_checksum(std::span<const std::byte>(b), seed) == reference(b, seed),
+                       "n " << n << " round " << round);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(pseudo_header_sum_matches_a_direct_computation) {
     const udp_frame_template t({}, {}, 0x0a000001, 0x0a000207, 5000, 9000);
     std::vector<std::byte> ph; // src, dst, zero, protocol, UDP length
