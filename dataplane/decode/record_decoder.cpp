@@ -1,5 +1,6 @@
 #include "dataplane/decode/record_decoder.hpp"
 
+#include <algorithm>
 #include <charconv>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -224,21 +225,35 @@ struct int_loader {
 };
 } // namespace
 
-void record_decoder::read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count) noexcept {
-    // The format's integer metadata fields (the constructor refused str ones).
-    if (source_field_ >= 0) {
-        const int_loader load(format_.fields[source_field_]);
-        for (std::uint32_t i = first; i < first + count; ++i)
-            b.source_partitions[i] = to_source_partition(true, load(b.records[i].data));
+void record_decoder::read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count,
+                                     source_partition chunk_partition) noexcept {
+    // The format's integer metadata fields (the constructor refused str ones),
+    // those asked for only.
+    if (wanted_ & metadata_source_partition) {
+        if (source_field_ >= 0) {
+            const int_loader load(format_.fields[source_field_]);
+            for (std::uint32_t i = first; i < first + count; ++i)
+                b.source_partitions[i] = to_source_partition(true, load(b.records[i].data));
+        } else {
+            std::fill_n(b.source_partitions.begin() + first, count, chunk_partition);
+        }
     }
-    if (sequence_field_ >= 0) {
-        const int_loader load(format_.fields[sequence_field_]);
-        for (std::uint32_t i = first; i < first + count; ++i)
-            b.sequences[i] = static_cast<std::uint64_t>(load(b.records[i].data));
+    if (wanted_ & metadata_sequence) {
+        if (sequence_field_ >= 0) {
+            const int_loader load(format_.fields[sequence_field_]);
+            for (std::uint32_t i = first; i < first + count; ++i)
+                b.sequences[i] = static_cast<std::uint64_t>(load(b.records[i].data));
+        } else {
+            std::fill_n(b.sequences.begin() + first, count, 0);
+        }
     }
-    if (event_time_field_ >= 0) {
-        const int_loader load(format_.fields[event_time_field_]);
-        for (std::uint32_t i = first; i < first + count; ++i) b.event_times[i] = load(b.records[i].data);
+    if (wanted_ & metadata_event_time) {
+        if (event_time_field_ >= 0) {
+            const int_loader load(format_.fields[event_time_field_]);
+            for (std::uint32_t i = first; i < first + count; ++i) b.event_times[i] = load(b.records[i].data);
+        } else {
+            std::fill_n(b.event_times.begin() + first, count, 0);
+        }
     }
 }
 
@@ -455,12 +470,8 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
         for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
             b.records[i] = record_view{p, rs};
             b.key_states[i] = key_status::ok;
-            b.source_partitions[i] = chunk.partition;
-            b.sequences[i] = 0;
-            b.event_times[i] = 0;
         }
-        if (source_field_ >= 0 || sequence_field_ >= 0 || event_time_field_ >= 0)
-            read_fixed_meta(b, first, take);
+        if (wanted_) read_fixed_meta(b, first, take, chunk.partition);
         b.size += take;
         offset += take * rs;
         records += take;

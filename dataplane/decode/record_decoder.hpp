@@ -45,6 +45,18 @@ public:
 
 class ndjson_reader;
 
+/// Per-record metadata a decoder can fill in besides the keys. Each costs a
+/// load and a store per record on the fixed-format path, so a core asks only
+/// for what its plan reads (the router: source partitions for smart and
+/// sticky; nothing reads sequences or event times on the data path yet).
+enum metadata : std::uint8_t {
+    metadata_none = 0,
+    metadata_source_partition = 1, ///< burst.source_partitions
+    metadata_sequence = 2,         ///< burst.sequences
+    metadata_event_time = 4,       ///< burst.event_times
+    metadata_all = 7,
+};
+
 class record_decoder final : public key_extractor {
 public:
     /// Compiles the routing keys against the format. Throws
@@ -70,6 +82,13 @@ public:
     void extract_keys(record_burst& burst, std::span<const std::uint16_t> indices) noexcept override;
     void extract_all_keys(record_burst& burst) noexcept override;
 
+    /// Which metadata decode() fills in from now on (a mask of `metadata`;
+    /// metadata_all after construction). Arrays not asked for hold
+    /// unspecified values. csv and ndjson records fill all of them whatever
+    /// the mask (their fields are parsed anyway).
+    void set_metadata(std::uint8_t wanted) noexcept { wanted_ = wanted; }
+    [[nodiscard]] std::uint8_t wanted_metadata() const noexcept { return wanted_; }
+
     /// Call before filling a new burst: releases per-burst scratch.
     void begin_burst() noexcept { arena_used_ = 0; }
 
@@ -80,9 +99,10 @@ public:
     [[nodiscard]] std::size_t slot_count() const noexcept { return slot_names_.size(); }
 
 private:
-    /// Reads one record's fields into fields_[i] and burst metadata; false with
-    /// `why` when it is malformed.
-    void read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count) noexcept;
+    /// Fixed records [first, first + count): the metadata asked for, from the
+    /// format's fields or, without one, the chunk's partition (and zeros).
+    void read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count,
+                         source_partition chunk_partition) noexcept;
     void fixed_keys(record_burst& b, std::uint32_t i) noexcept;
     bool read_csv(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b,
                   reject_reason& why) noexcept;
@@ -96,6 +116,7 @@ private:
     std::vector<std::uint32_t> slot_field_; ///< fixed/csv: format field index per slot
     // Special fields (format field index, or -1 when not configured).
     int source_field_ = -1, sequence_field_ = -1, event_time_field_ = -1;
+    std::uint8_t wanted_ = metadata_all;
     std::uint32_t csv_last_needed_ = 0;  ///< csv: highest column index anything reads
     bool single_str_slot_ = false;       ///< fixed: one plain str key, sliced from the record
     bool plain_fixed_keys_ = false;      ///< fixed: plain field keys, encoded straight from the record
@@ -109,6 +130,18 @@ private:
     std::vector<std::byte> arena_;
     std::size_t arena_used_ = 0;
     friend class ndjson_reader;
+
+/// Per-record metadata a decoder can fill in besides the keys. Each costs a
+/// load and a store per record on the fixed-format path, so a core asks only
+/// for what its plan reads (the router: source partitions for smart and
+/// sticky; nothing reads sequences or event times on the data path yet).
+enum metadata : std::uint8_t {
+    metadata_none = 0,
+    metadata_source_partition = 1, ///< burst.source_partitions
+    metadata_sequence = 2,         ///< burst.sequences
+    metadata_event_time = 4,       ///< burst.event_times
+    metadata_all = 7,
+};
 };
 
 } // namespace shardgate

@@ -27,6 +27,11 @@ worker::worker(const worker_options& options, const routing_params& routing, std
             throw std::invalid_argument("a worker input needs a source and a decoder");
     for (lane* l : lanes_)
         if (!l) throw std::invalid_argument("a worker lane is missing");
+    for (auto& in : inputs_) in.decoder->set_metadata(metadata_wanted());
+}
+
+std::uint8_t worker::metadata_wanted() const noexcept {
+    return router_.reads_source_partitions() ? metadata_source_partition : metadata_none;
 }
 
 void worker::reject(std::span<const std::byte> record, reject_reason why) noexcept {
@@ -43,18 +48,17 @@ void worker::dead_letter(std::span<const std::byte> record, reject_reason why) n
         counters_.add(counter::dead_letter_dropped);
         return;
     }
-    std::byte* p = dead_block_.data + dead_block_.used;
+    std::byte* p = dead_block_.cursor;
     for (int k = 0; k < 4; ++k) p[k] = static_cast<std::byte>(n >> (8 * k));
     p[4] = static_cast<std::byte>(why);
     if (n) std::memcpy(p + dead_letter_header, record.data(), n);
-    dead_block_.used += n + dead_letter_header;
-    dead_block_.room -= n + dead_letter_header;
+    dead_block_.cursor += n + dead_letter_header;
     ++dead_block_.records;
     counters_.add(counter::dead_lettered);
 }
 
 bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
-    if (b.room >= bytes) [[likely]]
+    if (b.room() >= bytes) [[likely]]
         return true;
     if (b.open) {
         // An empty block is as large as blocks get: the record fits none.
@@ -65,13 +69,13 @@ bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
         return false;
     b.open = true;
     b.data = l.data(b.index);
-    b.room = l.block_bytes();
-    b.used = 0;
+    b.cursor = b.data;
+    b.end = b.data + l.block_bytes();
     b.records = 0;
     b.opened_ns = now_;
     const std::uint64_t due = now_ + options_.drain_deadline_ns;
     if (due < next_due_) next_due_ = due;
-    return b.room >= bytes;
+    return b.room() >= bytes;
 }
 
 void worker::publish(lane& l, open_block& b) noexcept {
@@ -79,9 +83,9 @@ void worker::publish(lane& l, open_block& b) noexcept {
     // it back here would make this core a second producer on the lane's free
     // ring, which belongs to egress.
     if (!b.open || b.records == 0) return;
-    l.publish(block_ref{b.index, b.used, b.records});
+    l.publish(block_ref{b.index, b.used(), b.records});
     b.open = false;
-    b.room = 0;
+    b.cursor = b.end = nullptr;
 }
 
 bool worker::scatter() noexcept {
@@ -103,7 +107,7 @@ bool worker::scatter() noexcept {
         }
         open_block& b = blocks_[p.value()];
         const std::uint32_t need = r.length + newline;
-        if (b.room < need && !reserve(*lanes_[p.value()], b, need)) [[unlikely]] {
+        if (b.room() < need && !reserve(*lanes_[p.value()], b, need)) [[unlikely]] {
             if (lossless) {
                 // Hold the rest of the burst; sources stay unpolled until egress
                 // gives blocks back, so TCP flow control holds the sender.
@@ -116,7 +120,7 @@ bool worker::scatter() noexcept {
             ++dropped;
             continue;
         }
-        std::byte* dst = b.data + b.used;
+        std::byte* dst = b.cursor;
         if (r.length <= 64) {
             // One fixed-size 64-byte move, whatever the length: the record is
             // followed by readable bytes (rx_padding) and the block by lane::slack.
@@ -125,8 +129,7 @@ bool worker::scatter() noexcept {
             std::memcpy(dst, r.data, r.length);
         }
         if (newline) dst[r.length] = std::byte{'\n'};
-        b.used += need;
-        b.room -= need;
+        b.cursor = dst + need;
         ++b.records;
         ++routed;
     }
@@ -230,7 +233,10 @@ void worker::reprogram(const routing_params& next, const std::vector<record_deco
     for (auto* d : decoders)
         if (!d) throw std::invalid_argument("reprogram: a decoder is missing");
     router_ = std::move(r);
-    for (std::size_t i = 0; i < inputs_.size(); ++i) inputs_[i].decoder = decoders[i];
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        inputs_[i].decoder = decoders[i];
+        inputs_[i].decoder->set_metadata(metadata_wanted());
+    }
 }
 
 void worker::stop_sources() noexcept {

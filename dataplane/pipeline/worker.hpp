@@ -82,15 +82,19 @@ public:
 
 private:
     struct open_block {
-        std::byte* data = nullptr; ///< the block's memory while open
-        std::uint32_t room = 0;    ///< bytes left (0 when not open)
+        std::byte* data = nullptr;   ///< the block's memory while open
+        std::byte* cursor = nullptr; ///< where the next record goes (nullptr when not open)
+        std::byte* end = nullptr;    ///< data + block_bytes (nullptr when not open)
         std::uint32_t index = 0;
-        std::uint32_t used = 0;
         std::uint32_t records = 0;
         std::uint64_t opened_ns = 0;
         bool open = false;
+        [[nodiscard]] std::size_t room() const noexcept { return static_cast<std::size_t>(end - cursor); }
+        [[nodiscard]] std::uint32_t used() const noexcept { return static_cast<std::uint32_t>(cursor - data); }
     };
 
+    /// The burst metadata the decoders must fill in for the current router.
+    [[nodiscard]] std::uint8_t metadata_wanted() const noexcept;
     void reject(std::span<const std::byte> record, reject_reason why) noexcept override;
     void dead_letter(std::span<const std::byte> record, reject_reason why) noexcept;
     std::size_t advance() noexcept;

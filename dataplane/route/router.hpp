@@ -104,6 +104,12 @@ public:
 
     [[nodiscard]] strategy_kind kind() const noexcept;
     [[nodiscard]] std::uint32_t partitions() const noexcept { return partitions_; }
+    /// True when the strategy reads burst.source_partitions (smart_repartition,
+    /// sticky_partition): the decode stage must fill them in.
+    [[nodiscard]] bool reads_source_partitions() const noexcept {
+        return std::holds_alternative<route::smart_repartition>(strategy_) ||
+               std::holds_alternative<route::sticky_partition>(strategy_);
+    }
     /// smart_repartition: true while routing by source partition.
     [[nodiscard]] bool smart_fast_path_active() const noexcept;
 

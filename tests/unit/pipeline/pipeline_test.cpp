@@ -382,4 +382,44 @@ BOOST_AUTO_TEST_CASE(reprogramming_between_bursts_switches_the_strategy) {
                0u);
 }
 
+BOOST_AUTO_TEST_CASE(reprogramming_to_sticky_makes_the_decoder_read_source_partitions) {
+    // always_hash does not read source partitions, so the worker tells its
+    // decoder not to fill them; a switch to sticky_partition must turn that
+    // back on, or every record after it would lack its source partition.
+    std::mt19937 rng(9);
+    auto d = traffic(20, 30, 40, 3, rng);
+    std::vector<std::unique_ptr<source>> v;
+    // Two rounds of the same 20 datagrams, 10 per poll: the switch comes
+    // exactly between the rounds.
+    v.emplace_back(new memory_source("mem", d, unknown_source_partition, 2, 10));
+    rig r(hash_params(4), std::move(v), 64, 256);
+    BOOST_TEST(r.decoder->wanted_metadata() == metadata_none);
+    std::uint64_t now = 0;
+    while (r.core_counters.get(counter::records_in) < 600) {
+        r.w->poll(now += 10);
+        r.e->poll();
+    }
+    BOOST_REQUIRE(r.w->between_bursts());
+    routing_params sticky;
+    sticky.strategy = strategy_kind::sticky_partition;
+    sticky.partitions = 4;
+    r.w->reprogram(sticky, {r.decoder.get()});
+    BOOST_TEST(r.decoder->wanted_metadata() == metadata_source_partition);
+    r.run(true, now);
+    BOOST_TEST(r.got.total() == 1200u);
+    BOOST_TEST(r.core_counters.get(counter::bad_source_partition) == 0u);
+    // Both rounds carry the same 600 records; h of them hash to partition 3.
+    // The first round went by hash (h on 3, 600 - h elsewhere), the second
+    // by source partition 3 of 4 (all 600 on 3).
+    const routing_params hashed = hash_params(4);
+    const partition_table table(4, hashed.key_groups);
+    std::size_t hash_to_three = 0;
+    for (std::uint32_t p = 0; p < 4; ++p)
+        for (const rec& x : r.got.by_partition[p])
+            hash_to_three += table(xxh3_64(x.key.data(), x.key.size(), hashed.seed)) == partition_id{3};
+    const std::size_t h = hash_to_three / 2;
+    BOOST_TEST(r.got.by_partition[3].size() == 600u + h);
+    BOOST_TEST(r.got.total() - r.got.by_partition[3].size() == 600u - h);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
