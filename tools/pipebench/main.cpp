@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -29,9 +30,17 @@ namespace {
 using namespace shardgate;
 using steady = std::chrono::steady_clock;
 
-constexpr std::uint32_t partitions = 16;
-constexpr std::size_t records_per_datagram = 200; // 8000-byte datagrams of 40-byte records
-constexpr std::size_t datagrams = 512;            // ~4 MB of fixed records: bigger than L2
+/// The shape of the run; the defaults are large datagrams (8000 bytes of
+/// 40-byte records, ~4 MB of fixed records in all: bigger than L2).
+struct shape {
+    std::uint32_t partitions = 16;
+    std::size_t records_per_datagram = 200;
+    std::size_t datagrams = 512;
+    std::uint32_t burst = 64;
+    std::uint32_t block_bytes = 8192;
+    bool fixed_only = false;
+};
+shape cfg;
 
 struct trade {
     std::uint64_t seq;
@@ -89,7 +98,7 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
            std::size_t records, int rounds) {
     routing_params rp;
     rp.strategy = sc.strategy;
-    rp.partitions = partitions;
+    rp.partitions = cfg.partitions;
     rp.keys = sc.keys;
     rp.seed = 1;
     if (sc.strategy == strategy_kind::smart_repartition || sc.strategy == strategy_kind::sticky_partition)
@@ -98,22 +107,22 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
     const record_format fmt = bench::trade_format(kind);
     std::vector<std::unique_ptr<lane>> lanes;
     std::vector<lane*> raw;
-    for (std::uint32_t p = 0; p < partitions; ++p) {
-        lanes.push_back(std::make_unique<lane>(64, 8192));
+    for (std::uint32_t p = 0; p < cfg.partitions; ++p) {
+        lanes.push_back(std::make_unique<lane>(64, cfg.block_bytes));
         raw.push_back(lanes.back().get());
     }
-    record_decoder dec(fmt, rp.keys, 8191);
+    record_decoder dec(fmt, rp.keys, cfg.block_bytes - 1);
     counter_block core_counters, egress_counters;
     std::vector<worker_input> inputs;
     // Lossless: a full lane holds the core (as with TCP) instead of dropping.
     inputs.push_back(
         {std::make_unique<memory_source>("bench", data, unknown_source_partition, rounds, 32, true), &dec});
     worker_options o;
-    o.burst_size = 64;
+    o.burst_size = cfg.burst;
     o.line_framed = kind != format_kind::fixed;
     worker w(o, rp, std::move(inputs), raw, nullptr, core_counters);
     std::vector<egress_partition> parts;
-    for (std::uint32_t p = 0; p < partitions; ++p) {
+    for (std::uint32_t p = 0; p < cfg.partitions; ++p) {
         egress_partition ep;
         ep.lanes = {raw[p]};
         ep.out = std::make_unique<callback_sink>(
@@ -140,17 +149,17 @@ double run(format_kind kind, const scenario& sc, const std::vector<std::vector<s
 /// The baseline: copy every record of every datagram into 8 KiB blocks, round robin.
 double copy_only(const std::vector<std::vector<std::byte>>& data, std::size_t records, int rounds,
                  std::size_t rec) {
-    std::vector<std::vector<std::byte>> blocks(partitions, std::vector<std::byte>(8192));
-    std::vector<std::size_t> used(partitions, 0);
+    std::vector<std::vector<std::byte>> blocks(cfg.partitions, std::vector<std::byte>(cfg.block_bytes));
+    std::vector<std::size_t> used(cfg.partitions, 0);
     const auto t0 = steady::now();
     std::size_t p = 0;
     for (int r = 0; r < rounds; ++r)
         for (const auto& d : data)
             for (std::size_t off = 0; off + rec <= d.size(); off += rec) {
-                if (used[p] + rec > 8192) used[p] = 0;
+                if (used[p] + rec > cfg.block_bytes) used[p] = 0;
                 std::memcpy(blocks[p].data() + used[p], d.data() + off, rec);
                 used[p] += rec;
-                p = (p + 1) & (partitions - 1);
+                p = p + 1 == cfg.partitions ? 0 : p + 1;
             }
     const double ns = std::chrono::duration<double, std::nano>(steady::now() - t0).count();
     volatile std::byte sink = blocks[3][used[3] / 2];
@@ -162,15 +171,47 @@ double copy_only(const std::vector<std::vector<std::byte>>& data, std::size_t re
 
 int main(int argc, char** argv) {
     int repeats = 5, rounds = 10;
+    const auto number = [&](int& i, const char* flag, std::size_t lo, std::size_t hi) -> std::size_t {
+        if (i + 1 >= argc) {
+            std::fprintf(stderr, "shardgate-pipebench: %s needs a value\n", flag);
+            std::exit(2);
+        }
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(argv[++i], &end, 10);
+        if (*end != '\0' || v < lo || v > hi) {
+            std::fprintf(stderr, "shardgate-pipebench: %s: expected an integer in %zu..%zu, found \"%s\"\n", flag,
+                         lo, hi, argv[i]);
+            std::exit(2);
+        }
+        return static_cast<std::size_t>(v);
+    };
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "--quick") {
             repeats = 2;
             rounds = 2;
+        } else if (a == "--repeats") {
+            repeats = static_cast<int>(number(i, "--repeats", 1, 1000));
+        } else if (a == "--partitions") {
+            cfg.partitions = static_cast<std::uint32_t>(number(i, "--partitions", 1, 1024));
+        } else if (a == "--records-per-datagram") {
+            cfg.records_per_datagram = number(i, "--records-per-datagram", 1, 1000);
+            // Keep about 100 000 records in the replay whatever the datagram size.
+            cfg.datagrams = std::max<std::size_t>(1, 102400 / cfg.records_per_datagram);
+        } else if (a == "--burst") {
+            cfg.burst = static_cast<std::uint32_t>(number(i, "--burst", 1, max_burst));
+        } else if (a == "--block-bytes") {
+            cfg.block_bytes = static_cast<std::uint32_t>(number(i, "--block-bytes", 256, 65536));
+        } else if (a == "--fixed-only") {
+            cfg.fixed_only = true;
         } else if (a == "--help" || a == "-h") {
-            std::puts("usage: shardgate-pipebench [--quick]\n\n"
+            std::puts("usage: shardgate-pipebench [--quick] [--repeats N] [--partitions N] [--burst N]\n"
+                      "                           [--records-per-datagram N] [--block-bytes N] [--fixed-only]\n\n"
                       "ns per record through one dataplane core's stages (decode, key, hash, route,\n"
-                      "scatter, egress hand-off), in memory, per format and strategy; minimum of repeats.");
+                      "scatter, egress hand-off), in memory, per format and strategy; minimum of repeats.\n"
+                      "Defaults: 16 partitions, burst 64, 200 records per datagram, 8192-byte blocks.\n"
+                      "The DPDK benchmark's shape: --partitions 8 --burst 32 --records-per-datagram 16\n"
+                      "--block-bytes 1440.");
             return 0;
         } else {
             std::fprintf(stderr, "shardgate-pipebench: unknown argument '%s' (see --help)\n", argv[i]);
@@ -187,11 +228,13 @@ int main(int argc, char** argv) {
         {"sticky_partition", strategy_kind::sticky_partition, {}},
         {"fan_in", strategy_kind::fan_in, {}},
     };
+    const std::size_t records_per_datagram = cfg.records_per_datagram, datagrams = cfg.datagrams;
     const auto trades = make_trades(records_per_datagram * datagrams);
-    std::printf("one dataplane core in memory: %u partitions, burst 64, %zu records per datagram,"
-                " min of %d repeats (ns/record, M records/s)\n\n",
-                partitions, records_per_datagram, repeats);
+    std::printf("one dataplane core in memory: %u partitions, burst %u, %zu records per datagram, "
+                "%u-byte blocks, min of %d repeats (ns/record, M records/s)\n\n",
+                cfg.partitions, cfg.burst, records_per_datagram, cfg.block_bytes, repeats);
     for (const format_kind kind : {format_kind::fixed, format_kind::csv, format_kind::ndjson}) {
+        if (cfg.fixed_only && kind != format_kind::fixed) continue;
         std::vector<std::vector<std::byte>> data;
         std::size_t bytes = 0;
         for (std::size_t d = 0; d < datagrams; ++d) {
