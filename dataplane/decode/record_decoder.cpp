@@ -467,11 +467,21 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
         const std::uint32_t take = std::min((chunk.length - offset) / rs, capacity - b.size);
         const std::uint32_t first = b.size;
         const std::byte* p = base + offset;
-        for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
-            b.records[i] = record_view{p, rs};
-            b.key_states[i] = key_status::ok;
+        if (single_str_slot_ && (wanted_ & metadata_keys)) {
+            // Frame and slice the key in one pass (see metadata_keys).
+            const field_spec& f = format_.fields[slot_field_[0]];
+            for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
+                b.records[i] = record_view{p, rs};
+                b.keys[i] = {p + f.offset, trimmed_length(p + f.offset, f.size)};
+                b.key_states[i] = key_status::ok;
+            }
+        } else {
+            for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
+                b.records[i] = record_view{p, rs};
+                b.key_states[i] = key_status::ok;
+            }
         }
-        if (wanted_) read_fixed_meta(b, first, take, chunk.partition);
+        if (wanted_ & metadata_all) read_fixed_meta(b, first, take, chunk.partition);
         b.size += take;
         offset += take * rs;
         records += take;
@@ -531,6 +541,7 @@ void record_decoder::extract_all_keys(record_burst& b) noexcept {
     }
     if (format_.kind == format_kind::fixed) {
         if (single_str_slot_) {
+            if (wanted_ & metadata_keys) return; // sliced by decode() already
             // The common case in one tight loop: a slice of each record.
             const field_spec& f = format_.fields[slot_field_[0]];
             for (std::uint32_t i = 0; i < b.size; ++i) {

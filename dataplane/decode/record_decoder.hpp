@@ -55,6 +55,11 @@ enum metadata : std::uint8_t {
     metadata_sequence = 2,         ///< burst.sequences
     metadata_event_time = 4,       ///< burst.event_times
     metadata_all = 7,
+    /// Not metadata proper: every record's routing key is needed (the router
+    /// hashes all of them), so a decoder that can slice keys while framing
+    /// records (fixed format, one plain string key) does it in that pass and
+    /// extract_all_keys has nothing left to do.
+    metadata_keys = 8,
 };
 
 class record_decoder final : public key_extractor {
@@ -141,6 +146,11 @@ enum metadata : std::uint8_t {
     metadata_sequence = 2,         ///< burst.sequences
     metadata_event_time = 4,       ///< burst.event_times
     metadata_all = 7,
+    /// Not metadata proper: every record's routing key is needed (the router
+    /// hashes all of them), so a decoder that can slice keys while framing
+    /// records (fixed format, one plain string key) does it in that pass and
+    /// extract_all_keys has nothing left to do.
+    metadata_keys = 8,
 };
 };
 

@@ -31,7 +31,8 @@ worker::worker(const worker_options& options, const routing_params& routing, std
 }
 
 std::uint8_t worker::metadata_wanted() const noexcept {
-    return router_.reads_source_partitions() ? metadata_source_partition : metadata_none;
+    return static_cast<std::uint8_t>((router_.reads_source_partitions() ? metadata_source_partition : 0) |
+                                     (router_.hashes_every_record() ? metadata_keys : 0));
 }
 
 void worker::reject(std::span<const std::byte> record, reject_reason why) noexcept {
@@ -88,14 +89,44 @@ void worker::publish(lane& l, open_block& b) noexcept {
     b.cursor = b.end = nullptr;
 }
 
+namespace {
+/// Copies a record of `n` bytes with fixed-size moves where it can: the
+/// record is followed by readable bytes (rx_padding) and every block by
+/// lane::slack, so copying up to 64 bytes past the record is safe.
+inline void copy_record(std::byte* dst, const std::byte* src, std::uint32_t n) noexcept {
+    if (n <= 32)
+        std::memcpy(dst, src, 32);
+    else if (n <= 48)
+        std::memcpy(dst, src, 48);
+    else if (n <= 64)
+        std::memcpy(dst, src, 64);
+    else
+        std::memcpy(dst, src, n);
+}
+} // namespace
+
 bool worker::scatter() noexcept {
+    return options_.line_framed ? scatter_records<true>() : scatter_records<false>();
+}
+
+template <bool Newline>
+bool worker::scatter_records() noexcept {
     const std::uint32_t n = burst_.size;
     const bool lossless = options_.policy == backpressure_policy::block && inputs_[input_].src->lossless();
-    const std::uint32_t newline = options_.line_framed ? 1 : 0;
+    // Locals, not members, in the loop: stores of record bytes may alias
+    // anything, so members would be reloaded after every copy.
+    const partition_id* const parts = parts_.data();
+    const record_view* const records = burst_.records.data();
+    open_block* const blocks = blocks_.data();
     std::uint32_t routed = 0, dropped = 0, rejected = 0;
+    const auto count = [&] {
+        counters_.add(counter::records_routed, routed);
+        counters_.add(counter::drop_ring_full, dropped);
+        counters_.add(counter::records_rejected, rejected);
+    };
     for (std::uint32_t i = scatter_pos_; i < n; ++i) {
-        const partition_id p = parts_[i];
-        const record_view r = burst_.records[i];
+        const partition_id p = parts[i];
+        const record_view r = records[i];
         if (p == invalid_partition) [[unlikely]] {
             // Counted by the router already (missing key, bad source partition).
             const reject_reason why = burst_.key_states[i] != key_status::ok
@@ -105,37 +136,27 @@ bool worker::scatter() noexcept {
             ++rejected;
             continue;
         }
-        open_block& b = blocks_[p.value()];
-        const std::uint32_t need = r.length + newline;
+        open_block& b = blocks[p.value()];
+        const std::uint32_t need = r.length + (Newline ? 1 : 0);
         if (b.room() < need && !reserve(*lanes_[p.value()], b, need)) [[unlikely]] {
             if (lossless) {
                 // Hold the rest of the burst; sources stay unpolled until egress
                 // gives blocks back, so TCP flow control holds the sender.
                 scatter_pos_ = i;
-                counters_.add(counter::records_routed, routed);
-                counters_.add(counter::drop_ring_full, dropped);
-                counters_.add(counter::records_rejected, rejected);
+                count();
                 return false;
             }
             ++dropped;
             continue;
         }
-        std::byte* dst = b.cursor;
-        if (r.length <= 64) {
-            // One fixed-size 64-byte move, whatever the length: the record is
-            // followed by readable bytes (rx_padding) and the block by lane::slack.
-            std::memcpy(dst, r.data, 64);
-        } else {
-            std::memcpy(dst, r.data, r.length);
-        }
-        if (newline) dst[r.length] = std::byte{'\n'};
+        std::byte* const dst = b.cursor;
+        copy_record(dst, r.data, r.length);
+        if constexpr (Newline) dst[r.length] = std::byte{'\n'};
         b.cursor = dst + need;
         ++b.records;
         ++routed;
     }
-    counters_.add(counter::records_routed, routed);
-    counters_.add(counter::drop_ring_full, dropped);
-    counters_.add(counter::records_rejected, rejected);
+    count();
     scatter_pos_ = n;
     return true;
 }

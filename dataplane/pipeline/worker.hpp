@@ -99,6 +99,8 @@ private:
     void dead_letter(std::span<const std::byte> record, reject_reason why) noexcept;
     std::size_t advance() noexcept;
     bool scatter() noexcept;
+    template <bool Newline>
+    bool scatter_records() noexcept;
     /// Room for `bytes` in lane p's open block (publishing a full one and
     /// opening the next); false when the lane has no free block.
     bool reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept;

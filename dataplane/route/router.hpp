@@ -110,6 +110,14 @@ public:
         return std::holds_alternative<route::smart_repartition>(strategy_) ||
                std::holds_alternative<route::sticky_partition>(strategy_);
     }
+    /// True when the strategy hashes the key of every record (always_hash, or
+    /// smart_repartition without an aligned source): decoders may extract
+    /// keys eagerly.
+    [[nodiscard]] bool hashes_every_record() const noexcept {
+        if (std::holds_alternative<route::always_hash>(strategy_)) return true;
+        const auto* s = std::get_if<route::smart_repartition>(&strategy_);
+        return s && s->fast_map.empty();
+    }
     /// smart_repartition: true while routing by source partition.
     [[nodiscard]] bool smart_fast_path_active() const noexcept;
 

@@ -119,6 +119,31 @@ BOOST_AUTO_TEST_CASE(single_string_key_is_the_raw_value) {
     BOOST_TEST(fx.key(0) == "AAPL"); // NUL padding is not part of the value
 }
 
+BOOST_AUTO_TEST_CASE(metadata_asked_for_is_filled_and_eager_keys_match_extracted_ones) {
+    std::string fixed;
+    for (const auto& t : trades) put_fixed(fixed, t);
+    harness all(bench::trade_format(format_kind::fixed), {column_key("symbol")});
+    all.decode(fixed);
+    for (const std::uint8_t wanted :
+         {std::uint8_t{metadata_none}, std::uint8_t{metadata_keys},
+          std::uint8_t{metadata_source_partition | metadata_keys}, std::uint8_t{metadata_sequence}}) {
+        harness h(bench::trade_format(format_kind::fixed), {column_key("symbol")});
+        h.dec.set_metadata(wanted);
+        h.burst.keys.fill({}); // eager or not, every key must be there after extraction
+        h.decode(fixed);
+        BOOST_REQUIRE_EQUAL(h.burst.size, trades.size());
+        for (std::uint32_t i = 0; i < trades.size(); ++i) {
+            BOOST_TEST(h.key(i) == all.key(i));
+            BOOST_TEST((h.burst.key_states[i] == key_status::ok));
+            if (wanted & metadata_source_partition)
+                BOOST_TEST(h.burst.source_partitions[i].value() == trades[i].source);
+            if (wanted & metadata_sequence) BOOST_TEST(h.burst.sequences[i] == trades[i].seq);
+        }
+    }
+    BOOST_TEST(all.key(0) == "AAPL");
+    BOOST_TEST(all.burst.sequences[1] == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
     harness fx(bench::trade_format(format_kind::fixed), {column_key("symbol")});
     std::string d;

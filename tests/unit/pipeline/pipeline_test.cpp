@@ -384,8 +384,9 @@ BOOST_AUTO_TEST_CASE(reprogramming_between_bursts_switches_the_strategy) {
 
 BOOST_AUTO_TEST_CASE(reprogramming_to_sticky_makes_the_decoder_read_source_partitions) {
     // always_hash does not read source partitions, so the worker tells its
-    // decoder not to fill them; a switch to sticky_partition must turn that
-    // back on, or every record after it would lack its source partition.
+    // decoder not to fill them (only to slice every key while framing); a
+    // switch to sticky_partition must turn them back on, or every record
+    // after it would lack its source partition.
     std::mt19937 rng(9);
     auto d = traffic(20, 30, 40, 3, rng);
     std::vector<std::unique_ptr<source>> v;
@@ -393,7 +394,7 @@ BOOST_AUTO_TEST_CASE(reprogramming_to_sticky_makes_the_decoder_read_source_parti
     // exactly between the rounds.
     v.emplace_back(new memory_source("mem", d, unknown_source_partition, 2, 10));
     rig r(hash_params(4), std::move(v), 64, 256);
-    BOOST_TEST(r.decoder->wanted_metadata() == metadata_none);
+    BOOST_TEST(r.decoder->wanted_metadata() == metadata_keys);
     std::uint64_t now = 0;
     while (r.core_counters.get(counter::records_in) < 600) {
         r.w->poll(now += 10);
