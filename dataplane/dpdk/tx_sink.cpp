@@ -28,7 +28,7 @@ public:
     ~dpdk_tx_sink() override { queue_.forget(this); }
 
     bool submit(const tx_block& b, counter_block& counters) noexcept override {
-        const std::uint64_t now = rte_rdtsc();
+        const std::uint64_t now = queue_.clock();
         if (b.length > max_payload_ || b.length == 0) [[unlikely]] {
             // A lane block larger than a frame: the runtime sized the lanes
             // wrong. Nothing can send it; count it instead of stopping.
@@ -169,6 +169,7 @@ void tx_queue::remove_front(std::uint32_t n) noexcept {
 }
 
 std::uint32_t tx_queue::flush(counter_block& counters, std::uint64_t now, bool give_up) noexcept {
+    if (now > stamp_) stamp_ = now;
     if (count_ == 0) return 0;
     const std::uint16_t sent =
         rte_eth_tx_burst(port_, queue_, mbufs_.data(), static_cast<std::uint16_t>(count_));
