@@ -57,7 +57,7 @@ struct options {
     double seconds = 5;
     std::uint32_t per_packet = 16;
     std::uint32_t packets = 4096; ///< distinct packets in the replayed pcap
-    std::uint32_t burst = 32;     ///< router.burst_size
+    std::uint32_t burst = 128;    ///< router.burst_size
     std::uint32_t keys = 10000;
     bool hugepages = false;
     bool shardgate_only = false;  ///< skip testpmd (for profiling shardgate's runs)
@@ -76,7 +76,7 @@ struct options {
         "  --seconds S             measuring time per run (default 5)\n"
         "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
         "  --packets P             distinct packets in the replayed capture (default 4096)\n"
-        "  --burst B               records per route burst, 1..256 (default 32, router.burst_size)\n"
+        "  --burst B               records per route burst, 1..256 (default 128, router.burst_size)\n"
         "  --cpus A,B              B: testpmd's forwarding lcore and shardgate's dataplane core;\n"
         "                          A: testpmd's main lcore and shardgate's egress thread (default 0,1)\n"
         "  --hugepages             reserve 2 MiB hugepages for the run and release them after\n"
