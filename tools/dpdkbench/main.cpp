@@ -4,11 +4,12 @@
 // Traffic: fixed 40-byte trade records, 16 per UDP packet, in a generated
 // pcap that a net_pcap port replays from memory (infinite_rx=1); output goes
 // to a net_null port. testpmd forwards port 0 -> port 1 in io mode on one
-// forwarding lcore. shardgate decodes every record, hashes its symbol, routes
-// it to one of 8 partitions and re-packs each partition's records into
-// frames of up to dpdk.payload_bytes, once with a dataplane core and an
-// egress thread on two CPUs, once with both loops on one CPU (testpmd's
-// footprint). Prints Mpps and records/s for each and the ratio of records
+// forwarding lcore, once per packet burst size (32 and 64 by default); its
+// best rate is the baseline. shardgate decodes every record, hashes its
+// symbol, routes it to one of 8 partitions and re-packs each partition's
+// records into frames of up to dpdk.payload_bytes, once with a dataplane
+// core and an egress thread on two CPUs, once with both loops on one CPU
+// (testpmd's footprint). Prints Mpps and records/s for each and the ratio of records
 // routed per second to packets testpmd forwards per second (goal: >= 4, i.e.
 // shardgate's packet rate at least a quarter of testpmd's while it does all
 // that per record). A benchmark: it prints, it asserts nothing.
@@ -57,7 +58,8 @@ struct options {
     double seconds = 5;
     std::uint32_t per_packet = 16;
     std::uint32_t packets = 4096; ///< distinct packets in the replayed pcap
-    std::uint32_t burst = 128;    ///< router.burst_size
+    std::uint32_t burst = 128;    ///< router.burst_size (records)
+    std::vector<std::uint32_t> testpmd_bursts{32, 64}; ///< packets per testpmd burst; its best counts
     std::uint32_t keys = 10000;
     bool hugepages = false;
     bool shardgate_only = false;  ///< skip testpmd (for profiling shardgate's runs)
@@ -72,7 +74,7 @@ struct options {
         stderr,
         "usage: shardgate-dpdkbench [--seconds S] [--records-per-packet R] [--packets P] [--burst B]\n"
         "                           [--cpus A,B] [--hugepages] [--testpmd PATH] [--threads 1|2]\n"
-        "                           [--shardgate-only]\n"
+        "                           [--shardgate-only] [--testpmd-bursts B1,B2,...]\n"
         "  --seconds S             measuring time per run (default 5)\n"
         "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
         "  --packets P             distinct packets in the replayed capture (default 4096)\n"
@@ -81,6 +83,8 @@ struct options {
         "                          A: testpmd's main lcore and shardgate's egress thread (default 0,1)\n"
         "  --hugepages             reserve 2 MiB hugepages for the run and release them after\n"
         "  --testpmd PATH          dpdk-testpmd (default /usr/bin/dpdk-testpmd)\n"
+        "  --testpmd-bursts LIST   testpmd's packets per burst to try, its best rate is the baseline\n"
+        "                          (default 32,64; DPDK's default is 32)\n"
         "  --threads 1|2           run only shardgate's one- or two-thread layout (default both)\n"
         "  --shardgate-only        skip dpdk-testpmd (no ratio; for profiling)\n");
     std::exit(2);
@@ -115,7 +119,21 @@ options parse(int argc, char** argv) {
             o.hugepages = true;
         else if (a == "--testpmd")
             o.testpmd = value();
-        else if (a == "--shardgate-only")
+        else if (a == "--testpmd-bursts") {
+            const std::string v = value();
+            o.testpmd_bursts.clear();
+            std::stringstream in(v);
+            std::string item;
+            while (std::getline(in, item, ',')) {
+                char* end = nullptr;
+                const unsigned long b = std::strtoul(item.c_str(), &end, 10);
+                if (item.empty() || *end != '\0' || b < 1 || b > 512)
+                    usage("--testpmd-bursts: expected packet counts 1..512 separated by commas, found \"" + v +
+                          "\"");
+                o.testpmd_bursts.push_back(static_cast<std::uint32_t>(b));
+            }
+            if (o.testpmd_bursts.empty()) usage("--testpmd-bursts: expected at least one burst size");
+        } else if (a == "--shardgate-only")
             o.shardgate_only = true;
         else if (a == "--threads")
             o.modes = {static_cast<int>(number(1, 2))};
@@ -252,7 +270,9 @@ std::uint64_t after(const std::string& text, std::size_t from, const std::string
     return std::strtoull(text.c_str() + at + key.size(), nullptr, 10);
 }
 
-testpmd_result run_testpmd(const options& o, const fs::path& pcap, const fs::path& dir) {
+/// One testpmd run forwarding `burst` packets per rx/tx burst (testpmd's
+/// unit is packets; router.burst_size counts records, so it is not reused).
+testpmd_result run_testpmd(const options& o, std::uint32_t burst, const fs::path& pcap, const fs::path& dir) {
     std::vector<std::string> args = {o.testpmd,
                                      "-l",
                                      std::to_string(o.cpu_a) + "," + std::to_string(o.cpu_b),
@@ -265,7 +285,7 @@ testpmd_result run_testpmd(const options& o, const fs::path& pcap, const fs::pat
     for (const char* a : {"--", "-i", "--forward-mode=io", "--nb-cores=1", "--total-num-mbufs=16384",
                           "--rxd=1024", "--txd=1024"})
         args.emplace_back(a);
-    args.push_back("--burst=" + std::to_string(std::min<std::uint32_t>(o.burst, 512)));
+    args.push_back("--burst=" + std::to_string(burst));
 
     testpmd_result r;
     for (const auto& a : args) r.command += (r.command.empty() ? "" : " ") + a;
@@ -540,15 +560,19 @@ int main(int argc, char** argv) {
         // 1. dpdk-testpmd, a separate process, first (this process starts its EAL after).
         double tp_pps = 0;
         if (!o.shardgate_only) {
-            const testpmd_result tp = run_testpmd(o, pcap, dir);
-            tp_pps = static_cast<double>(tp.tx) / tp.seconds;
-            std::printf(
-                "\ndpdk-testpmd io forward, forwarding lcore on CPU %d (main lcore CPU %d idle):\n  %s\n",
-                o.cpu_b, o.cpu_a, tp.command.c_str());
-            std::printf("  %sp/s forwarded (%llu packets in %.2f s; rx %llu)\n", mega(tp_pps).c_str(),
-                        static_cast<unsigned long long>(tp.tx), tp.seconds,
-                        static_cast<unsigned long long>(tp.rx));
-            std::fflush(stdout);
+            std::printf("\ndpdk-testpmd io forward, forwarding lcore on CPU %d (main lcore CPU %d idle); its "
+                        "best burst is the baseline:\n",
+                        o.cpu_b, o.cpu_a);
+            for (const std::uint32_t burst : o.testpmd_bursts) {
+                const testpmd_result tp = run_testpmd(o, burst, pcap, dir);
+                const double pps = static_cast<double>(tp.tx) / tp.seconds;
+                tp_pps = std::max(tp_pps, pps);
+                std::printf("  %s\n  burst %u: %sp/s forwarded (%llu packets in %.2f s; rx %llu)\n",
+                            tp.command.c_str(), burst, mega(pps).c_str(), static_cast<unsigned long long>(tp.tx),
+                            tp.seconds, static_cast<unsigned long long>(tp.rx));
+                std::fflush(stdout);
+            }
+            std::printf("  baseline: %sp/s\n", mega(tp_pps).c_str());
         }
 
         // 2. shardgate in this process, on the same kind of devices and CPUs.
