@@ -14,6 +14,11 @@
 // shardgate's packet rate at least a quarter of testpmd's while it does all
 // that per record). A benchmark: it prints, it asserts nothing.
 //
+// Before the two-thread run it measures how long a cache line takes to go
+// between the two CPUs and back: on a virtual machine the host may place the
+// vCPUs on the same L3 (tens of ns) or not (hundreds), and the two-thread
+// figure follows it; the one-thread figure does not depend on it.
+//
 // --hugepages reserves 2 MiB hugepages for the run (root) and gives them
 // back afterwards; without it both sides run with --no-huge.
 
@@ -519,6 +524,41 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     return r;
 }
 
+/// Round trip of one cache line between CPUs a and b (two threads passing a
+/// counter back and forth), in ns. On a virtual machine it depends on where
+/// the host placed the two vCPUs (same or different L3), and the two-thread
+/// layout's throughput depends on it: every block a core hands to egress
+/// moves cache lines from one CPU to the other.
+double cache_line_round_trip_ns(int a, int b) {
+    struct alignas(64) line {
+        std::atomic<std::uint32_t> v{0};
+    };
+    line ping, pong;
+    constexpr std::uint32_t rounds = 20000;
+    std::thread other([&] {
+        pin_current_thread(a, "round-trip probe");
+        for (std::uint32_t i = 1; i <= rounds; ++i) {
+            while (ping.v.load(std::memory_order_acquire) != i) {
+            }
+            pong.v.store(i, std::memory_order_release);
+        }
+    });
+    double ns = 0;
+    std::thread self([&] {
+        pin_current_thread(b, "round-trip probe");
+        const auto t0 = steady::now();
+        for (std::uint32_t i = 1; i <= rounds; ++i) {
+            ping.v.store(i, std::memory_order_release);
+            while (pong.v.load(std::memory_order_acquire) != i) {
+            }
+        }
+        ns = std::chrono::duration<double, std::nano>(steady::now() - t0).count() / rounds;
+    });
+    self.join();
+    other.join();
+    return ns;
+}
+
 std::string mega(double v) {
     char b[32];
     std::snprintf(b, sizeof b, "%.2f M", v / 1e6);
@@ -590,13 +630,15 @@ int main(int argc, char** argv) {
         const std::uint32_t per_out = dc.payload_bytes / record_bytes;
         double best_ratio = 0;
         for (const int threads : o.modes) {
+            const double round_trip = threads == 2 ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
             const sg_result r = run_shardgate(*env, dc, o, threads);
             const double pps = static_cast<double>(r.packets) / r.seconds;
             const double rps = static_cast<double>(r.records) / r.seconds;
             const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
             if (threads == 2)
-                std::printf("\nshardgate, dataplane core on CPU %d + egress thread on CPU %d:\n", o.cpu_b,
-                            o.cpu_a);
+                std::printf("\nshardgate, dataplane core on CPU %d + egress thread on CPU %d (cache-line round "
+                            "trip between them before the run: %.0f ns):\n",
+                            o.cpu_b, o.cpu_a, round_trip);
             else
                 std::printf(
                     "\nshardgate, dataplane and egress loops on one thread, CPU %d (testpmd's footprint):\n",
