@@ -35,13 +35,23 @@ std::size_t route_all_by_hash(const partition_function& fn, record_burst& b, key
     const std::uint32_t n = b.size;
     keys.extract_all_keys(b);
     fn.hash(std::span<const key_ref>(b.keys.data(), n), std::span<std::uint64_t>(b.hashes.data(), n));
+    // Every record gets its hash's partition without a branch; records whose
+    // key failed (rare) are found by one OR over the states and fixed after.
+    const std::uint64_t* const hashes = b.hashes.data();
+    partition_id* const parts = out.data();
+    for (std::uint32_t i = 0; i < n; ++i) parts[i] = fn(hashes[i]);
+    const auto* const states = reinterpret_cast<const std::uint8_t*>(b.key_states.data());
+    static_assert(sizeof(key_status) == 1 && static_cast<std::uint8_t>(key_status::ok) == 0);
+    std::uint8_t any_bad = 0;
+    for (std::uint32_t i = 0; i < n; ++i) any_bad |= states[i];
+    if (any_bad == 0) [[likely]]
+        return n;
     std::size_t routed = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
-        if (b.key_states[i] == key_status::ok) [[likely]] {
-            out[i] = fn(b.hashes[i]);
+        if (b.key_states[i] == key_status::ok) {
             ++routed;
         } else {
-            out[i] = invalid_partition;
+            parts[i] = invalid_partition;
             counters.add(key_counter(b.key_states[i]));
         }
     }
