@@ -21,6 +21,7 @@
 #include "dataplane/decode/record_decoder.hpp"
 #include "dataplane/pipeline/affinity.hpp"
 #include "dataplane/pipeline/egress.hpp"
+#include "dataplane/pipeline/idle.hpp"
 #include "dataplane/pipeline/lane.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "dataplane/uring/uring.hpp"
@@ -40,34 +41,6 @@ std::uint64_t now_ns() noexcept {
 }
 
 enum class thread_state : int { starting, running, failed, done };
-
-/// Sleeps a little when a loop found nothing to do `spins` times in a row:
-/// on a shared or small machine a spinning core would starve its neighbours.
-class idle_policy {
-public:
-    idle_policy(std::uint32_t spins, std::uint32_t sleep_us)
-        : spins_(spins), sleep_us_(sleep_us), next_(sleep_us) {}
-    template <typename Wait>
-    void after(std::size_t work, Wait wait) noexcept {
-        if (work) {
-            idle_ = 0;
-            next_ = sleep_us_;
-            return;
-        }
-        if (sleep_us_ == 0 || ++idle_ < spins_) return;
-        idle_ = 0;
-        wait(next_);
-        // The longer a thread stays idle, the longer it sleeps (up to 1 ms):
-        // an idle router costs next to nothing, and the first packet after a
-        // quiet spell waits at most that long (io_uring waits end at once on
-        // a completion anyway).
-        next_ = std::min<std::uint32_t>(next_ * 2, std::max<std::uint32_t>(sleep_us_, max_sleep_us));
-    }
-
-private:
-    static constexpr std::uint32_t max_sleep_us = 1000;
-    std::uint32_t spins_, sleep_us_, next_, idle_ = 0;
-};
 
 void sleep_us(unsigned us) noexcept { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
 

@@ -48,6 +48,7 @@
 #include "dataplane/dpdk/frame.hpp"
 #include "dataplane/pipeline/affinity.hpp"
 #include "dataplane/pipeline/egress.hpp"
+#include "dataplane/pipeline/idle.hpp"
 #include "dataplane/pipeline/worker.hpp"
 
 namespace {
@@ -364,8 +365,16 @@ std::uint64_t now_ns() {
         std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count());
 }
 
+/// The idle behaviour of `shardgate run`'s threads with the default config.
+idle_policy runtime_idle() {
+    const router_config defaults;
+    return idle_policy(defaults.idle_spins, defaults.idle_sleep_us);
+}
+void sleep(unsigned us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
+
 /// One measured run: `threads` = 2 puts the dataplane core on cpu_b and the
-/// egress thread on cpu_a; 1 polls both on cpu_b.
+/// egress thread on cpu_a; 1 polls both on cpu_b. The loops idle as
+/// `shardgate run`'s do.
 sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const options& o, int threads) {
     const record_format format = bench::trade_format();
     routing_params params;
@@ -447,7 +456,8 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
                 // Start polling once egress has its sinks, or the replay (which
                 // never waits) would fill the lanes and drop in the meantime.
                 while (ready.load() < 2 && !stop.load()) std::this_thread::yield();
-                while (!stop.load(std::memory_order_relaxed)) wk->poll(now_ns());
+                idle_policy idle = runtime_idle();
+                while (!stop.load(std::memory_order_relaxed)) idle.after(wk->poll(now_ns()), sleep);
                 wk->stop_sources();
                 while (!wk->drained()) wk->poll(now_ns());
                 wk->flush_all();
@@ -462,7 +472,8 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
                 env.register_thread();
                 make_egress();
                 ++ready;
-                while (!(core_done.load() && eg->idle())) eg->poll();
+                idle_policy idle = runtime_idle();
+                while (!(core_done.load() && eg->idle())) idle.after(eg->poll(), sleep);
                 eg->close();
                 collect_tx();
                 eg.reset();
@@ -477,10 +488,8 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
                 make_worker();
                 make_egress();
                 ready += 2;
-                while (!stop.load(std::memory_order_relaxed)) {
-                    wk->poll(now_ns());
-                    eg->poll();
-                }
+                idle_policy idle = runtime_idle();
+                while (!stop.load(std::memory_order_relaxed)) idle.after(wk->poll(now_ns()) + eg->poll(), sleep);
                 wk->stop_sources();
                 while (!wk->drained()) {
                     wk->poll(now_ns());
