@@ -27,13 +27,12 @@ std::size_t egress::poll() noexcept {
         const auto lanes = static_cast<std::uint32_t>(s.lanes.size());
         for (std::uint32_t k = 0; k < lanes && !s.has_pending; ++k) {
             lane& l = *s.lanes[(s.next_lane + k) % lanes];
-            std::array<block_ref, 1> taken;
+            block_ref taken;
             // Take one at a time while the sink accepts, so a refusal leaves at
             // most one block pending and the rest stay in order in the lane.
             for (std::size_t t = 0; t < per_turn; ++t) {
-                if (l.take(std::span(taken.data(), 1)) == 0) break;
-                const tx_block b{l.data(taken[0].index), taken[0].length, taken[0].records, &l,
-                                 taken[0].index};
+                if (!l.take_one(taken)) break;
+                const tx_block b{l.data(taken.index), taken.length, taken.records, &l, taken.index};
                 if (!s.out->submit(b, counters_)) {
                     s.pending = b;
                     s.has_pending = true;
@@ -70,7 +69,7 @@ void egress::abandon(counter reason, counter_block& counters) noexcept {
         }
         for (lane* l : s.lanes) {
             block_ref b;
-            while (l->take(std::span(&b, 1))) {
+            while (l->take_one(b)) {
                 counters.add(reason, b.records);
                 l->give_back(b.index);
             }

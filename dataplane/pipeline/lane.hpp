@@ -47,15 +47,17 @@ public:
     // --- producer side: the dataplane core -------------------------------
     /// Takes a free block; false when every block is full or with egress
     /// (the lane is full: backpressure).
-    bool acquire(std::uint32_t& index) noexcept { return free_.dequeue_burst(std::span(&index, 1)) == 1; }
+    bool acquire(std::uint32_t& index) noexcept { return free_.try_pop(index); }
     /// Hands a filled block to egress. Never fails: the ring holds every block.
-    void publish(const block_ref& b) noexcept { (void)full_.enqueue_burst(std::span(&b, 1)); }
+    void publish(const block_ref& b) noexcept { (void)full_.try_push(b); }
 
     // --- consumer side: the egress thread ---------------------------------
     /// Up to out.size() published blocks, oldest first.
     std::size_t take(std::span<block_ref> out) noexcept { return full_.dequeue_burst(out); }
+    /// The oldest published block; false when there is none.
+    bool take_one(block_ref& out) noexcept { return full_.try_pop(out); }
     /// Returns a block the sink is done with. Never fails.
-    void give_back(std::uint32_t index) noexcept { (void)free_.enqueue_burst(std::span(&index, 1)); }
+    void give_back(std::uint32_t index) noexcept { (void)free_.try_push(index); }
 
     /// Any thread; exact when both sides are quiescent: blocks waiting for egress.
     [[nodiscard]] std::size_t published() const noexcept { return full_.size(); }

@@ -69,6 +69,31 @@ public:
         return true;
     }
 
+    /// Producer only. One item, without the burst path's size arithmetic;
+    /// false when the ring is full.
+    bool try_push(const T& item) noexcept {
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        if (tail - head_cache_ == capacity_) {
+            head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
+            if (tail - head_cache_ == capacity_) return false;
+        }
+        std::memcpy(slots_ + (static_cast<std::size_t>(tail) & mask_), &item, sizeof(T));
+        tail_.store(tail + 1, std::memory_order_release);
+        return true;
+    }
+
+    /// Consumer only. One item; false when the ring is empty.
+    bool try_pop(T& out) noexcept {
+        const std::uint64_t head = head_.load(std::memory_order_relaxed);
+        if (tail_cache_ == head) {
+            tail_cache_ = tail_.load(std::memory_order_acquire); // see dequeue_burst
+            if (tail_cache_ == head) return false;
+        }
+        std::memcpy(&out, slots_ + (static_cast<std::size_t>(head) & mask_), sizeof(T));
+        head_.store(head + 1, std::memory_order_release);
+        return true;
+    }
+
     /// Consumer only. Moves up to out.size() items into out; returns how many.
     std::size_t dequeue_burst(std::span<T> out) noexcept {
         const std::uint64_t head = head_.load(std::memory_order_relaxed);

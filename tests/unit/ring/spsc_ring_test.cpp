@@ -98,4 +98,44 @@ BOOST_AUTO_TEST_CASE(two_threads_keep_order_and_count) {
     BOOST_TEST(r.empty());
 }
 
+BOOST_AUTO_TEST_CASE(single_item_push_and_pop_fill_empty_and_wrap) {
+    spsc_ring<std::uint32_t> r(4);
+    std::uint32_t v = 99;
+    BOOST_TEST(!r.try_pop(v));
+    BOOST_TEST(v == 99u); // untouched when empty
+    for (std::uint32_t i = 0; i < 4; ++i) BOOST_TEST(r.try_push(i));
+    BOOST_TEST(!r.try_push(4)); // every slot used
+    BOOST_TEST(r.size() == 4u);
+    // Single items and bursts share the indices: mix them across wrap-arounds.
+    std::uint32_t next_in = 4, next_out = 0;
+    for (int round = 0; round < 1000; ++round) {
+        BOOST_REQUIRE(r.try_pop(v));
+        BOOST_REQUIRE_EQUAL(v, next_out++);
+        BOOST_REQUIRE(r.try_push(next_in++));
+        std::array<std::uint32_t, 1> one{};
+        BOOST_REQUIRE_EQUAL(r.dequeue_burst(one), 1u);
+        BOOST_REQUIRE_EQUAL(one[0], next_out++);
+        one[0] = next_in++;
+        BOOST_REQUIRE_EQUAL(r.enqueue_burst(std::span<const std::uint32_t>(one)), 1u);
+    }
+    while (r.try_pop(v)) BOOST_REQUIRE_EQUAL(v, next_out++);
+    BOOST_TEST(next_out == next_in);
+}
+
+BOOST_AUTO_TEST_CASE(single_items_between_two_threads_keep_order_and_count) {
+    constexpr std::uint64_t total = 5'000'000;
+    spsc_ring<std::uint64_t> r(64);
+    std::thread producer([&] {
+        for (std::uint64_t next = 0; next < total;)
+            if (r.try_push(next)) ++next;
+    });
+    std::uint64_t expect = 0, v = 0;
+    bool in_order = true;
+    while (expect < total)
+        if (r.try_pop(v)) in_order &= v == expect++;
+    producer.join();
+    BOOST_TEST(in_order);
+    BOOST_TEST(r.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
