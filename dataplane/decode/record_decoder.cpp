@@ -1,6 +1,7 @@
 #include "dataplane/decode/record_decoder.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -55,18 +56,23 @@ key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
     return key_value::null_value();
 }
 
-/// Length of a fixed str field without its trailing NUL padding. Reads up to
-/// 16 bytes from `p` even for a shorter field: a field lies in a record, and
-/// every record is followed by more record bytes or by rx_padding.
+#if defined(__SSE2__)
+/// Length of a str field of at most 16 bytes without its trailing NUL
+/// padding; `mask` has one bit per byte of the field. One 16-byte load, a
+/// compare and a bit scan, whatever the field's size: reading past a shorter
+/// field is safe, since a field lies in a record and every record is
+/// followed by more record bytes or by rx_padding.
+inline std::uint32_t short_trimmed_length(const std::byte* p, std::uint32_t mask) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto zero = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
+    return static_cast<std::uint32_t>(std::bit_width(~zero & mask));
+}
+#endif
+
+/// Length of a fixed str field without its trailing NUL padding.
 std::uint32_t trimmed_length(const std::byte* p, std::uint32_t size) noexcept {
 #if defined(__SSE2__)
-    if (size <= 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        const auto zero =
-            static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
-        const std::uint32_t nonzero = ~zero & ((1u << size) - 1);
-        return nonzero ? 32u - static_cast<std::uint32_t>(__builtin_clz(nonzero)) : 0u;
-    }
+    if (size <= 16) return short_trimmed_length(p, (1u << size) - 1);
 #endif
     while (size > 0 && p[size - 1] == std::byte{0}) --size;
     return size;
@@ -468,13 +474,24 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
         const std::uint32_t first = b.size;
         const std::byte* p = base + offset;
         if (single_str_slot_ && (wanted_ & metadata_keys)) {
-            // Frame and slice the key in one pass (see metadata_keys).
+            // Frame and slice the key in one pass (see metadata_keys), with
+            // the field's offset and size hoisted out of the loop.
             const field_spec& f = format_.fields[slot_field_[0]];
-            for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
-                b.records[i] = record_view{p, rs};
-                b.keys[i] = {p + f.offset, trimmed_length(p + f.offset, f.size)};
-                b.key_states[i] = key_status::ok;
-            }
+            const std::uint32_t at = f.offset, size = f.size;
+            const auto frame = [&](auto key_length) {
+                for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
+                    b.records[i] = record_view{p, rs};
+                    b.keys[i] = {p + at, key_length(p + at)};
+                    b.key_states[i] = key_status::ok;
+                }
+            };
+#if defined(__SSE2__)
+            if (size <= 16) {
+                const std::uint32_t mask = (1u << size) - 1;
+                frame([mask](const std::byte* k) { return short_trimmed_length(k, mask); });
+            } else
+#endif
+                frame([size](const std::byte* k) { return trimmed_length(k, size); });
         } else {
             for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
                 b.records[i] = record_view{p, rs};

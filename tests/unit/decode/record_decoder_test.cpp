@@ -144,6 +144,38 @@ BOOST_AUTO_TEST_CASE(metadata_asked_for_is_filled_and_eager_keys_match_extracted
     BOOST_TEST(all.burst.sequences[1] == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(string_keys_of_every_field_size_lose_only_their_trailing_nuls) {
+    // Field sizes around the 16-byte single-load path, values of every
+    // length including empty ones and inner NULs; eager (sliced while
+    // framing) and extracted keys must both be the value without padding.
+    for (const std::uint32_t size : {1u, 4u, 15u, 16u, 17u, 31u}) {
+        record_format f;
+        f.kind = format_kind::fixed;
+        f.record_size = size + 3;
+        f.fields = {{"pad", field_type::u8, 0, 1}, {"k", field_type::str, 1, size}};
+        std::string data;
+        std::vector<std::string> expected;
+        for (std::uint32_t len = 0; len <= size; ++len) {
+            std::string v(len, 'x');
+            if (len >= 3) v[1] = '\0'; // an inner NUL is part of the value
+            std::string rec(f.record_size, '\0');
+            rec[0] = 'P';
+            rec.replace(1, len, v);
+            rec[f.record_size - 1] = 'Z'; // bytes after the field are not part of it
+            data += rec;
+            expected.push_back(v);
+        }
+        for (const std::uint8_t wanted : {std::uint8_t{metadata_none}, std::uint8_t{metadata_keys}}) {
+            harness h(f, {column_key("k")});
+            h.dec.set_metadata(wanted);
+            h.decode(data);
+            BOOST_REQUIRE_EQUAL(h.burst.size, expected.size());
+            for (std::uint32_t i = 0; i < expected.size(); ++i)
+                BOOST_TEST(h.key(i) == expected[i], "size " << size << " value length " << i);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
     harness fx(bench::trade_format(format_kind::fixed), {column_key("symbol")});
     std::string d;
