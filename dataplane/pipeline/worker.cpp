@@ -118,9 +118,11 @@ bool worker::scatter_records() noexcept {
     const partition_id* const parts = parts_.data();
     const record_view* const records = burst_.records.data();
     open_block* const blocks = blocks_.data();
-    std::uint32_t routed = 0, dropped = 0, rejected = 0;
-    const auto count = [&] {
-        counters_.add(counter::records_routed, routed);
+    // Routed = records looked at - dropped - rejected: no count per record.
+    const std::uint32_t start = scatter_pos_;
+    std::uint32_t dropped = 0, rejected = 0;
+    const auto count = [&](std::uint32_t end) {
+        counters_.add(counter::records_routed, end - start - dropped - rejected);
         counters_.add(counter::drop_ring_full, dropped);
         counters_.add(counter::records_rejected, rejected);
     };
@@ -143,7 +145,7 @@ bool worker::scatter_records() noexcept {
                 // Hold the rest of the burst; sources stay unpolled until egress
                 // gives blocks back, so TCP flow control holds the sender.
                 scatter_pos_ = i;
-                count();
+                count(i);
                 return false;
             }
             ++dropped;
@@ -154,9 +156,8 @@ bool worker::scatter_records() noexcept {
         if constexpr (Newline) dst[r.length] = std::byte{'\n'};
         b.cursor = dst + need;
         ++b.records;
-        ++routed;
     }
-    count();
+    count(n);
     scatter_pos_ = n;
     return true;
 }
