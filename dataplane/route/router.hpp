@@ -104,11 +104,13 @@ public:
 
     [[nodiscard]] strategy_kind kind() const noexcept;
     [[nodiscard]] std::uint32_t partitions() const noexcept { return partitions_; }
-    /// True when the strategy reads burst.source_partitions (smart_repartition,
-    /// sticky_partition): the decode stage must fill them in.
+    /// True when the strategy reads burst.source_partitions (sticky_partition,
+    /// smart_repartition with an aligned source): the decode stage must fill
+    /// them in.
     [[nodiscard]] bool reads_source_partitions() const noexcept {
-        return std::holds_alternative<route::smart_repartition>(strategy_) ||
-               std::holds_alternative<route::sticky_partition>(strategy_);
+        if (std::holds_alternative<route::sticky_partition>(strategy_)) return true;
+        const auto* s = std::get_if<route::smart_repartition>(&strategy_);
+        return s && !s->fast_map.empty();
     }
     /// True when the strategy hashes the key of every record (always_hash, or
     /// smart_repartition without an aligned source): decoders may extract
