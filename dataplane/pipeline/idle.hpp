@@ -8,23 +8,18 @@
 
 namespace shardgate {
 
-/// After an empty poll: a short pause on the CPU (about a microsecond),
-/// and after `spins` empty polls in a row a sleep of `sleep_us`, doubling
-/// while idleness lasts (up to 1 ms).
+/// After `spins` empty polls in a row a thread sleeps `sleep_us`, doubling
+/// while idleness lasts (up to 1 ms): on a shared or small machine a
+/// spinning core would starve its neighbours. Shared by `shardgate run`'s
+/// threads and the benchmarks that build their own loops.
 ///
-/// The pause keeps an idle thread from re-reading, back to back, the ring
-/// indices another thread is about to write: every such read pulls the line
-/// away from its writer, which then waits for it (on a virtual machine a
-/// cache line takes 45 to 550 ns between two vCPUs). The benchmark's
-/// two-thread DPDK layout routes 3 to 5 % more records per second with it.
-/// The sleep keeps an idle router from starving its neighbours on a shared
-/// or small machine.
+/// A PAUSE loop after every empty poll (to keep an idle egress thread from
+/// re-reading the lanes' ring indices back to back) was tried: 3 to 5 % more
+/// records/s in the DPDK benchmark's two-thread layout, within this machine's
+/// noise, for up to a millisecond of spinning before every sleep of an idle
+/// router. Not kept.
 class idle_policy {
 public:
-    /// Pause instructions after one empty poll (x86 PAUSE: 10 to 140 cycles
-    /// depending on the CPU).
-    static constexpr unsigned relax_pauses = 128;
-
     idle_policy(std::uint32_t spins, std::uint32_t sleep_us)
         : spins_(spins), sleep_us_(sleep_us), next_(sleep_us) {}
 
@@ -37,7 +32,6 @@ public:
             next_ = sleep_us_;
             return;
         }
-        relax();
         if (sleep_us_ == 0 || ++idle_ < spins_) return;
         idle_ = 0;
         wait(next_);
@@ -46,16 +40,6 @@ public:
         // quiet spell waits at most that long (io_uring waits end at once on
         // a completion anyway).
         next_ = std::min<std::uint32_t>(next_ * 2, std::max<std::uint32_t>(sleep_us_, max_sleep_us));
-    }
-
-    static void relax() noexcept {
-        for (unsigned i = 0; i < relax_pauses; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            asm volatile("yield");
-#endif
-        }
     }
 
 private:
