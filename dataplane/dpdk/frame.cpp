@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -38,6 +39,8 @@ std::uint16_t fold(std::uint64_t s) noexcept {
 /// (RFC 1071, "byte order independence"), so this adds native 32-bit words
 /// into 64 bits — five loads for an IPv4 header — and swaps once at the end.
 std::uint16_t sum16(const std::byte* p, std::size_t n) noexcept {
+    static_assert(std::endian::native == std::endian::little,
+                  "the native-word sum and its final swap assume a little-endian CPU");
     std::uint64_t s = 0;
     for (; n >= 4; p += 4, n -= 4) {
         std::uint32_t w;

@@ -46,12 +46,13 @@ public:
     [[nodiscard]] bool full() const noexcept { return count_ == capacity; }
     [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
     /// A TSC reading to stamp frames with: read afresh when a batch starts
-    /// (the queue is empty), else the batch's reading or the last flush's.
-    /// rdtsc costs about 10 ns here, a quarter of a frame's whole cost, so
-    /// not once per frame; a frame's retry window may thus start up to one
-    /// flush interval early (egress flushes every poll).
+    /// (the queue is empty) or while the NIC refuses frames, else the
+    /// batch's reading. rdtsc costs about 10 ns here, a quarter of a frame's
+    /// whole cost, so not once per frame; a frame stamped with its batch's
+    /// reading may look older than it is by at most the time its batch took
+    /// to fill, which ends at the latest at the drain deadline.
     [[nodiscard]] std::uint64_t clock() noexcept {
-        if (count_ == 0) stamp_ = rte_rdtsc();
+        if (count_ == 0 || backlog_) stamp_ = rte_rdtsc();
         return stamp_;
     }
     /// Precondition: !full().
@@ -87,6 +88,7 @@ private:
     std::uint64_t drain_, retry_;
     std::uint32_t count_ = 0;
     std::uint64_t stamp_ = 0; ///< see clock()
+    bool backlog_ = false;    ///< the last flush left refused frames buffered
     std::array<rte_mbuf*, capacity> mbufs_{}; // contiguous: what rte_eth_tx_burst takes
     std::array<entry, capacity> entries_{};
     static constexpr std::uint32_t stash_size = 32;

@@ -170,6 +170,7 @@ void tx_queue::remove_front(std::uint32_t n) noexcept {
 
 std::uint32_t tx_queue::flush(counter_block& counters, std::uint64_t now, bool give_up) noexcept {
     if (now > stamp_) stamp_ = now;
+    backlog_ = false;
     if (count_ == 0) return 0;
     const std::uint16_t sent =
         rte_eth_tx_burst(port_, queue_, mbufs_.data(), static_cast<std::uint16_t>(count_));
@@ -177,6 +178,7 @@ std::uint32_t tx_queue::flush(counter_block& counters, std::uint64_t now, bool g
     remove_front(sent);
     if (count_ == 0) [[likely]]
         return sent;
+    backlog_ = true; // stamp what comes next afresh: see clock()
     // Refused frames stay in order; those waiting longer than the retry
     // window (all of them when giving up) are dropped and counted.
     std::uint32_t expired = 0;
