@@ -1,8 +1,8 @@
 #pragma once
 /// The decode and key stages of a dataplane core: frames the chunks its
 /// sources hand over into records, reads the fields the plan routes by (and
-/// the source partition, sequence and event time), and turns them into
-/// canonical routing keys. Malformed records are counted by reason and
+/// the source partition, sequence and event time when asked: see
+/// set_metadata), and turns them into canonical routing keys. Malformed records are counted by reason and
 /// handed to a reject sink; they never stop the burst.
 
 #include <cstdint>
@@ -47,8 +47,9 @@ class ndjson_reader;
 
 /// Per-record metadata a decoder can fill in besides the keys. Each costs a
 /// load and a store per record on the fixed-format path, so a core asks only
-/// for what its plan reads (the router: source partitions for smart and
-/// sticky; nothing reads sequences or event times on the data path yet).
+/// for what its plan reads (the router: source partitions for sticky and for
+/// smart with an aligned source; nothing reads sequences or event times on
+/// the data path yet).
 enum metadata : std::uint8_t {
     metadata_none = 0,
     metadata_source_partition = 1, ///< burst.source_partitions
@@ -135,23 +136,6 @@ private:
     std::vector<std::byte> arena_;
     std::size_t arena_used_ = 0;
     friend class ndjson_reader;
-
-/// Per-record metadata a decoder can fill in besides the keys. Each costs a
-/// load and a store per record on the fixed-format path, so a core asks only
-/// for what its plan reads (the router: source partitions for smart and
-/// sticky; nothing reads sequences or event times on the data path yet).
-enum metadata : std::uint8_t {
-    metadata_none = 0,
-    metadata_source_partition = 1, ///< burst.source_partitions
-    metadata_sequence = 2,         ///< burst.sequences
-    metadata_event_time = 4,       ///< burst.event_times
-    metadata_all = 7,
-    /// Not metadata proper: every record's routing key is needed (the router
-    /// hashes all of them), so a decoder that can slice keys while framing
-    /// records (fixed format, one plain string key) does it in that pass and
-    /// extract_all_keys has nothing left to do.
-    metadata_keys = 8,
-};
 };
 
 } // namespace shardgate

@@ -27,6 +27,8 @@ enum class key_status : std::uint8_t {
 struct record_burst {
     std::uint32_t size = 0;
     std::array<record_view, max_burst> records;
+    // Metadata: filled in only when the core asked its decoder for it
+    // (record_decoder::set_metadata); otherwise unspecified.
     std::array<source_partition, max_burst> source_partitions;
     std::array<std::uint64_t, max_burst> sequences;  ///< 0 when the format has none
     std::array<std::int64_t, max_burst> event_times; ///< 0 when the format has none
