@@ -68,6 +68,8 @@ struct dpdk_tx_status {
     std::uint64_t frames_dropped = 0; ///< frames refused until the drain deadline (drop_tx)
     std::uint64_t no_mbuf = 0;        ///< submits refused because the mbuf pool was empty (retried by egress)
     std::uint64_t retries = 0;        ///< tx bursts that left some of its frames for later
+    std::uint64_t frames_copied = 0;  ///< frames whose records were copied into an mbuf (not zero-copy)
+    std::uint32_t blocks_bound = 0;   ///< lane blocks living in mbufs (sent without a copy)
     std::uint32_t held = 0;           ///< blocks waiting in the tx buffer
 };
 

@@ -43,6 +43,7 @@ public:
     /// An mbuf for one frame, from a small stash refilled in bulk (one pool
     /// access per 32 frames); nullptr when the pool is empty.
     rte_mbuf* alloc() noexcept;
+    [[nodiscard]] rte_mempool* pool() const noexcept { return pool_; }
     [[nodiscard]] bool full() const noexcept { return count_ == capacity; }
     [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
     /// A TSC reading to stamp frames with: read afresh when a batch starts

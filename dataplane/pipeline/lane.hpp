@@ -37,8 +37,22 @@ public:
 
     [[nodiscard]] std::uint32_t block_bytes() const noexcept { return block_bytes_; }
     [[nodiscard]] std::uint32_t blocks() const noexcept { return blocks_; }
-    [[nodiscard]] std::byte* data(std::uint32_t index) const noexcept {
+    [[nodiscard]] std::byte* data(std::uint32_t index) const noexcept { return slots_[index].data; }
+    /// The lane's own memory for a block (what data() is unless rebound).
+    [[nodiscard]] std::byte* own_data(std::uint32_t index) const noexcept {
         return memory_ + std::size_t{index} * stride_;
+    }
+    /// The sink's handle for a rebound block (nullptr when not rebound).
+    [[nodiscard]] void* handle(std::uint32_t index) const noexcept { return slots_[index].handle; }
+
+    /// Consumer side: points block `index` at other memory of at least
+    /// block_bytes() + slack writable bytes, with the sink's `handle` for it
+    /// (a DPDK sink hands its NIC the buffer the core wrote the records into,
+    /// then puts a fresh one behind the block). Only while the consumer holds
+    /// the block (taken, not yet given back): give_back's release publishes
+    /// the new memory to the producer, which reads it at its next acquire.
+    void rebind(std::uint32_t index, std::byte* data, void* handle) noexcept {
+        slots_[index] = slot{data, handle};
     }
     /// Writable bytes after each block's block_bytes(): the producer may copy
     /// a small record with whole 64-byte moves without checking its length.
@@ -70,6 +84,11 @@ private:
     std::size_t stride_; ///< block_bytes_ + slack, rounded up to 64 (each block starts on a cache line)
     std::pmr::memory_resource* mem_;
     std::byte* memory_;
+    struct slot {
+        std::byte* data;
+        void* handle;
+    };
+    slot* slots_; ///< per block: its memory and the sink's handle (see rebind)
     spsc_ring<block_ref> full_;     // core → egress
     spsc_ring<std::uint32_t> free_; // egress → core
 };

@@ -414,6 +414,8 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
             tx_total.frames_dropped += t.frames_dropped;
             tx_total.no_mbuf += t.no_mbuf;
             tx_total.retries += t.retries;
+            tx_total.frames_copied += t.frames_copied;
+            tx_total.blocks_bound += t.blocks_bound;
         }
     };
 
@@ -658,9 +660,11 @@ int main(int argc, char** argv) {
                 mega(pps).c_str(), mega(rps).c_str(), mega(out_pps).c_str(), per_out,
                 static_cast<unsigned long long>(r.drops));
             std::printf(
-                "  tx over the whole run: %llu frames, %llu refused bursts retried, %llu submits without "
-                "an mbuf, %llu frames dropped\n",
+                "  tx over the whole run: %llu frames (%llu copied, the rest sent from the %u lane blocks "
+                "living in mbufs), %llu refused bursts retried, %llu submits without an mbuf, %llu frames "
+                "dropped\n",
                 static_cast<unsigned long long>(r.tx.frames_sent),
+                static_cast<unsigned long long>(r.tx.frames_copied), r.tx.blocks_bound,
                 static_cast<unsigned long long>(r.tx.retries), static_cast<unsigned long long>(r.tx.no_mbuf),
                 static_cast<unsigned long long>(r.tx.frames_dropped));
             if (tp_pps > 0) {
