@@ -78,6 +78,21 @@ std::uint32_t trimmed_length(const std::byte* p, std::uint32_t size) noexcept {
     return size;
 }
 
+/// Calls `body` with the cheapest function giving a `size`-byte str field's
+/// trimmed length (one load and a precomputed mask up to 16 bytes, a scan
+/// beyond), so that a loop over records tests the size once, not per record.
+template <typename Body>
+void with_key_length(std::uint32_t size, Body&& body) {
+#if defined(__SSE2__)
+    if (size <= 16) {
+        const std::uint32_t mask = (1u << size) - 1;
+        body([mask](const std::byte* k) { return short_trimmed_length(k, mask); });
+        return;
+    }
+#endif
+    body([size](const std::byte* k) { return trimmed_length(k, size); });
+}
+
 /// Integer metadata (source partition, sequence, event time) from a value.
 bool as_int(const key_value& v, std::int64_t& out) noexcept {
     if (v.type == value_type::int64) {
@@ -477,21 +492,14 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
             // Frame and slice the key in one pass (see metadata_keys), with
             // the field's offset and size hoisted out of the loop.
             const field_spec& f = format_.fields[slot_field_[0]];
-            const std::uint32_t at = f.offset, size = f.size;
-            const auto frame = [&](auto key_length) {
+            const std::uint32_t at = f.offset;
+            with_key_length(f.size, [&](auto key_length) {
                 for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
                     b.records[i] = record_view{p, rs};
                     b.keys[i] = {p + at, key_length(p + at)};
                     b.key_states[i] = key_status::ok;
                 }
-            };
-#if defined(__SSE2__)
-            if (size <= 16) {
-                const std::uint32_t mask = (1u << size) - 1;
-                frame([mask](const std::byte* k) { return short_trimmed_length(k, mask); });
-            } else
-#endif
-                frame([size](const std::byte* k) { return trimmed_length(k, size); });
+            });
         } else {
             for (std::uint32_t i = first; i < first + take; ++i, p += rs) {
                 b.records[i] = record_view{p, rs};
@@ -561,11 +569,13 @@ void record_decoder::extract_all_keys(record_burst& b) noexcept {
             if (wanted_ & metadata_keys) return; // sliced by decode() already
             // The common case in one tight loop: a slice of each record.
             const field_spec& f = format_.fields[slot_field_[0]];
-            for (std::uint32_t i = 0; i < b.size; ++i) {
-                const std::byte* p = b.records[i].data + f.offset;
-                b.keys[i] = {p, trimmed_length(p, f.size)};
-                b.key_states[i] = key_status::ok;
-            }
+            with_key_length(f.size, [&](auto key_length) {
+                for (std::uint32_t i = 0; i < b.size; ++i) {
+                    const std::byte* p = b.records[i].data + f.offset;
+                    b.keys[i] = {p, key_length(p)};
+                    b.key_states[i] = key_status::ok;
+                }
+            });
             return;
         }
         for (std::uint32_t i = 0; i < b.size; ++i) fixed_keys(b, i);
