@@ -39,7 +39,7 @@ public:
 
     /// Producer only. Copies up to items.size() items; returns how many.
     std::size_t enqueue_burst(std::span<const T> items) noexcept {
-        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        const std::uint64_t tail = tail_local_;
         std::size_t free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
         if (free < items.size()) {
             // acquire: the consumer's release store of head_ happens after it
@@ -50,21 +50,20 @@ public:
         const std::size_t n = std::min(free, items.size());
         if (n == 0) return 0;
         copy_in(tail, items.data(), n);
-        // release: publishes the slot contents before the new tail.
-        tail_.store(tail + n, std::memory_order_release);
+        publish_tail(tail + n);
         return n;
     }
 
     /// Producer only. All or nothing: enqueues every item or none.
     bool enqueue_bulk(std::span<const T> items) noexcept {
-        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        const std::uint64_t tail = tail_local_;
         if (capacity_ - static_cast<std::size_t>(tail - head_cache_) < items.size()) {
             head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
             if (capacity_ - static_cast<std::size_t>(tail - head_cache_) < items.size()) return false;
         }
         if (!items.empty()) {
             copy_in(tail, items.data(), items.size());
-            tail_.store(tail + items.size(), std::memory_order_release);
+            publish_tail(tail + items.size());
         }
         return true;
     }
@@ -72,31 +71,31 @@ public:
     /// Producer only. One item, without the burst path's size arithmetic;
     /// false when the ring is full.
     bool try_push(const T& item) noexcept {
-        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        const std::uint64_t tail = tail_local_;
         if (tail - head_cache_ == capacity_) {
             head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
             if (tail - head_cache_ == capacity_) return false;
         }
         std::memcpy(slots_ + (static_cast<std::size_t>(tail) & mask_), &item, sizeof(T));
-        tail_.store(tail + 1, std::memory_order_release);
+        publish_tail(tail + 1);
         return true;
     }
 
     /// Consumer only. One item; false when the ring is empty.
     bool try_pop(T& out) noexcept {
-        const std::uint64_t head = head_.load(std::memory_order_relaxed);
+        const std::uint64_t head = head_local_;
         if (tail_cache_ == head) {
             tail_cache_ = tail_.load(std::memory_order_acquire); // see dequeue_burst
             if (tail_cache_ == head) return false;
         }
         std::memcpy(&out, slots_ + (static_cast<std::size_t>(head) & mask_), sizeof(T));
-        head_.store(head + 1, std::memory_order_release);
+        publish_head(head + 1);
         return true;
     }
 
     /// Consumer only. Moves up to out.size() items into out; returns how many.
     std::size_t dequeue_burst(std::span<T> out) noexcept {
-        const std::uint64_t head = head_.load(std::memory_order_relaxed);
+        const std::uint64_t head = head_local_;
         std::size_t avail = static_cast<std::size_t>(tail_cache_ - head);
         if (avail < out.size()) {
             // acquire: pairs with the producer's release of tail_, so the
@@ -110,8 +109,7 @@ public:
         const std::size_t first = std::min(n, capacity_ - at);
         std::memcpy(out.data(), slots_ + at, first * sizeof(T));
         std::memcpy(out.data() + first, slots_, (n - first) * sizeof(T));
-        // release: our reads of the slots happen before the producer reuses them.
-        head_.store(head + n, std::memory_order_release);
+        publish_head(head + n);
         return n;
     }
 
@@ -143,14 +141,31 @@ private:
     std::pmr::memory_resource* const mem_;
     T* const slots_;
 
+    // release: publishes the slot contents before the new tail.
+    void publish_tail(std::uint64_t t) noexcept {
+        tail_local_ = t;
+        tail_.store(t, std::memory_order_release);
+    }
+    // release: our reads of the slots happen before the producer reuses them.
+    void publish_head(std::uint64_t h) noexcept {
+        head_local_ = h;
+        head_.store(h, std::memory_order_release);
+    }
+
     // Indices count items ever moved (64-bit, never wrap in practice); the
-    // slot is index & mask_. Each side's index and its cached copy of the other
-    // side's index live on their own cache line: one writer per line.
-    alignas(64) std::atomic<std::uint64_t> tail_{0}; ///< written by producer
+    // slot is index & mask_. The shared indices each have a line of their
+    // own, written by one side and read by the other; each side keeps its
+    // own index and its copy of the other side's on a private line, so it
+    // never reads a shared line for what it already knows. (Reading back
+    // one's own shared index after the other side polled it is a miss on
+    // AMD: the line has moved to the reader.)
+    alignas(64) std::atomic<std::uint64_t> tail_{0}; ///< written by producer, read by consumer
+    alignas(64) std::atomic<std::uint64_t> head_{0}; ///< written by consumer, read by producer
+    alignas(64) std::uint64_t tail_local_ = 0;        ///< producer's own tail
     std::uint64_t head_cache_ = 0;                    ///< producer's copy of head_
-    alignas(64) std::atomic<std::uint64_t> head_{0}; ///< written by consumer
+    alignas(64) std::uint64_t head_local_ = 0;        ///< consumer's own head
     std::uint64_t tail_cache_ = 0;                    ///< consumer's copy of tail_
-    alignas(64) char pad_[1]{};                       ///< keeps the next object off head_'s line
+    alignas(64) char pad_[1]{};                       ///< keeps the next object off the consumer's line
 };
 
 } // namespace shardgate
