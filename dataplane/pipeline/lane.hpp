@@ -63,13 +63,15 @@ public:
     /// Takes a free block; false when every block is full or with egress
     /// (the lane is full: backpressure).
     ///
-    /// Newest first: the blocks egress returns move onto a stack the producer
-    /// owns, and the one returned last is used next. Its lines, its slot and
-    /// the memory behind it (a DPDK sink's fresh mbuf, freed moments ago) are
-    /// still in cache; taking blocks in ring order instead reuses the one
-    /// returned longest ago, which the traffic in between has pushed out to
-    /// L3. One block is taken a turn early and its slot prefetched: egress
-    /// wrote the slot (rebind) on another CPU.
+    /// Newest first: the blocks egress returned move onto a stack the
+    /// producer owns, and the one returned last is used next. Its lines, its
+    /// slot and the memory behind it (a DPDK sink's fresh mbuf, freed moments
+    /// ago) are still in cache; taking blocks in ring order instead reuses
+    /// the one returned longest ago, which the traffic in between has pushed
+    /// out to L3. The ring is read again only when the stack is empty: its
+    /// tail is a line egress writes on another CPU, a miss at every read.
+    /// One block is taken a turn early and its slot prefetched: egress wrote
+    /// the slot (rebind) on its CPU too.
     bool acquire(std::uint32_t& index) noexcept {
         if (!has_next_ && !take_newest(next_)) return false;
         index = next_;
@@ -107,10 +109,11 @@ private:
         void* handle;
     };
     slot* slots_; ///< per block: its memory and the sink's handle (see rebind)
-    /// Producer only: moves what egress gave back onto the stack and pops
-    /// the newest block.
+    /// Producer only: pops the newest block, first moving what egress gave
+    /// back onto the stack when it is empty.
     bool take_newest(std::uint32_t& index) noexcept {
-        stacked_ += static_cast<std::uint32_t>(free_.dequeue_burst(std::span(stack_ + stacked_, blocks_ - stacked_)));
+        if (stacked_ == 0)
+            stacked_ = static_cast<std::uint32_t>(free_.dequeue_burst(std::span(stack_, blocks_)));
         if (stacked_ == 0) return false;
         index = stack_[--stacked_];
         return true;
