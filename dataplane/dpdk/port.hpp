@@ -69,6 +69,14 @@ public:
     /// Forgets `owner`'s frames without completing their blocks (a sink
     /// destroyed without close()).
     void forget(const dpdk_tx_sink* owner) noexcept;
+    /// Whether `sink` is the one of the queue's sinks that checks the drain
+    /// deadline when polled (the first to ask, until it is forgotten). The
+    /// check reads the TSC, about 10 ns here; the egress thread polls every
+    /// sink each turn, and all of them would read it for the same queue.
+    [[nodiscard]] bool checks_deadline(const dpdk_tx_sink* sink) noexcept {
+        if (deadline_checker_ == nullptr) deadline_checker_ = sink;
+        return deadline_checker_ == sink;
+    }
 
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
     [[nodiscard]] std::uint16_t queue() const noexcept { return queue_; }
@@ -90,6 +98,7 @@ private:
     std::uint32_t count_ = 0;
     std::uint64_t stamp_ = 0; ///< see clock()
     bool backlog_ = false;    ///< the last flush left refused frames buffered
+    const dpdk_tx_sink* deadline_checker_ = nullptr; ///< see checks_deadline()
     std::array<rte_mbuf*, capacity> mbufs_{}; // contiguous: what rte_eth_tx_burst takes
     std::array<entry, capacity> entries_{};
     static constexpr std::uint32_t stash_size = 32;

@@ -106,7 +106,7 @@ public:
     }
 
     std::size_t poll(counter_block& counters) noexcept override {
-        if (queue_.count() != 0) {
+        if (queue_.count() != 0 && queue_.checks_deadline(this)) {
             const std::uint64_t now = rte_rdtsc();
             if (queue_.due(now)) queue_.flush(counters, now);
         }
@@ -260,6 +260,7 @@ std::uint32_t tx_queue::flush(counter_block& counters, std::uint64_t now, bool g
 }
 
 void tx_queue::forget(const dpdk_tx_sink* owner) noexcept {
+    if (deadline_checker_ == owner) deadline_checker_ = nullptr;
     std::uint32_t kept = 0;
     for (std::uint32_t i = 0; i < count_; ++i) {
         if (entries_[i].owner == owner) {

@@ -562,6 +562,41 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
         }
     }
 
+    // Two sinks on one transmit queue: one of them checks the queue's drain
+    // deadline when polled (the first polled with frames waiting), and when
+    // it is destroyed the other takes over, or a lone frame would wait for
+    // a burst that never fills.
+    {
+        lane l(2, c.payload_bytes);
+        counter_block counters;
+        auto first = env->make_sink(sinks[0], 0, 0);
+        auto second = env->make_sink(sinks[1], 1, 0);
+        const auto send_one = [&](sink& via) {
+            std::uint32_t index = 0;
+            BOOST_REQUIRE(l.acquire(index));
+            std::memset(l.data(index), 'd', record_bytes);
+            BOOST_REQUIRE(via.submit(tx_block{l.data(index), record_bytes, 1, &l, index}, counters));
+        };
+        send_one(*second);
+        while (dpdk_status(*second).frames_sent == 0 && !past_deadline()) {
+            first->poll(counters);
+            second->poll(counters);
+        }
+        BOOST_TEST(dpdk_status(*second).frames_sent == 1u);
+        first.reset();
+        send_one(*second);
+        while (dpdk_status(*second).frames_sent < 2 && !past_deadline()) second->poll(counters);
+        BOOST_TEST(dpdk_status(*second).frames_sent == 2u);
+        BOOST_TEST(l.all_free());
+        second.reset();
+        std::array<rte_mbuf*, 32> rx;
+        std::uint32_t back = 0;
+        for (std::uint16_t n; (n = rte_eth_rx_burst(env->port_id(1), 0, rx.data(), rx.size())) != 0;
+             back += n)
+            rte_pktmbuf_free_bulk(rx.data(), n);
+        BOOST_TEST(back == 2u);
+    }
+
     // A transmit queue that stops taking frames: port 1's ring 0 holds 1023
     // frames and nobody reads it now. The sink takes blocks until its buffer
     // is full, then refuses (backpressure); the refused frames are offered
