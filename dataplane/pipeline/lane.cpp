@@ -20,8 +20,19 @@ lane::lane(std::uint32_t blocks, std::uint32_t block_bytes, std::pmr::memory_res
     if (block_bytes == 0) throw std::invalid_argument("a lane's block size must be positive");
     // 64-byte alignment: blocks are handed to the kernel or a NIC as they are.
     memory_ = static_cast<std::byte*>(mem_->allocate(std::size_t{blocks} * stride_, 64));
-    slots_ = static_cast<slot*>(mem_->allocate(std::size_t{blocks} * sizeof(slot), 64));
-    stack_ = static_cast<std::uint32_t*>(mem_->allocate(std::size_t{blocks} * sizeof(std::uint32_t), 64));
+    try {
+        slots_ = static_cast<slot*>(mem_->allocate(std::size_t{blocks} * sizeof(slot), 64));
+        try {
+            stack_ = static_cast<std::uint32_t*>(mem_->allocate(std::size_t{blocks} * sizeof(std::uint32_t), 64));
+        } catch (...) {
+            mem_->deallocate(slots_, std::size_t{blocks} * sizeof(slot), 64);
+            throw;
+        }
+    } catch (...) {
+        // The destructor does not run for a constructor that throws.
+        mem_->deallocate(memory_, std::size_t{blocks} * stride_, 64);
+        throw;
+    }
     for (std::uint32_t i = 0; i < blocks; ++i) {
         slots_[i] = slot{own_data(i), nullptr};
         give_back(i);

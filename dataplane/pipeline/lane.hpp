@@ -65,8 +65,9 @@ public:
     ///
     /// Newest first: the blocks egress returned move onto a stack the
     /// producer owns, and the one returned last is used next. Its lines, its
-    /// slot and the memory behind it (a DPDK sink's fresh mbuf, freed moments
-    /// ago) are still in cache; taking blocks in ring order instead reuses
+    /// slot and the memory behind it (a DPDK sink's mbuf, put there when the
+    /// block's last frame left) are still in cache; taking blocks in ring
+    /// order instead reuses
     /// the one returned longest ago, which the traffic in between has pushed
     /// out to L3. The ring is read again only when the stack is empty: its
     /// tail is a line egress writes on another CPU, a miss at every read.
@@ -77,7 +78,7 @@ public:
         index = next_;
         has_next_ = take_newest(next_);
         if (has_next_) __builtin_prefetch(&slots_[next_]);
-        free_held_.store(stacked_ + (has_next_ ? 1 : 0), std::memory_order_relaxed);
+        free_held_.store(stacked_ + (has_next_ ? 1 : 0), std::memory_order_release);
         return true;
     }
     /// Hands a filled block to egress. Never fails: the ring holds every block.
@@ -95,7 +96,11 @@ public:
     [[nodiscard]] std::size_t published() const noexcept { return full_.size(); }
     /// Any thread; exact when quiescent: every block is back in the pool.
     [[nodiscard]] bool all_free() const noexcept {
-        return free_.size() + free_held_.load(std::memory_order_relaxed) == blocks_;
+        // The producer stores free_held_ after taking blocks off the ring
+        // (release): read it first (acquire), so a block moving from the
+        // ring to the stack is not counted in both.
+        const std::uint32_t held = free_held_.load(std::memory_order_acquire);
+        return free_.size() + held == blocks_;
     }
 
 private:
