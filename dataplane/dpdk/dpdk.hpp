@@ -124,7 +124,9 @@ public:
 
     /// Any thread: every port with its current ethdev statistics.
     [[nodiscard]] virtual std::vector<dpdk_port_stats> port_stats() const = 0;
-    /// Any thread: one line per port, for the run summary.
+    /// Any thread: one line per port, for the run summary, followed by
+    /// what its destroyed sources (frames, datagrams, skips by reason) and
+    /// sinks (frames sent, dropped, copied or zero-copy) did.
     [[nodiscard]] virtual std::string stats_text() const = 0;
     /// Things worth a warning found while starting (link down, no RSS).
     [[nodiscard]] virtual const std::vector<std::string>& warnings() const noexcept = 0;

@@ -189,6 +189,44 @@ std::vector<std::string> missing_dpdk_drivers() {
 namespace detail {
 namespace {
 
+/// The summary line of what a port's finished sources did: datagrams
+/// handed on and every reason a frame was skipped (non-zero ones only).
+std::string finished_text(const dpdk_rx_status& r) {
+    std::ostringstream o;
+    o << "sources: " << r.frames << " frames, " << r.datagrams << " UDP datagrams decoded";
+    const std::pair<const char*, std::uint64_t> reasons[] = {
+        {"not_ip", r.not_ip},
+        {"not_udp", r.not_udp},
+        {"fragment", r.fragment},
+        {"wrong_port", r.wrong_port},
+        {"short_ethernet", r.short_ethernet},
+        {"bad_ip_header", r.bad_ip_header},
+        {"bad_ip_length", r.bad_ip_length},
+        {"bad_ip_checksum", r.bad_ip_checksum},
+        {"bad_udp_length", r.bad_udp_length},
+        {"bad_l4_checksum", r.bad_l4_checksum},
+        {"no_scratch", r.no_scratch},
+    };
+    const char* sep = "; skipped ";
+    for (const auto& [name, n] : reasons)
+        if (n) {
+            o << sep << name << " " << n;
+            sep = ", ";
+        }
+    if (r.copied) o << "; " << r.copied << " payloads copied to scratch";
+    return o.str();
+}
+
+/// The summary line of what a port's finished sinks did.
+std::string finished_text(const dpdk_tx_status& t) {
+    std::ostringstream o;
+    o << "sinks: " << t.frames_sent << " frames sent, " << t.frames_dropped << " dropped; " << t.frames_copied
+      << " frames copied into an mbuf, the rest zero-copy from " << t.blocks_bound
+      << " lane blocks living in mbufs; " << t.retries << " bursts retried, " << t.no_mbuf
+      << " submits without an mbuf";
+    return o.str();
+}
+
 class environment final : public dpdk_environment {
 public:
     environment(const dpdk_config& cfg, std::size_t egress_threads)
@@ -323,6 +361,10 @@ public:
             o << "): rx " << s.ipackets << " frames " << s.ibytes << " bytes, missed " << s.imissed
               << ", errors " << s.ierrors << ", no mbuf " << s.rx_nombuf << "; tx " << s.opackets
               << " frames " << s.obytes << " bytes, errors " << s.oerrors << "\n";
+            dpdk_port& port = *ports_.at(s.index);
+            std::lock_guard lock(port.finished_mutex);
+            if (port.sources_finished) o << "  " << finished_text(port.rx_finished) << "\n";
+            if (port.sinks_finished) o << "  " << finished_text(port.tx_finished) << "\n";
         }
         return o.str();
     }

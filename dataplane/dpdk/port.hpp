@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,15 @@ struct dpdk_port {
     std::unique_ptr<std::atomic<bool>[]> rx_claimed;
     /// One per tx queue; tx queue e belongs to egress thread e.
     std::vector<std::unique_ptr<tx_queue>> tx;
+
+    /// What the port's sources and sinks did, added as each is destroyed
+    /// (on its own thread), for the environment's stats_text().
+    std::mutex finished_mutex;
+    dpdk_rx_status rx_finished;
+    dpdk_tx_status tx_finished;
+    std::uint32_t sources_finished = 0, sinks_finished = 0;
+    void finish(const dpdk_rx_status& s) noexcept;
+    void finish(const dpdk_tx_status& s) noexcept;
 };
 
 /// Makes the source polling (port, cfg.dpdk_queue). `what` names it.

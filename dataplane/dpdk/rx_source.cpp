@@ -61,6 +61,7 @@ public:
         for (std::uint32_t s = 0; s < slots; ++s)
             if (!is_free[s]) held_[n++] = held_[s];
         if (n) rte_pktmbuf_free_bulk(held_.data(), n);
+        port_.finish(status_);
         port_.rx_claimed[queue_].store(false, std::memory_order_release);
     }
 

@@ -39,6 +39,7 @@ public:
 
     ~dpdk_tx_sink() override {
         queue_.forget(this);
+        port_.finish(status_);
         // Blocks that live in mbufs go back to the lane's own memory.
         for (std::uint32_t k = 0; k < bound_lanes_; ++k) {
             lane& l = *bound_[k];
@@ -273,6 +274,40 @@ void tx_queue::forget(const dpdk_tx_sink* owner) noexcept {
         ++kept;
     }
     count_ = kept;
+}
+
+// ------------------------------------------------------------------ dpdk_port
+
+void dpdk_port::finish(const dpdk_rx_status& s) noexcept {
+    std::lock_guard lock(finished_mutex);
+    dpdk_rx_status& t = rx_finished;
+    t.frames += s.frames;
+    t.datagrams += s.datagrams;
+    t.copied += s.copied;
+    t.no_scratch += s.no_scratch;
+    t.not_ip += s.not_ip;
+    t.not_udp += s.not_udp;
+    t.fragment += s.fragment;
+    t.wrong_port += s.wrong_port;
+    t.short_ethernet += s.short_ethernet;
+    t.bad_ip_header += s.bad_ip_header;
+    t.bad_ip_length += s.bad_ip_length;
+    t.bad_ip_checksum += s.bad_ip_checksum;
+    t.bad_udp_length += s.bad_udp_length;
+    t.bad_l4_checksum += s.bad_l4_checksum;
+    ++sources_finished;
+}
+
+void dpdk_port::finish(const dpdk_tx_status& s) noexcept {
+    std::lock_guard lock(finished_mutex);
+    dpdk_tx_status& t = tx_finished;
+    t.frames_sent += s.frames_sent;
+    t.frames_dropped += s.frames_dropped;
+    t.no_mbuf += s.no_mbuf;
+    t.retries += s.retries;
+    t.frames_copied += s.frames_copied;
+    t.blocks_bound += s.blocks_bound;
+    ++sinks_finished;
 }
 
 // ------------------------------------------------------------------ maker

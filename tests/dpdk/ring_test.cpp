@@ -434,6 +434,19 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     BOOST_TEST(core_reports[0].rx.copied == 2u); // the chained frame and the one at its buffer's end
     BOOST_TEST(core_reports[1].rx.copied == 0u);
     BOOST_TEST(g_allocs.load() == 0u); // worker and egress loops allocated nothing
+    {
+        // The run summary's port lines add what the finished sources and
+        // sinks did: every skip by reason, frames sent.
+        std::uint64_t sent = 0;
+        for (const auto& r : egress_reports)
+            for (const auto& t : r.tx) sent += t.frames_sent;
+        const std::string text = env->stats_text();
+        BOOST_TEST_MESSAGE(text);
+        BOOST_TEST(text.find("skipped not_ip 2, not_udp 2, wrong_port 1, bad_ip_checksum 2; 2 payloads "
+                             "copied to scratch\n") != std::string::npos);
+        BOOST_TEST(text.find("  sinks: " + std::to_string(sent) + " frames sent, 0 dropped; ") !=
+                   std::string::npos);
+    }
 
     // Frames: headers per partition, on the egress thread's queue, checksums valid.
     const std::string port1_mac = port_stats[1].mac;
