@@ -171,6 +171,7 @@ double copy_only(const std::vector<std::vector<std::byte>>& data, std::size_t re
 
 int main(int argc, char** argv) {
     int repeats = 5, rounds = 10;
+    std::string only; ///< run just this scenario (empty: all)
     const auto number = [&](int& i, const char* flag, std::size_t lo, std::size_t hi) -> std::size_t {
         if (i + 1 >= argc) {
             std::fprintf(stderr, "shardgate-pipebench: %s needs a value\n", flag);
@@ -204,14 +205,21 @@ int main(int argc, char** argv) {
             cfg.block_bytes = static_cast<std::uint32_t>(number(i, "--block-bytes", 256, 65536));
         } else if (a == "--fixed-only") {
             cfg.fixed_only = true;
+        } else if (a == "--only") {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "shardgate-pipebench: --only needs a strategy row name\n");
+                return 2;
+            }
+            only = argv[++i];
         } else if (a == "--help" || a == "-h") {
             std::puts("usage: shardgate-pipebench [--quick] [--repeats N] [--partitions N] [--burst N]\n"
-                      "                           [--records-per-datagram N] [--block-bytes N] [--fixed-only]\n\n"
+                      "                           [--records-per-datagram N] [--block-bytes N] [--fixed-only]\n"
+                      "                           [--only ROW]\n\n"
                       "ns per record through one dataplane core's stages (decode, key, hash, route,\n"
                       "scatter, egress hand-off), in memory, per format and strategy; minimum of repeats.\n"
                       "Defaults: 16 partitions, burst 64, 200 records per datagram, 8192-byte blocks.\n"
                       "The DPDK benchmark's shape: --partitions 8 --burst 128 --records-per-datagram 16\n"
-                      "--block-bytes 1440.");
+                      "--block-bytes 1440. --only ROW runs one row (e.g. \"round_robin\"), for profiling.");
             return 0;
         } else {
             std::fprintf(stderr, "shardgate-pipebench: unknown argument '%s' (see --help)\n", argv[i]);
@@ -228,6 +236,14 @@ int main(int argc, char** argv) {
         {"sticky_partition", strategy_kind::sticky_partition, {}},
         {"fan_in", strategy_kind::fan_in, {}},
     };
+    if (!only.empty() && std::none_of(scenarios.begin(), scenarios.end(),
+                                      [&](const scenario& sc) { return only == sc.name; })) {
+        std::string names;
+        for (const auto& sc : scenarios) names += std::string(names.empty() ? "" : ", ") + sc.name;
+        std::fprintf(stderr, "shardgate-pipebench: --only: no row \"%s\"; expected one of %s\n", only.c_str(),
+                     names.c_str());
+        return 2;
+    }
     const std::size_t records_per_datagram = cfg.records_per_datagram, datagrams = cfg.datagrams;
     const auto trades = make_trades(records_per_datagram * datagrams);
     std::printf("one dataplane core in memory: %u partitions, burst %u, %zu records per datagram, "
@@ -252,6 +268,7 @@ int main(int argc, char** argv) {
         std::printf("%s (%zu bytes/record): copy-only baseline %.2f ns/record\n",
                     std::string(to_string(kind)).c_str(), avg, base);
         for (const auto& sc : scenarios) {
+            if (!only.empty() && only != sc.name) continue;
             double best = 1e99;
             for (int r = 0; r < repeats; ++r) best = std::min(best, run(kind, sc, data, records, rounds));
             std::printf("  %-32s %7.2f ns/record  %7.2f M records/s  %5.1fx the copy\n", sc.name, best,
