@@ -60,6 +60,8 @@ struct dpdk_rx_status {
     std::uint64_t short_ethernet = 0, bad_ip_header = 0, bad_ip_length = 0, bad_ip_checksum = 0,
                   bad_udp_length = 0, bad_l4_checksum = 0; ///< counted as malformed_frame
     std::uint32_t held = 0;                                ///< mbufs held by chunks not yet released
+    /// Adds another source's counts (held is a state, not a count: kept).
+    dpdk_rx_status& operator+=(const dpdk_rx_status& o) noexcept;
 };
 
 /// What one DPDK tx sink did.
@@ -71,6 +73,8 @@ struct dpdk_tx_status {
     std::uint64_t frames_copied = 0;  ///< frames whose records were copied into an mbuf (not zero-copy)
     std::uint32_t blocks_bound = 0;   ///< lane blocks living in mbufs (sent without a copy)
     std::uint32_t held = 0;           ///< blocks waiting in the tx buffer
+    /// Adds another sink's counts (held is a state, not a count: kept).
+    dpdk_tx_status& operator+=(const dpdk_tx_status& o) noexcept;
 };
 
 class dpdk_environment {

@@ -255,6 +255,12 @@ std::unique_ptr<source> make_rx_source(dpdk_port& port, const source_config& cfg
     return std::make_unique<dpdk_rx_source>(port, cfg, std::move(what));
 }
 
+void dpdk_port::finish(const dpdk_rx_status& s) noexcept {
+    std::lock_guard lock(finished_mutex);
+    rx_finished += s;
+    ++sources_finished;
+}
+
 } // namespace shardgate::detail
 
 namespace shardgate {
@@ -265,6 +271,24 @@ dpdk_rx_status dpdk_status(const source& s) {
         throw std::invalid_argument("dpdk_status: source \"" + std::string(s.name()) +
                                     "\" is not a DPDK source");
     return d->status();
+}
+
+dpdk_rx_status& dpdk_rx_status::operator+=(const dpdk_rx_status& o) noexcept {
+    frames += o.frames;
+    datagrams += o.datagrams;
+    copied += o.copied;
+    no_scratch += o.no_scratch;
+    not_ip += o.not_ip;
+    not_udp += o.not_udp;
+    fragment += o.fragment;
+    wrong_port += o.wrong_port;
+    short_ethernet += o.short_ethernet;
+    bad_ip_header += o.bad_ip_header;
+    bad_ip_length += o.bad_ip_length;
+    bad_ip_checksum += o.bad_ip_checksum;
+    bad_udp_length += o.bad_udp_length;
+    bad_l4_checksum += o.bad_l4_checksum;
+    return *this;
 }
 
 } // namespace shardgate

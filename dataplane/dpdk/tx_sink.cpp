@@ -276,37 +276,11 @@ void tx_queue::forget(const dpdk_tx_sink* owner) noexcept {
     count_ = kept;
 }
 
-// ------------------------------------------------------------------ dpdk_port
-
-void dpdk_port::finish(const dpdk_rx_status& s) noexcept {
-    std::lock_guard lock(finished_mutex);
-    dpdk_rx_status& t = rx_finished;
-    t.frames += s.frames;
-    t.datagrams += s.datagrams;
-    t.copied += s.copied;
-    t.no_scratch += s.no_scratch;
-    t.not_ip += s.not_ip;
-    t.not_udp += s.not_udp;
-    t.fragment += s.fragment;
-    t.wrong_port += s.wrong_port;
-    t.short_ethernet += s.short_ethernet;
-    t.bad_ip_header += s.bad_ip_header;
-    t.bad_ip_length += s.bad_ip_length;
-    t.bad_ip_checksum += s.bad_ip_checksum;
-    t.bad_udp_length += s.bad_udp_length;
-    t.bad_l4_checksum += s.bad_l4_checksum;
-    ++sources_finished;
-}
+// ------------------------------------------------------------------ dpdk_port (tx side)
 
 void dpdk_port::finish(const dpdk_tx_status& s) noexcept {
     std::lock_guard lock(finished_mutex);
-    dpdk_tx_status& t = tx_finished;
-    t.frames_sent += s.frames_sent;
-    t.frames_dropped += s.frames_dropped;
-    t.no_mbuf += s.no_mbuf;
-    t.retries += s.retries;
-    t.frames_copied += s.frames_copied;
-    t.blocks_bound += s.blocks_bound;
+    tx_finished += s;
     ++sinks_finished;
 }
 
@@ -346,6 +320,16 @@ dpdk_tx_status dpdk_status(const sink& s) {
     if (d == nullptr)
         throw std::invalid_argument("dpdk_status: sink \"" + std::string(s.name()) + "\" is not a DPDK sink");
     return d->status();
+}
+
+dpdk_tx_status& dpdk_tx_status::operator+=(const dpdk_tx_status& o) noexcept {
+    frames_sent += o.frames_sent;
+    frames_dropped += o.frames_dropped;
+    no_mbuf += o.no_mbuf;
+    retries += o.retries;
+    frames_copied += o.frames_copied;
+    blocks_bound += o.blocks_bound;
+    return *this;
 }
 
 } // namespace shardgate

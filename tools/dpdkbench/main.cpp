@@ -408,15 +408,7 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     std::unique_ptr<record_decoder> decoder;
     dpdk_tx_status tx_total;
     const auto collect_tx = [&] {
-        for (std::size_t p = 0; p < eg->partitions(); ++p) {
-            const dpdk_tx_status t = dpdk_status(eg->sink_at(p));
-            tx_total.frames_sent += t.frames_sent;
-            tx_total.frames_dropped += t.frames_dropped;
-            tx_total.no_mbuf += t.no_mbuf;
-            tx_total.retries += t.retries;
-            tx_total.frames_copied += t.frames_copied;
-            tx_total.blocks_bound += t.blocks_bound;
-        }
+        for (std::size_t p = 0; p < eg->partitions(); ++p) tx_total += dpdk_status(eg->sink_at(p));
     };
 
     const auto make_worker = [&] {
