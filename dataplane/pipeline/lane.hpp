@@ -67,12 +67,11 @@ public:
     /// producer owns, and the one returned last is used next. Its lines, its
     /// slot and the memory behind it (a DPDK sink's mbuf, put there when the
     /// block's last frame left) are still in cache; taking blocks in ring
-    /// order instead reuses
-    /// the one returned longest ago, which the traffic in between has pushed
-    /// out to L3. The ring is read again only when the stack is empty: its
-    /// tail is a line egress writes on another CPU, a miss at every read.
-    /// One block is taken a turn early and its slot prefetched: egress wrote
-    /// the slot (rebind) on its CPU too.
+    /// order instead reuses the one returned longest ago, which the traffic
+    /// in between has pushed out to L3. The ring is read again only when the
+    /// stack is empty: its tail is a line egress writes on another CPU, a
+    /// miss at every read. One block is taken a turn early and its slot
+    /// prefetched: egress wrote the slot (rebind) on its CPU too.
     bool acquire(std::uint32_t& index) noexcept {
         if (!has_next_ && !take_newest(next_)) return false;
         index = next_;
