@@ -25,37 +25,6 @@ T load_le(const std::byte* p) noexcept {
     return v;
 }
 
-/// A fixed-layout field's value.
-key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
-    const std::byte* p = rec + f.offset;
-    switch (f.type) {
-    case field_type::u8:
-        return key_value::of_int(load_le<std::uint8_t>(p));
-    case field_type::u16:
-        return key_value::of_int(load_le<std::uint16_t>(p));
-    case field_type::u32:
-        return key_value::of_int(load_le<std::uint32_t>(p));
-    case field_type::u64:
-        return key_value::of_int(static_cast<std::int64_t>(load_le<std::uint64_t>(p)));
-    case field_type::i32:
-        return key_value::of_int(load_le<std::int32_t>(p));
-    case field_type::i64:
-    case field_type::int64:
-        return key_value::of_int(load_le<std::int64_t>(p));
-    case field_type::str: {
-        // Trailing NULs pad the field; they are not part of the value.
-        std::uint32_t n = f.size;
-        while (n > 0 && p[n - 1] == std::byte{0}) --n;
-        key_value v;
-        v.type = value_type::string;
-        v.data = p;
-        v.length = n;
-        return v;
-    }
-    }
-    return key_value::null_value();
-}
-
 #if defined(__SSE2__)
 /// Length of a str field of at most 16 bytes without its trailing NUL
 /// padding; `mask` has one bit per byte of the field. One 16-byte load, a
@@ -76,6 +45,35 @@ std::uint32_t trimmed_length(const std::byte* p, std::uint32_t size) noexcept {
 #endif
     while (size > 0 && p[size - 1] == std::byte{0}) --size;
     return size;
+}
+
+/// A fixed-layout field's value.
+key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
+    const std::byte* p = rec + f.offset;
+    switch (f.type) {
+    case field_type::u8:
+        return key_value::of_int(load_le<std::uint8_t>(p));
+    case field_type::u16:
+        return key_value::of_int(load_le<std::uint16_t>(p));
+    case field_type::u32:
+        return key_value::of_int(load_le<std::uint32_t>(p));
+    case field_type::u64:
+        return key_value::of_int(static_cast<std::int64_t>(load_le<std::uint64_t>(p)));
+    case field_type::i32:
+        return key_value::of_int(load_le<std::int32_t>(p));
+    case field_type::i64:
+    case field_type::int64:
+        return key_value::of_int(load_le<std::int64_t>(p));
+    case field_type::str: {
+        // Trailing NULs pad the field; they are not part of the value.
+        key_value v;
+        v.type = value_type::string;
+        v.data = p;
+        v.length = trimmed_length(p, f.size);
+        return v;
+    }
+    }
+    return key_value::null_value();
 }
 
 /// Calls `body` with the cheapest function giving a `size`-byte str field's
