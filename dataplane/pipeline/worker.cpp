@@ -61,14 +61,13 @@ void worker::dead_letter(std::span<const std::byte> record, reject_reason why) n
 bool worker::reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept {
     if (b.room() >= bytes) [[likely]]
         return true;
-    if (b.open) {
+    if (b.open()) {
         // An empty block is as large as blocks get: the record fits none.
         if (b.records == 0) return false;
         publish(l, b);
     }
     if (!l.acquire(b.index)) [[unlikely]]
         return false;
-    b.open = true;
     b.data = l.data(b.index);
     b.cursor = b.data;
     b.end = b.data + l.block_bytes();
@@ -83,9 +82,8 @@ void worker::publish(lane& l, open_block& b) noexcept {
     // An open block without records stays open for the next record: giving
     // it back here would make this core a second producer on the lane's free
     // ring, which belongs to egress.
-    if (!b.open || b.records == 0) return;
+    if (!b.open() || b.records == 0) return;
     l.publish(block_ref{b.index, b.used(), b.records});
-    b.open = false;
     b.cursor = b.end = nullptr;
 }
 
@@ -224,7 +222,7 @@ std::size_t worker::poll(std::uint64_t now_ns) noexcept {
 void worker::flush_due() noexcept {
     next_due_ = ~std::uint64_t{0};
     auto check = [&](lane& l, open_block& b) {
-        if (!b.open) return;
+        if (!b.open()) return;
         const std::uint64_t due = b.opened_ns + options_.drain_deadline_ns;
         if (due <= now_)
             publish(l, b);

@@ -88,7 +88,7 @@ private:
         std::uint32_t index = 0;
         std::uint32_t records = 0;
         std::uint64_t opened_ns = 0;
-        bool open = false;
+        [[nodiscard]] bool open() const noexcept { return cursor != nullptr; }
         [[nodiscard]] std::size_t room() const noexcept { return static_cast<std::size_t>(end - cursor); }
         [[nodiscard]] std::uint32_t used() const noexcept { return static_cast<std::uint32_t>(cursor - data); }
     };
