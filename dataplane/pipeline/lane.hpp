@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory_resource>
 #include <span>
+#include <vector>
 
 #include "shardgate/spsc_ring.hpp"
 
@@ -112,12 +113,12 @@ private:
         std::byte* data;
         void* handle;
     };
-    slot* slots_; ///< per block: its memory and the sink's handle (see rebind)
+    std::pmr::vector<slot> slots_; ///< per block: its memory and the sink's handle (see rebind)
     /// Producer only: pops the newest block, first moving what egress gave
     /// back onto the stack when it is empty.
     bool take_newest(std::uint32_t& index) noexcept {
         if (stacked_ == 0)
-            stacked_ = static_cast<std::uint32_t>(free_.dequeue_burst(std::span(stack_, blocks_)));
+            stacked_ = static_cast<std::uint32_t>(free_.dequeue_burst(std::span(stack_)));
         if (stacked_ == 0) return false;
         index = stack_[--stacked_];
         return true;
@@ -125,7 +126,7 @@ private:
 
     // Producer-private, on a line of their own (egress reads the fields
     // above): free blocks taken off the ring (see acquire).
-    alignas(64) std::uint32_t* stack_; ///< newest on top
+    alignas(64) std::pmr::vector<std::uint32_t> stack_; ///< newest on top
     std::uint32_t stacked_ = 0;
     std::uint32_t next_ = 0;   ///< the block the next acquire returns, when has_next_
     bool has_next_ = false;
