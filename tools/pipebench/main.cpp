@@ -24,6 +24,7 @@
 #include "dataplane/pipeline/memory_io.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "tools/bench/trade_format.hpp"
+#include "tools/common/trade.hpp"
 
 namespace {
 
@@ -42,49 +43,32 @@ struct shape {
 };
 shape cfg;
 
-struct trade {
-    std::uint64_t seq;
-    std::uint32_t source;
-    char symbol[13];
-    std::uint64_t trader;
-    std::int64_t price;
-};
-
-std::vector<trade> make_trades(std::size_t n) {
+/// Trades over 1000 symbols and 4 sources, seq counting per (source, symbol).
+std::vector<tools::trade> make_trades(std::size_t n) {
     std::mt19937_64 rng(42);
-    std::vector<trade> out(n);
+    std::vector<tools::trade> out(n);
     std::vector<std::uint64_t> seq(4 * 1000, 0);
     for (auto& t : out) {
         const auto sym = static_cast<unsigned>(rng() % 1000);
         t.source = static_cast<std::uint32_t>(rng() % 4);
         t.seq = ++seq[t.source * 1000 + sym];
-        std::snprintf(t.symbol, sizeof t.symbol, "S%05u", sym);
-        t.trader = rng() % 100;
+        char symbol[8];
+        std::snprintf(symbol, sizeof symbol, "S%05u", sym);
+        t.set_symbol(symbol);
+        t.trader_id = rng() % 100;
         t.price = static_cast<std::int64_t>(rng() % 100000000);
     }
     return out;
 }
 
-std::string encode(const trade& t, format_kind k) {
-    switch (k) {
-    case format_kind::fixed: {
-        char r[40] = {};
-        std::memcpy(r, &t.seq, 8);
-        std::memcpy(r + 8, &t.source, 4);
-        std::memcpy(r + 12, t.symbol, std::strlen(t.symbol));
-        std::memcpy(r + 24, &t.trader, 8);
-        std::memcpy(r + 32, &t.price, 8);
-        return std::string(r, 40);
-    }
-    case format_kind::csv:
-        return std::to_string(t.seq) + "," + std::to_string(t.source) + "," + t.symbol + "," +
-               std::to_string(t.trader) + "," + std::to_string(t.price) + "\n";
-    case format_kind::ndjson:
-        return "{\"seq\":" + std::to_string(t.seq) + ",\"source\":" + std::to_string(t.source) +
-               ",\"symbol\":\"" + t.symbol + "\",\"trader_id\":" + std::to_string(t.trader) +
-               ",\"price\":" + std::to_string(t.price) + "}\n";
-    }
-    return {};
+/// The record as the bundled tools encode it (newline included for text).
+std::string encode(const tools::trade& t, format_kind k) {
+    const tools::record_format f = k == format_kind::fixed ? tools::record_format::fixed
+                                   : k == format_kind::csv ? tools::record_format::csv
+                                                           : tools::record_format::ndjson;
+    std::string out(tools::max_valid_record_size(f), '\0');
+    out.resize(tools::encode(f, t, out.data()));
+    return out;
 }
 
 struct scenario {
