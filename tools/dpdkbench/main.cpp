@@ -37,13 +37,13 @@
 #include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tools/bench/trade_format.hpp"
+#include "tools/common/cli.hpp"
 #include "dataplane/dpdk/dpdk.hpp"
 #include "dataplane/dpdk/frame.hpp"
 #include "dataplane/pipeline/affinity.hpp"
@@ -128,9 +128,7 @@ options parse(int argc, char** argv) {
         else if (a == "--testpmd-bursts") {
             const std::string v = value();
             o.testpmd_bursts.clear();
-            std::stringstream in(v);
-            std::string item;
-            while (std::getline(in, item, ',')) {
+            for (const std::string& item : tools::split_list(v)) {
                 char* end = nullptr;
                 const unsigned long b = std::strtoul(item.c_str(), &end, 10);
                 if (item.empty() || *end != '\0' || b < 1 || b > 512)
@@ -138,7 +136,6 @@ options parse(int argc, char** argv) {
                           "\"");
                 o.testpmd_bursts.push_back(static_cast<std::uint32_t>(b));
             }
-            if (o.testpmd_bursts.empty()) usage("--testpmd-bursts: expected at least one burst size");
         } else if (a == "--shardgate-only")
             o.shardgate_only = true;
         else if (a == "--threads")
