@@ -42,7 +42,15 @@ std::uint64_t now_ns() noexcept {
 
 enum class thread_state : int { starting, running, failed, done };
 
-void sleep_us(unsigned us) noexcept { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
+/// An idle dataplane or egress thread's wait of `us` microseconds: on its
+/// io_uring when it has one (a completion ends the wait at once), else a
+/// sleep (a thread with DPDK ports only).
+void idle_wait(uring_context* ctx, unsigned us) noexcept {
+    if (ctx)
+        ctx->wait(us);
+    else
+        std::this_thread::sleep_for(std::chrono::microseconds(us));
+}
 
 /// The block size of a partition's lanes: a UDP sink sends one block per
 /// datagram, so its blocks are datagram-sized; stream sinks take big blocks.
@@ -411,12 +419,7 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
     c.state.store(thread_state::running, std::memory_order_release);
 
     idle_policy idle(cfg.router.idle_spins, cfg.router.idle_sleep_us);
-    auto wait = [&](unsigned us) {
-        if (ctx)
-            ctx->wait(us);
-        else
-            sleep_us(us);
-    };
+    auto wait = [&](unsigned us) { idle_wait(ctx.get(), us); };
     bool stopping = false;
     std::uint64_t stop_at = 0;
     while (true) {
@@ -510,12 +513,7 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
     x.state.store(thread_state::running, std::memory_order_release);
 
     idle_policy idle(cfg.router.idle_spins, cfg.router.idle_sleep_us);
-    auto wait = [&](unsigned us) {
-        if (ctx)
-            ctx->wait(us);
-        else
-            sleep_us(us);
-    };
+    auto wait = [&](unsigned us) { idle_wait(ctx.get(), us); };
     // One deadline for the whole stop, counted from when the stop is seen
     // (the cores count theirs from the same moment).
     std::uint64_t deadline = 0;
