@@ -5,7 +5,11 @@
 
 namespace shardgate {
 
-egress::egress(std::vector<egress_partition> partitions, counter_block& counters) : counters_(counters) {
+egress::egress(std::vector<egress_partition> partitions, counter_block& counters,
+               std::vector<source_relay*> relays)
+    : counters_(counters), relays_(std::move(relays)) {
+    for (const source_relay* r : relays_)
+        if (!r || !r->attached()) throw std::invalid_argument("an egress relay needs its source attached");
     parts_.reserve(partitions.size());
     for (auto& p : partitions) {
         if (!p.out) throw std::invalid_argument("an egress partition needs a sink");
@@ -48,6 +52,7 @@ std::size_t egress::poll() noexcept {
         s.next_lane = s.next_lane + 1 >= lanes ? 0 : s.next_lane + 1;
     }
     for (state& s : parts_) work += s.out->poll(counters_);
+    for (source_relay* r : relays_) work += r->pump(counters_);
     return work;
 }
 
@@ -62,6 +67,7 @@ bool egress::idle() const noexcept {
 
 void egress::close() noexcept {
     for (state& s : parts_) s.out->close(counters_);
+    for (source_relay* r : relays_) r->detach();
 }
 
 void egress::abandon(counter reason, counter_block& counters) noexcept {
@@ -80,6 +86,7 @@ void egress::abandon(counter reason, counter_block& counters) noexcept {
         }
     }
     for (state& s : parts_) s.out->abort(counters_);
+    for (source_relay* r : relays_) r->detach();
 }
 
 } // namespace shardgate

@@ -3,13 +3,15 @@
 /// dataplane core published to that partition's lanes and hand them to the
 /// partition's sink, oldest first per core. A sink that cannot take a block
 /// (busy, reconnecting) leaves it pending, and the lanes back up: that is
-/// backpressure, never loss.
+/// backpressure, never loss. An egress thread may also relay sources for
+/// dataplane cores (see relay.hpp): it polls them in the same loop.
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "dataplane/pipeline/lane.hpp"
+#include "dataplane/pipeline/relay.hpp"
 #include "dataplane/pipeline/sink.hpp"
 #include "shardgate/counters.hpp"
 
@@ -24,25 +26,29 @@ struct egress_partition {
 
 class egress {
 public:
-    explicit egress(std::vector<egress_partition> partitions, counter_block& counters);
+    /// `relays`: sources this thread polls for dataplane cores, attached
+    /// already; they must outlive the egress.
+    explicit egress(std::vector<egress_partition> partitions, counter_block& counters,
+                    std::vector<source_relay*> relays = {});
 
-    /// One loop iteration: offers published blocks to sinks, then polls every
-    /// sink. Returns blocks handed over or completed (0 = idle). The owning
-    /// thread only; no allocation.
+    /// One loop iteration: offers published blocks to sinks, polls every
+    /// sink, then pumps the relays. Returns blocks handed over or completed
+    /// plus chunks relayed (0 = idle). The owning thread only; no allocation.
     std::size_t poll() noexcept;
 
     /// True when no lane holds a published block, nothing is pending and
     /// every sink is idle. Exact once the dataplane cores have stopped.
     [[nodiscard]] bool idle() const noexcept;
 
-    /// Shutdown: closes every sink (flushing what it still holds).
+    /// Shutdown, once the dataplane cores have stopped: closes every sink
+    /// (flushing what it still holds) and detaches the relays.
     void close() noexcept;
 
     /// Shutdown after the drain deadline passed (a destination that never
     /// came back): every block still pending or in a lane is given back and
     /// its records counted as `reason` in `counters`, then every sink is
     /// aborted (what it still holds is counted by the sink as drop_sink).
-    /// Precondition: the dataplane cores have stopped.
+    /// The relays are detached. Precondition: the dataplane cores have stopped.
     void abandon(counter reason, counter_block& counters) noexcept;
 
     [[nodiscard]] std::size_t partitions() const noexcept { return parts_.size(); }
@@ -58,6 +64,7 @@ private:
     };
     std::vector<state> parts_;
     counter_block& counters_;
+    std::vector<source_relay*> relays_;
 };
 
 } // namespace shardgate

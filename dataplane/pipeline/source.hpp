@@ -61,6 +61,12 @@ public:
     /// every connection closed after `stop_accepting`). Live sockets: false.
     [[nodiscard]] virtual bool finished() const noexcept { return false; }
 
+    /// After stop(): true while records received before it may still show up
+    /// in a later poll although this one came back empty (a relayed source
+    /// whose relaying thread has not caught up yet). The core waits for them
+    /// before it counts a lossy source as drained.
+    [[nodiscard]] virtual bool settling() const noexcept { return false; }
+
     /// Any time from the owning core: stop taking new work (close listening
     /// sockets, stop re-arming receives). Records already received are still
     /// handed over by poll().

@@ -269,9 +269,9 @@ bool worker::drained() const noexcept {
     if (!stopping_ || busy_) return false;
     // A lossless source (TCP) is drained only when it says so: its last
     // receives may still complete after an empty poll. A lossy one is drained
-    // once a poll finds nothing more.
+    // once a poll finds nothing more and nothing is on its way (settling).
     for (const auto& in : inputs_)
-        if (!in.src->finished() && (in.src->lossless() || !quiet_)) return false;
+        if (!in.src->finished() && (in.src->lossless() || !quiet_ || in.src->settling())) return false;
     return true;
 }
 

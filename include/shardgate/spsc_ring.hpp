@@ -68,6 +68,19 @@ public:
         return true;
     }
 
+    /// Producer only. Free slots, up to `wanted`: at least what it returns can
+    /// be enqueued now (the consumer's index is read only when the cached one
+    /// shows less room than that).
+    std::size_t room(std::size_t wanted) noexcept {
+        const std::uint64_t tail = tail_local_;
+        std::size_t free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
+        if (free < wanted) {
+            head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
+            free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
+        }
+        return std::min(free, wanted);
+    }
+
     /// Producer only. One item, without the burst path's size arithmetic;
     /// false when the ring is full.
     bool try_push(const T& item) noexcept {

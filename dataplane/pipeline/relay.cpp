@@ -1,0 +1,108 @@
+#include "dataplane/pipeline/relay.hpp"
+
+#include <array>
+#include <stdexcept>
+
+namespace shardgate {
+namespace {
+/// Chunks moved per ring operation: a DPDK receive burst.
+constexpr std::size_t batch = 64;
+} // namespace
+
+/// What the core polls: the ring, and the flags the relaying thread sets.
+class source_relay::consumer_side final : public source {
+public:
+    explicit consumer_side(source_relay& r) : r_(r) {}
+
+    std::size_t poll(std::span<rx_chunk> out, counter_block&) noexcept override {
+        return r_.ready_.dequeue_burst(out);
+    }
+    void release(std::span<const rx_chunk> chunks) noexcept override {
+        // Never short: the relaying thread keeps at most the ring's capacity
+        // of chunks out, and this ring is as large.
+        (void)r_.returned_.enqueue_burst(chunks);
+    }
+    [[nodiscard]] bool lossless() const noexcept override { return r_.lossless_; }
+    [[nodiscard]] bool finished() const noexcept override {
+        return r_.finished_.load(std::memory_order_acquire) && r_.ready_.empty();
+    }
+    [[nodiscard]] bool settling() const noexcept override {
+        // acquire: pairs with the release after the relaying thread's last
+        // enqueue, so an empty ring read after it is really empty.
+        return !r_.settled_.load(std::memory_order_acquire) || !r_.ready_.empty();
+    }
+    void stop() noexcept override { r_.stop_requested_.store(true, std::memory_order_release); }
+    [[nodiscard]] std::string_view name() const noexcept override { return r_.name_; }
+
+private:
+    source_relay& r_;
+};
+
+source_relay::source_relay(std::size_t capacity) : ready_(capacity), returned_(capacity) {
+    if (capacity < batch)
+        throw std::invalid_argument("a source relay needs room for at least " + std::to_string(batch) +
+                                    " chunks, got " + std::to_string(capacity));
+}
+
+source_relay::~source_relay() { detach(); }
+
+void source_relay::attach(std::unique_ptr<source> real) {
+    if (!real) throw std::invalid_argument("a source relay needs a source");
+    if (real_) throw std::logic_error("the source relay already has a source");
+    lossless_ = real->lossless();
+    name_ = std::string(real->name());
+    real_ = std::move(real);
+}
+
+std::unique_ptr<source> source_relay::consumer() {
+    if (!real_) throw std::logic_error("a source relay's consumer side needs its source attached first");
+    return std::make_unique<consumer_side>(*this);
+}
+
+std::size_t source_relay::pump(counter_block& counters) noexcept {
+    std::array<rx_chunk, batch> chunks;
+    std::size_t moved = 0;
+    while (const std::size_t n = returned_.dequeue_burst(std::span(chunks))) {
+        real_->release(std::span<const rx_chunk>(chunks.data(), n));
+        outstanding_ -= n;
+        moved += n;
+    }
+    if (!stop_seen_ && stop_requested_.load(std::memory_order_acquire)) [[unlikely]] {
+        real_->stop();
+        stop_seen_ = true;
+    }
+    if (settled_.load(std::memory_order_relaxed)) {
+        if (moved) finished_.store(real_->finished(), std::memory_order_release);
+        return moved;
+    }
+    // Chunks out (in the ring or with the core) stay within the ring's
+    // capacity, so the core's releases always fit the return ring.
+    const std::size_t room = ready_.room(std::min(batch, ready_.capacity() - outstanding_));
+    std::size_t n = 0;
+    if (room) {
+        n = real_->poll(std::span(chunks.data(), room), counters);
+        if (n) {
+            (void)ready_.enqueue_burst(std::span<const rx_chunk>(chunks.data(), n));
+            outstanding_ += n;
+        }
+    }
+    // After stop, the first empty poll means the source has handed over all
+    // it will: release, so the core sees these chunks in the ring.
+    if (stop_seen_ && n == 0 && room) {
+        settled_.store(true, std::memory_order_release);
+        finished_.store(real_->finished(), std::memory_order_release);
+    }
+    return moved + n;
+}
+
+void source_relay::detach() noexcept {
+    if (!real_) return;
+    std::array<rx_chunk, batch> chunks;
+    while (const std::size_t n = returned_.dequeue_burst(std::span(chunks))) {
+        real_->release(std::span<const rx_chunk>(chunks.data(), n));
+        outstanding_ -= n;
+    }
+    real_.reset();
+}
+
+} // namespace shardgate
