@@ -320,6 +320,11 @@ const key_spec keys[] = {
 {.path = "dpdk.tx_drain_us", .kind = vk::integer, .default_value = "100", .min = 1, .max = 1000000,
  .description = "A partly filled transmit burst leaves after at most this many microseconds.",
  .store = [](load_context& c, const toml_value& v) { c.cfg.dpdk.tx_drain_us = as<std::uint32_t>(v); }},
+{.path = "dpdk.rx_on_egress", .kind = vk::boolean, .default_value = "false",
+ .description = "Poll dpdk sources on an egress thread (core i's on egress thread i mod egress threads), which "
+                "relays their datagrams to the source's core: the core only decodes, routes and packs. Faster "
+                "when the egress threads have time to spare.",
+ .store = [](load_context& c, const toml_value& v) { c.cfg.dpdk.rx_on_egress = v.boolean; }},
 {.path = "dpdk.ports", .kind = vk::table_list, .default_value = "[]", .min_items = 0, .max_items = 64,
  .description = "The ethdev ports, numbered in order from 0 (sources[].dpdk_port, dpdk://PORT/...).",
  .store = [](load_context& c, const toml_value&) { c.cfg.dpdk.ports.emplace_back(); }},

@@ -23,6 +23,7 @@
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/idle.hpp"
 #include "dataplane/pipeline/lane.hpp"
+#include "dataplane/pipeline/relay.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "dataplane/uring/uring.hpp"
 #ifdef SHARDGATE_HAVE_DPDK
@@ -109,6 +110,10 @@ struct runtime::impl {
         std::unique_ptr<lane> dead;               ///< dead-letter lane, when configured
         counter_block counters;
         std::vector<std::size_t> sources; ///< indices into cfg.sources
+        /// Per entry of `sources`: its relay when an egress thread polls it
+        /// (dpdk.rx_on_egress), else null. The egress thread attaches the
+        /// source before this core starts.
+        std::vector<std::unique_ptr<source_relay>> relays;
         std::vector<std::uint16_t> ports; ///< bound port per entry of `sources`
         std::thread thread;
         std::atomic<thread_state> state{thread_state::starting};
@@ -351,7 +356,12 @@ runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_uniq
             "block size = sinks.datagram_bytes, router.stream_block_bytes or "
             "dpdk.payload_bytes): lower router.ring_blocks or the block sizes");
     }
-    for (std::size_t i = 0; i < cfg.sources.size(); ++i) m.cores[cfg.sources[i].core]->sources.push_back(i);
+    for (std::size_t i = 0; i < cfg.sources.size(); ++i) {
+        impl::core& c = *m.cores[cfg.sources[i].core];
+        c.sources.push_back(i);
+        const bool relayed = cfg.dpdk.rx_on_egress && cfg.sources[i].kind == source_kind::dpdk;
+        c.relays.push_back(relayed ? std::make_unique<source_relay>() : nullptr);
+    }
     for (std::size_t e = 0; e < rc.egress_cpus.size(); ++e) {
         auto x = std::make_unique<impl::egress_thread>();
         x->index = e;
@@ -381,10 +391,13 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
         if (dpdk) dpdk->register_thread();
 #endif
         std::vector<worker_input> inputs;
-        for (std::size_t i : c.sources) {
-            const source_config& sc = cfg.sources[i];
+        for (std::size_t k = 0; k < c.sources.size(); ++k) {
+            const source_config& sc = cfg.sources[c.sources[k]];
             std::unique_ptr<source> src;
-            if (sc.kind == source_kind::dpdk) {
+            if (c.relays[k]) {
+                src = c.relays[k]->consumer();
+                c.ports.push_back(0);
+            } else if (sc.kind == source_kind::dpdk) {
 #ifdef SHARDGATE_HAVE_DPDK
                 src = dpdk->make_source(sc);
 #endif
@@ -490,7 +503,20 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
             x.sinks.push_back(ep.out.get());
             parts.push_back(std::move(ep));
         }
-        out = std::make_unique<egress>(std::move(parts), x.counters);
+        // The relayed sources of the cores this thread polls for, made here:
+        // the thread that polls a DPDK queue makes its source.
+        std::vector<source_relay*> relays;
+        for (auto& c : cores) {
+            if (c->index % egresses.size() != x.index) continue;
+            for (std::size_t k = 0; k < c->sources.size(); ++k) {
+                if (!c->relays[k]) continue;
+#ifdef SHARDGATE_HAVE_DPDK
+                c->relays[k]->attach(dpdk->make_source(cfg.sources[c->sources[k]]));
+#endif
+                relays.push_back(c->relays[k].get());
+            }
+        }
+        out = std::make_unique<egress>(std::move(parts), x.counters, std::move(relays));
         if (x.dead_letter) {
             egress_partition ep;
             for (auto& c : cores) ep.lanes.push_back(c->dead.get());

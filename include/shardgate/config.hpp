@@ -130,6 +130,9 @@ struct dpdk_config {
     std::uint32_t mbuf_cache = 256;
     std::uint32_t payload_bytes = 1472; ///< records per tx frame up to this payload
     std::uint32_t tx_drain_us = 100;
+    /// dpdk sources are polled by an egress thread, which relays their
+    /// datagrams to the source's core (dataplane/pipeline/relay.hpp)
+    bool rx_on_egress = false;
     [[nodiscard]] bool used() const noexcept { return !ports.empty(); }
     friend bool operator==(const dpdk_config&, const dpdk_config&) = default;
 };

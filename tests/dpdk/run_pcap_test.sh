@@ -4,7 +4,9 @@
 # capture; shardgate reads it through a net_pcap port (rx_pcap), routes by the
 # query, and each partition leaves through its own net_pcap port (tx_pcap);
 # shardgate-sink verifies the captures: every record once, no symbol in two
-# partitions, per-(source, symbol) order, exact counts.
+# partitions, per-(source, symbol) order, exact counts. Fixed records run
+# twice: the core polling the port, then the egress thread polling it for the
+# core (dpdk.rx_on_egress).
 #
 # usage: run_pcap_test.sh SHARDGATE GEN SINK
 set -uo pipefail
@@ -18,12 +20,15 @@ trap 'rm -rf "$work"' EXIT
 partitions=4
 records=200000
 
-for fmt in fixed csv; do
-  d="$work/$fmt"
+for run in fixed csv fixed:rx_on_egress; do
+  fmt=${run%%:*}
+  rx_on_egress=false
+  [ "$run" = "$fmt" ] || rx_on_egress=true
+  d="$work/${run/:/-}"
   mkdir -p "$d"
   "$gen" --pcap "$d/in.pcap" --format "$fmt" --records "$records" --keys 500 --sources 4 --seed 3 \
     --datagram-bytes 1400 --dst-port 9000 --summary-json "$d/gen.json" >/dev/null ||
-    { echo "FAIL [$fmt]: the generator could not write the capture"; exit 1; }
+    { echo "FAIL [$run]: the generator could not write the capture"; exit 1; }
   {
     cat <<TOML
 [router]
@@ -41,6 +46,7 @@ $(trade_format_toml "$fmt" 1024)
 [dpdk]
 eal_args = ["--no-huge", "--no-pci", "-m", "256"]
 payload_bytes = 1400
+rx_on_egress = $rx_on_egress
 
 [[dpdk.ports]]
 device = "net_pcap0,rx_pcap=$d/in.pcap"
@@ -68,16 +74,16 @@ TOML
       echo "SKIP: DPDK cannot start here: $(tail -2 "$d/router.err")"
       exit 77
     fi
-    echo "FAIL [$fmt]: shardgate run failed: $(tail -5 "$d/router.err" "$d/router.out")"
+    echo "FAIL [$run]: shardgate run failed: $(tail -5 "$d/router.err" "$d/router.out")"
     exit 1
   fi
   outs=$(for p in $(seq 0 $((partitions - 1))); do printf '%s/out-%d.pcap,' "$d" "$p"; done)
   if ! "$sink" --pcap "${outs%,}" --format "$fmt" --key symbol --expect "$records" \
       --summary-json "$d/sink.json" >"$d/sink.out" 2>&1; then
-    echo "FAIL [$fmt]: the captures do not verify: $(head -c 1500 "$d/sink.json" 2>/dev/null || cat "$d/sink.out")"
+    echo "FAIL [$run]: the captures do not verify: $(head -c 1500 "$d/sink.json" 2>/dev/null || cat "$d/sink.out")"
     echo "router: $(cat "$d/router.out")"
     exit 1
   fi
-  grep -q '"reconciled":true' "$d/router.json" || { echo "FAIL [$fmt]: router counts do not reconcile"; exit 1; }
-  echo "ok   [$fmt] $records records through DPDK net_pcap ports verify: $(grep -o '"per_partition":\[[0-9,]*\]' "$d/sink.json")"
+  grep -q '"reconciled":true' "$d/router.json" || { echo "FAIL [$run]: router counts do not reconcile"; exit 1; }
+  echo "ok   [$run] $records records through DPDK net_pcap ports verify: $(grep -o '"per_partition":\[[0-9,]*\]' "$d/sink.json")"
 done

@@ -775,6 +775,7 @@ mempool_mbufs = 4095
 mbuf_cache = 0
 payload_bytes = 9000
 tx_drain_us = 5
+rx_on_egress = true
 [[dpdk.ports]]
 device = "net_null0"
 mac = "02:00:00:00:00:01"
@@ -802,6 +803,7 @@ tx_descriptors = 16384
     BOOST_TEST(c.dpdk.mbuf_cache == 0u);
     BOOST_TEST(c.dpdk.payload_bytes == 9000u);
     BOOST_TEST(c.dpdk.tx_drain_us == 5u);
+    BOOST_TEST(c.dpdk.rx_on_egress);
     BOOST_REQUIRE(c.dpdk.ports.size() == 2u);
     BOOST_TEST(c.dpdk.ports[0].mac == "02:00:00:00:00:01");
     BOOST_TEST(c.dpdk.ports[0].ip == "10.0.0.1");
@@ -830,14 +832,14 @@ tx_descriptors = 16384
     expect_error(with("02:00:00:00:00:02/", "02:00:00:00:00/"), 12, 7, "sinks.uri",
                  {"MAC must be six hex pairs"});
     expect_error(with("10.0.0.2:", "h.example:"), 12, 7, "sinks.uri", {"IP must be a dotted IPv4 address"});
-    expect_error(with("mac = \"02:00:00:00:00:01\"", "mac = \"02-00-00-00-00-01\""), 21, 7,
+    expect_error(with("mac = \"02:00:00:00:00:01\"", "mac = \"02-00-00-00-00-01\""), 22, 7,
                  "dpdk.ports[0].mac",
                  {"expected \"\" or six hex pairs aa:bb:cc:dd:ee:ff, found \"02-00-00-00-00-01\""});
-    expect_error(with("ip = \"10.0.0.1\"", "ip = \"10.0.0\""), 22, 6, "dpdk.ports[0].ip",
+    expect_error(with("ip = \"10.0.0.1\"", "ip = \"10.0.0\""), 23, 6, "dpdk.ports[0].ip",
                  {"expected \"\" or a dotted IPv4 address, found \"10.0.0\""});
-    expect_error(with("device = \"net_null0\"\n", ""), 19, 1, "dpdk.ports[0].device",
+    expect_error(with("device = \"net_null0\"\n", ""), 20, 1, "dpdk.ports[0].device",
                  {"missing; expected a PCI address or vdev string"});
-    expect_error(with("rx_descriptors = 64", "rx_descriptors = 100"), 28, 18, "dpdk.ports[1].rx_descriptors",
+    expect_error(with("rx_descriptors = 64", "rx_descriptors = 100"), 29, 18, "dpdk.ports[1].rx_descriptors",
                  {"expected a power of two in [64, 16384], found 100"});
     expect_error(with("mbuf_cache = 0", "mbuf_cache = 513"), 16, 14, "dpdk.mbuf_cache",
                  {"expected an integer in [0, 512], found 513"});
