@@ -7,14 +7,16 @@
 // forwarding lcore, once per packet burst size (32 and 64 by default); its
 // best rate is the baseline. shardgate decodes every record, hashes its
 // symbol, routes it to one of 8 partitions and re-packs each partition's
-// records into frames of up to dpdk.payload_bytes, once with a dataplane
-// core and an egress thread on two CPUs, once with both loops on one CPU
-// (testpmd's footprint). Prints Mpps and records/s for each and the ratio of records
+// records into frames of up to dpdk.payload_bytes, in three layouts: a
+// dataplane core and an egress thread on two CPUs, the core polling the port
+// ("two"); the same with the egress thread polling the port and relaying its
+// datagrams to the core ("relay", dpdk.rx_on_egress); both loops on one CPU
+// (testpmd's footprint, "one"). Prints Mpps and records/s for each and the ratio of records
 // routed per second to packets testpmd forwards per second (goal: >= 4, i.e.
 // shardgate's packet rate at least a quarter of testpmd's while it does all
 // that per record). A benchmark: it prints, it asserts nothing.
 //
-// Before the two-thread run it measures how long a cache line takes to go
+// Before a two-thread run it measures how long a cache line takes to go
 // between the two CPUs and back: on a virtual machine the host may place the
 // vCPUs on the same L3 (tens of ns) or not (hundreds), and the two-thread
 // figure follows it; the one-thread figure does not depend on it.
@@ -48,6 +50,7 @@
 #include "dataplane/dpdk/frame.hpp"
 #include "dataplane/pipeline/affinity.hpp"
 #include "dataplane/pipeline/egress.hpp"
+#include "dataplane/pipeline/relay.hpp"
 #include "dataplane/pipeline/idle.hpp"
 #include "dataplane/pipeline/worker.hpp"
 
@@ -60,6 +63,9 @@ using steady = std::chrono::steady_clock;
 constexpr std::uint32_t record_bytes = 40;
 constexpr std::uint32_t partitions = 8;
 
+/// shardgate's thread layouts (see the top of this file).
+enum class layout { two, relay, one };
+
 struct options {
     double seconds = 5;
     std::uint32_t per_packet = 16;
@@ -69,7 +75,7 @@ struct options {
     std::uint32_t keys = 10000;
     bool hugepages = false;
     bool shardgate_only = false;  ///< skip testpmd (for profiling shardgate's runs)
-    std::vector<int> modes{2, 1}; ///< thread layouts to run
+    std::vector<layout> layouts{layout::relay, layout::two, layout::one}; ///< shardgate's layouts to run
     int cpu_a = 0, cpu_b = 1;     ///< egress / testpmd main lcore; dataplane / testpmd forwarding lcore
     std::string testpmd = "/usr/bin/dpdk-testpmd";
 };
@@ -79,7 +85,7 @@ struct options {
     std::fprintf(
         stderr,
         "usage: shardgate-dpdkbench [--seconds S] [--records-per-packet R] [--packets P] [--burst B]\n"
-        "                           [--cpus A,B] [--hugepages] [--testpmd PATH] [--threads 1|2]\n"
+        "                           [--cpus A,B] [--hugepages] [--testpmd PATH] [--layouts LIST]\n"
         "                           [--shardgate-only] [--testpmd-bursts B1,B2,...]\n"
         "  --seconds S             measuring time per run (default 5)\n"
         "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
@@ -91,7 +97,10 @@ struct options {
         "  --testpmd PATH          dpdk-testpmd (default /usr/bin/dpdk-testpmd)\n"
         "  --testpmd-bursts LIST   testpmd's packets per burst to try, its best rate is the baseline\n"
         "                          (default 32,64; DPDK's default is 32)\n"
-        "  --threads 1|2           run only shardgate's one- or two-thread layout (default both)\n"
+        "  --layouts LIST          shardgate's layouts to run, of relay, two and one (default all three):\n"
+        "                          relay: the egress thread polls the port and relays datagrams to the\n"
+        "                          core (dpdk.rx_on_egress); two: the core polls the port, egress sends;\n"
+        "                          one: both loops on CPU B\n"
         "  --shardgate-only        skip dpdk-testpmd (no ratio; for profiling)\n");
     std::exit(2);
 }
@@ -138,8 +147,20 @@ options parse(int argc, char** argv) {
             }
         } else if (a == "--shardgate-only")
             o.shardgate_only = true;
-        else if (a == "--threads")
-            o.modes = {static_cast<int>(number(1, 2))};
+        else if (a == "--layouts") {
+            const std::string v = value();
+            o.layouts.clear();
+            for (const std::string& item : tools::split_list(v)) {
+                if (item == "relay")
+                    o.layouts.push_back(layout::relay);
+                else if (item == "two")
+                    o.layouts.push_back(layout::two);
+                else if (item == "one")
+                    o.layouts.push_back(layout::one);
+                else
+                    usage("--layouts: expected relay, two or one separated by commas, found \"" + v + "\"");
+            }
+        }
         else if (a == "--cpus") {
             const std::string v = value();
             if (std::sscanf(v.c_str(), "%d,%d", &o.cpu_a, &o.cpu_b) != 2 || o.cpu_a < 0 || o.cpu_b < 0 ||
@@ -369,10 +390,10 @@ idle_policy runtime_idle() {
 }
 void sleep(unsigned us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
 
-/// One measured run: `threads` = 2 puts the dataplane core on cpu_b and the
-/// egress thread on cpu_a; 1 polls both on cpu_b. The loops idle as
-/// `shardgate run`'s do.
-sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const options& o, int threads) {
+/// One measured run: layouts two and relay put the dataplane core on cpu_b
+/// and the egress thread on cpu_a (relay: egress polls the port for the
+/// core); one polls both loops on cpu_b. The loops idle as `shardgate run`'s do.
+sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const options& o, layout how) {
     const record_format format = bench::trade_format();
     routing_params params;
     params.strategy = strategy_kind::always_hash;
@@ -403,6 +424,7 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     std::unique_ptr<worker> wk;
     std::unique_ptr<egress> eg;
     std::unique_ptr<record_decoder> decoder;
+    source_relay relay;
     dpdk_tx_status tx_total;
     const auto collect_tx = [&] {
         for (std::size_t p = 0; p < eg->partitions(); ++p) tx_total += dpdk_status(eg->sink_at(p));
@@ -411,7 +433,7 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     const auto make_worker = [&] {
         decoder = std::make_unique<record_decoder>(format, params.keys, dc.payload_bytes);
         std::vector<worker_input> inputs;
-        inputs.push_back({env.make_source(sc), decoder.get()});
+        inputs.push_back({how == layout::relay ? relay.consumer() : env.make_source(sc), decoder.get()});
         worker_options wo;
         wo.burst_size = o.burst;
         wk = std::make_unique<worker>(wo, params, std::move(inputs), raw, nullptr, core);
@@ -424,7 +446,12 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
             ep.out = env.make_sink(sinks[p], p, 0);
             parts.push_back(std::move(ep));
         }
-        eg = std::make_unique<egress>(std::move(parts), out);
+        std::vector<source_relay*> relays;
+        if (how == layout::relay) {
+            relay.attach(env.make_source(sc)); // on the egress thread, which polls it
+            relays.push_back(&relay);
+        }
+        eg = std::make_unique<egress>(std::move(parts), out, std::move(relays));
     };
     const auto guarded = [&](auto body) {
         try {
@@ -437,16 +464,17 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     };
 
     std::vector<std::thread> ts;
-    if (threads == 2) {
+    if (how != layout::one) {
         ts.emplace_back([&] {
             guarded([&] {
                 pin_current_thread(o.cpu_b, "dataplane core");
                 env.register_thread();
+                // Start once egress has its sinks (and the relay its source), or
+                // the replay (which never waits) would fill the lanes and drop
+                // in the meantime.
+                while (ready.load() < 1 && !stop.load()) std::this_thread::yield();
                 make_worker();
                 ++ready;
-                // Start polling once egress has its sinks, or the replay (which
-                // never waits) would fill the lanes and drop in the meantime.
-                while (ready.load() < 2 && !stop.load()) std::this_thread::yield();
                 idle_policy idle = runtime_idle();
                 while (!stop.load(std::memory_order_relaxed)) idle.after(wk->poll(now_ns()), sleep);
                 wk->stop_sources();
@@ -503,11 +531,13 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     const auto drops = [&] {
         return core.get(counter::drop_ring_full) + out.get(counter::drop_tx) + out.get(counter::drop_sink);
     };
-    const std::uint64_t p0 = core.get(counter::datagrams_in), r0 = core.get(counter::records_routed),
+    // The port's poller counts datagrams: the core, or egress relaying for it.
+    const auto datagrams = [&] { return core.get(counter::datagrams_in) + out.get(counter::datagrams_in); };
+    const std::uint64_t p0 = datagrams(), r0 = core.get(counter::records_routed),
                         o0 = out.get(counter::records_out), f0 = tx_frames(), d0 = drops();
     const auto t0 = steady::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
-    const std::uint64_t p1 = core.get(counter::datagrams_in), r1 = core.get(counter::records_routed),
+    const std::uint64_t p1 = datagrams(), r1 = core.get(counter::records_routed),
                         o1 = out.get(counter::records_out), f1 = tx_frames(), d1 = drops();
     const auto t1 = steady::now();
     stop = true;
@@ -629,19 +659,20 @@ int main(int argc, char** argv) {
         for (const auto& w : env->warnings()) std::printf("  warning: %s\n", w.c_str());
         const std::uint32_t per_out = dc.payload_bytes / record_bytes;
         double best_ratio = 0;
-        for (const int threads : o.modes) {
-            const double round_trip = threads == 2 ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
-            const sg_result r = run_shardgate(*env, dc, o, threads);
+        for (const layout how : o.layouts) {
+            const double round_trip = how != layout::one ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
+            const sg_result r = run_shardgate(*env, dc, o, how);
             const double pps = static_cast<double>(r.packets) / r.seconds;
             const double rps = static_cast<double>(r.records) / r.seconds;
             const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
-            if (threads == 2)
-                std::printf("\nshardgate, dataplane core on CPU %d + egress thread on CPU %d (cache-line round "
-                            "trip between them before the run: %.0f ns):\n",
-                            o.cpu_b, o.cpu_a, round_trip);
+            if (how != layout::one)
+                std::printf("\nshardgate [%s], dataplane core on CPU %d + egress thread on CPU %d%s (cache-line "
+                            "round trip between them before the run: %.0f ns):\n",
+                            how == layout::relay ? "relay" : "two", o.cpu_b, o.cpu_a,
+                            how == layout::relay ? " polling the port for the core" : "", round_trip);
             else
                 std::printf(
-                    "\nshardgate, dataplane and egress loops on one thread, CPU %d (testpmd's footprint):\n",
+                    "\nshardgate [one], dataplane and egress loops on one thread, CPU %d (testpmd's footprint):\n",
                     o.cpu_b);
             std::printf(
                 "  %sp/s in, %srecords/s routed, %sp/s out (up to %u records per frame), %llu records "
