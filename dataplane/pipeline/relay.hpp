@@ -26,9 +26,11 @@ namespace shardgate {
 
 class source_relay {
 public:
-    /// Chunks the ring towards the core holds (a power of two ≥ 64). Throws
-    /// std::invalid_argument otherwise.
-    explicit source_relay(std::size_t capacity = 256);
+    /// Chunks the ring towards the core holds (a power of two ≥ 64); also the
+    /// most the relay keeps out of its source. Deep, so that the core rides
+    /// out the relaying thread's pauses (see dataplane/dpdk/rx_source.cpp).
+    /// Throws std::invalid_argument otherwise.
+    explicit source_relay(std::size_t capacity = 1024);
     source_relay(const source_relay&) = delete;
     source_relay& operator=(const source_relay&) = delete;
     ~source_relay();
