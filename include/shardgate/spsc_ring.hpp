@@ -39,28 +39,33 @@ public:
 
     /// Producer only. Copies up to items.size() items; returns how many.
     std::size_t enqueue_burst(std::span<const T> items) noexcept {
-        const std::uint64_t tail = tail_local_;
-        std::size_t free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
-        if (free < items.size()) {
-            // acquire: the consumer's release store of head_ happens after it
-            // copied the slots out, so we may overwrite them.
-            head_cache_ = head_.load(std::memory_order_acquire);
-            free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
-        }
-        const std::size_t n = std::min(free, items.size());
+        const std::size_t n = room(items.size());
         if (n == 0) return 0;
+        const std::uint64_t tail = tail_local_;
         copy_in(tail, items.data(), n);
         publish_tail(tail + n);
         return n;
     }
 
+    /// Producer only. Free slots, up to `wanted`: at least what it returns can
+    /// be enqueued now. The consumer's index is read only when the cached one
+    /// shows less room than that.
+    std::size_t room(std::size_t wanted) noexcept {
+        const std::uint64_t tail = tail_local_;
+        std::size_t free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
+        if (free < wanted) {
+            // acquire: the consumer's release store of head_ happens after it
+            // copied the slots out, so we may overwrite them.
+            head_cache_ = head_.load(std::memory_order_acquire);
+            free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
+        }
+        return std::min(free, wanted);
+    }
+
     /// Producer only. All or nothing: enqueues every item or none.
     bool enqueue_bulk(std::span<const T> items) noexcept {
+        if (room(items.size()) < items.size()) return false;
         const std::uint64_t tail = tail_local_;
-        if (capacity_ - static_cast<std::size_t>(tail - head_cache_) < items.size()) {
-            head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
-            if (capacity_ - static_cast<std::size_t>(tail - head_cache_) < items.size()) return false;
-        }
         if (!items.empty()) {
             copy_in(tail, items.data(), items.size());
             publish_tail(tail + items.size());
@@ -68,25 +73,12 @@ public:
         return true;
     }
 
-    /// Producer only. Free slots, up to `wanted`: at least what it returns can
-    /// be enqueued now (the consumer's index is read only when the cached one
-    /// shows less room than that).
-    std::size_t room(std::size_t wanted) noexcept {
-        const std::uint64_t tail = tail_local_;
-        std::size_t free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
-        if (free < wanted) {
-            head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
-            free = capacity_ - static_cast<std::size_t>(tail - head_cache_);
-        }
-        return std::min(free, wanted);
-    }
-
     /// Producer only. One item, without the burst path's size arithmetic;
     /// false when the ring is full.
     bool try_push(const T& item) noexcept {
         const std::uint64_t tail = tail_local_;
         if (tail - head_cache_ == capacity_) {
-            head_cache_ = head_.load(std::memory_order_acquire); // see enqueue_burst
+            head_cache_ = head_.load(std::memory_order_acquire); // see room
             if (tail - head_cache_ == capacity_) return false;
         }
         std::memcpy(slots_ + (static_cast<std::size_t>(tail) & mask_), &item, sizeof(T));

@@ -71,6 +71,22 @@ BOOST_AUTO_TEST_CASE(bulk_is_all_or_nothing) {
     BOOST_TEST(r.size() == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(room_is_what_an_enqueue_can_take_now_up_to_what_is_wanted) {
+    spsc_ring<std::uint32_t> r(8);
+    BOOST_TEST(r.room(3) == 3u); // capped by what is wanted
+    BOOST_TEST(r.room(100) == 8u);
+    std::array<std::uint32_t, 6> in{1, 2, 3, 4, 5, 6};
+    BOOST_TEST(r.enqueue_burst(in) == 6u);
+    BOOST_TEST(r.room(8) == 2u);
+    std::array<std::uint32_t, 4> out{};
+    BOOST_TEST(r.dequeue_burst(out) == 4u);
+    // The producer's cached view of the consumer is stale; asking for more
+    // than it shows makes room() look again.
+    BOOST_TEST(r.room(8) == 6u);
+    BOOST_TEST(r.enqueue_burst(std::span<const std::uint32_t>(in.data(), 6)) == 6u);
+    BOOST_TEST(r.room(8) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(two_threads_keep_order_and_count) {
     constexpr std::uint64_t total = 20'000'000;
     spsc_ring<std::uint64_t> r(1024);
