@@ -356,12 +356,17 @@ runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_uniq
             "block size = sinks.datagram_bytes, router.stream_block_bytes or "
             "dpdk.payload_bytes): lower router.ring_blocks or the block sizes");
     }
+    bool relaying = false;
     for (std::size_t i = 0; i < cfg.sources.size(); ++i) {
         impl::core& c = *m.cores[cfg.sources[i].core];
         c.sources.push_back(i);
         const bool relayed = cfg.dpdk.rx_on_egress && cfg.sources[i].kind == source_kind::dpdk;
-        c.relays.push_back(relayed ? std::make_unique<source_relay>() : nullptr);
+        c.relays.push_back(relayed ? std::make_unique<source_relay>(relay_depth, c.memory.get()) : nullptr);
+        relaying = relaying || relayed;
     }
+    if (cfg.dpdk.rx_on_egress && !relaying)
+        m.the_plan.warnings.push_back(
+            "dpdk.rx_on_egress is set but no source is a DPDK port: every core polls its own sources");
     for (std::size_t e = 0; e < rc.egress_cpus.size(); ++e) {
         auto x = std::make_unique<impl::egress_thread>();
         x->index = e;

@@ -1,12 +1,13 @@
 #include "dataplane/pipeline/relay.hpp"
 
 #include <array>
+#include <cassert>
 #include <stdexcept>
 
 namespace shardgate {
 namespace {
-/// Chunks moved per ring operation: a DPDK receive burst.
-constexpr std::size_t batch = 64;
+/// Chunks moved per ring operation: what a core takes per poll.
+constexpr std::size_t batch = max_poll_chunks;
 } // namespace
 
 /// What the core polls: the ring, and the flags the relaying thread sets.
@@ -20,9 +21,10 @@ public:
     void release(std::span<const rx_chunk> chunks) noexcept override {
         // Never short: the relaying thread keeps at most the ring's capacity
         // of chunks out, and this ring is as large.
-        (void)r_.returned_.enqueue_burst(chunks);
+        [[maybe_unused]] const std::size_t n = r_.returned_.enqueue_burst(chunks);
+        assert(n == chunks.size());
     }
-    [[nodiscard]] bool lossless() const noexcept override { return r_.lossless_; }
+    [[nodiscard]] bool lossless() const noexcept override { return false; }
     [[nodiscard]] bool finished() const noexcept override {
         return r_.finished_.load(std::memory_order_acquire) && r_.ready_.empty();
     }
@@ -38,7 +40,8 @@ private:
     source_relay& r_;
 };
 
-source_relay::source_relay(std::size_t capacity) : ready_(capacity), returned_(capacity) {
+source_relay::source_relay(std::size_t capacity, std::pmr::memory_resource* mem)
+    : ready_(capacity, mem), returned_(capacity, mem) {
     if (capacity < batch)
         throw std::invalid_argument("a source relay needs room for at least " + std::to_string(batch) +
                                     " chunks, got " + std::to_string(capacity));
@@ -49,7 +52,9 @@ source_relay::~source_relay() { detach(); }
 void source_relay::attach(std::unique_ptr<source> real) {
     if (!real) throw std::invalid_argument("a source relay needs a source");
     if (real_) throw std::logic_error("the source relay already has a source");
-    lossless_ = real->lossless();
+    if (real->lossless())
+        throw std::invalid_argument("source '" + std::string(real->name()) +
+                                    "' is lossless and cannot be relayed: only lossy ones (DPDK) can");
     name_ = std::string(real->name());
     real_ = std::move(real);
 }
@@ -59,7 +64,7 @@ std::unique_ptr<source> source_relay::consumer() {
     return std::make_unique<consumer_side>(*this);
 }
 
-std::size_t source_relay::pump(counter_block& counters) noexcept {
+std::size_t source_relay::give_back() noexcept {
     std::array<rx_chunk, batch> chunks;
     std::size_t moved = 0;
     while (const std::size_t n = returned_.dequeue_burst(std::span(chunks))) {
@@ -67,6 +72,11 @@ std::size_t source_relay::pump(counter_block& counters) noexcept {
         outstanding_ -= n;
         moved += n;
     }
+    return moved;
+}
+
+std::size_t source_relay::pump(counter_block& counters) noexcept {
+    const std::size_t moved = give_back();
     if (!stop_seen_ && stop_requested_.load(std::memory_order_acquire)) [[unlikely]] {
         real_->stop();
         stop_seen_ = true;
@@ -80,6 +90,7 @@ std::size_t source_relay::pump(counter_block& counters) noexcept {
     const std::size_t room = ready_.room(std::min(batch, ready_.capacity() - outstanding_));
     std::size_t n = 0;
     if (room) {
+        std::array<rx_chunk, batch> chunks;
         n = real_->poll(std::span(chunks.data(), room), counters);
         if (n) {
             (void)ready_.enqueue_burst(std::span<const rx_chunk>(chunks.data(), n));
@@ -97,11 +108,7 @@ std::size_t source_relay::pump(counter_block& counters) noexcept {
 
 void source_relay::detach() noexcept {
     if (!real_) return;
-    std::array<rx_chunk, batch> chunks;
-    while (const std::size_t n = returned_.dequeue_burst(std::span(chunks))) {
-        real_->release(std::span<const rx_chunk>(chunks.data(), n));
-        outstanding_ -= n;
-    }
+    give_back();
     real_.reset();
 }
 

@@ -9,13 +9,14 @@
 /// and the buffer release (a fifth of a core's time in the DPDK benchmark)
 /// off it.
 ///
-/// Only sources whose poll and release may run on a thread other than the one
-/// that made them can be relayed (DPDK sources: any registered lcore; not the
-/// io_uring ones, which belong to their core's ring).
+/// Only lossy sources whose poll and release may run on a thread other than
+/// the one that made them can be relayed (DPDK sources: any registered lcore;
+/// not the io_uring ones, which belong to their core's ring).
 
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <memory_resource>
 #include <string>
 
 #include "dataplane/pipeline/source.hpp"
@@ -24,13 +25,19 @@
 
 namespace shardgate {
 
+/// A relay's default depth: chunks in its ring, and the most it keeps out of
+/// its source. Deep, so that the core rides out the relaying thread's pauses
+/// (see dataplane/dpdk/rx_source.cpp for what the depth was worth).
+inline constexpr std::size_t relay_depth = 1024;
+
 class source_relay {
 public:
-    /// Chunks the ring towards the core holds (a power of two ≥ 64); also the
-    /// most the relay keeps out of its source. Deep, so that the core rides
-    /// out the relaying thread's pauses (see dataplane/dpdk/rx_source.cpp).
-    /// Throws std::invalid_argument otherwise.
-    explicit source_relay(std::size_t capacity = 1024);
+    /// `capacity`: chunks the ring towards the core holds (a power of two ≥
+    /// max_poll_chunks), and the most the relay keeps out of its source; the
+    /// rings live in `mem` (the core's NUMA node). Throws
+    /// std::invalid_argument otherwise.
+    explicit source_relay(std::size_t capacity = relay_depth,
+                          std::pmr::memory_resource* mem = std::pmr::new_delete_resource());
     source_relay(const source_relay&) = delete;
     source_relay& operator=(const source_relay&) = delete;
     ~source_relay();
@@ -38,6 +45,9 @@ public:
     // --- relaying thread ----------------------------------------------------
     /// Takes the real source (made on this thread). Before the core starts
     /// polling the consumer side; the thread start between them orders it.
+    /// Throws std::invalid_argument for a lossless source: it may still hand
+    /// over records after an empty poll, which the stop protocol below
+    /// (settled after the first empty poll) does not wait for.
     void attach(std::unique_ptr<source> real);
     [[nodiscard]] bool attached() const noexcept { return real_ != nullptr; }
 
@@ -59,20 +69,23 @@ public:
 
 private:
     class consumer_side;
+    /// Relaying thread: hands what the core gave back to the real source.
+    std::size_t give_back() noexcept;
 
     spsc_ring<rx_chunk> ready_;    ///< relaying thread → core
     spsc_ring<rx_chunk> returned_; ///< core → relaying thread
     std::unique_ptr<source> real_;
-    bool lossless_ = false;
     std::string name_;
     std::size_t outstanding_ = 0; ///< relaying thread: chunks polled, not yet released
     bool stop_seen_ = false;      ///< relaying thread: real_->stop() was called
-    /// Set by the core (stop()), seen by the relaying thread.
+    /// Set by the core (stop()), seen by the relaying thread. Release and
+    /// acquire only for good measure: the flag carries no data with it.
     std::atomic<bool> stop_requested_{false};
     /// Set by the relaying thread once, after stop, a poll of the real source
     /// came back empty: every chunk it will ever hand over is in the ring.
     std::atomic<bool> settled_{false};
-    /// The real source's finished(), as last seen by the relaying thread.
+    /// The real source's finished(), as last seen by the relaying thread
+    /// (release: stored after the releases it reflects).
     std::atomic<bool> finished_{false};
 };
 

@@ -14,6 +14,10 @@
 
 namespace shardgate {
 
+/// Most chunks a dataplane core takes per poll (and holds at once when it
+/// polls its sources itself).
+inline constexpr std::size_t max_poll_chunks = 64;
+
 /// Readable bytes every chunk's memory has after data + length, so that
 /// decoders (simdjson) may read past the last record without a check.
 inline constexpr std::size_t rx_padding = 64;

@@ -276,9 +276,8 @@ bool worker::drained() const noexcept {
 }
 
 void worker::abandon() noexcept {
-    if (!busy_) return;
     std::uint64_t held = 0;
-    if (scattering_) {
+    if (busy_ && scattering_) {
         // Valid records not yet placed are dropped; unroutable ones (their
         // reason counted by the router) are rejected, as scatter would have.
         std::uint64_t rejected = 0;
@@ -291,8 +290,31 @@ void worker::abandon() noexcept {
         scattering_ = false;
         burst_.size = 0;
     }
+    if (busy_) {
+        counters_.add(counter::drop_shutdown, held + drop_rest());
+        release_chunks();
+    }
+    // What sources received and still hold for this core (a relay's ring)
+    // is dropped the same way, a bounded number of polls per source: they
+    // were asked to stop, so only what came in before is left.
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        for (int k = 0; k < 4096; ++k) {
+            const std::size_t n = inputs_[i].src->poll(chunks_, counters_);
+            if (n == 0) break;
+            input_ = i;
+            nchunks_ = n;
+            chunk_ = 0;
+            offset_ = 0;
+            counters_.add(counter::drop_shutdown, drop_rest());
+            release_chunks();
+        }
+    }
+}
+
+std::uint64_t worker::drop_rest() noexcept {
     // Chunks not decoded yet: decode them only to count their records in, and
     // as dropped, so in = out + dropped + malformed still holds exactly.
+    std::uint64_t held = 0;
     record_decoder& d = *inputs_[input_].decoder;
     while (chunk_ < nchunks_) {
         if (d.decode(chunks_[chunk_], offset_, burst_, options_.burst_size, *this, counters_)) {
@@ -302,8 +324,7 @@ void worker::abandon() noexcept {
         held += burst_.size;
         burst_.size = 0;
     }
-    counters_.add(counter::drop_shutdown, held);
-    release_chunks();
+    return held;
 }
 
 } // namespace shardgate

@@ -64,8 +64,9 @@ public:
     /// stops polling sources until egress frees a block.
     [[nodiscard]] bool blocked() const noexcept { return busy_ && scattering_; }
 
-    /// Drops whatever is still held (shutdown after the drain timeout),
-    /// counting it as drop_shutdown, and releases the chunks.
+    /// Drops whatever is still held (shutdown after the drain timeout), and
+    /// what the sources still have for this core (a relay's ring), counting
+    /// it as drop_shutdown, and releases the chunks.
     void abandon() noexcept;
 
     [[nodiscard]] const router& routing() const noexcept { return router_; }
@@ -107,6 +108,9 @@ private:
     void publish(lane& l, open_block& b) noexcept;
     void flush_due() noexcept;
     void release_chunks() noexcept;
+    /// Decodes the chunks not decoded yet only to count their records
+    /// (records_in, rejects) and returns how many were valid: all dropped.
+    std::uint64_t drop_rest() noexcept;
 
     worker_options options_;
     router router_;
@@ -118,7 +122,7 @@ private:
     counter_block& counters_;
 
     // The current unit of work: chunks of one source's poll.
-    static constexpr std::size_t max_chunks = 64;
+    static constexpr std::size_t max_chunks = max_poll_chunks;
     std::array<rx_chunk, max_chunks> chunks_{};
     std::size_t nchunks_ = 0, chunk_ = 0;
     std::uint32_t offset_ = 0;
