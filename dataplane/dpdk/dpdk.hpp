@@ -151,6 +151,13 @@ dpdk_rx_status dpdk_status(const source& s);
 /// thread only. Throws std::invalid_argument for another sink.
 dpdk_tx_status dpdk_status(const sink& s);
 
+/// Mbufs port `p` can hold at once outside the pool: every descriptor of a
+/// NIC (virtual devices hold none) plus, per rx queue, the chunks its source
+/// keeps out (max_poll_chunks when its core polls it, relay_depth when an
+/// egress thread relays it: `rx_on_egress`). The pool of the port's NUMA
+/// socket must be larger than the sum over its ports.
+std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, bool rx_on_egress);
+
 /// Net drivers shardgate's tests and tools use (net_pcap, net_ring,
 /// net_null, net_memif) that are not installed in DPDK's driver directory;
 /// empty when all are. Any thread, before or after start().

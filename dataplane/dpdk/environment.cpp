@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "dataplane/dpdk/port.hpp"
+#include "dataplane/pipeline/relay.hpp"
 
 namespace shardgate {
 namespace {
@@ -131,6 +132,18 @@ bool looks_like_pci(std::string_view dev) {
 
 /// A virtual device ("net_pcap0,...", or the legacy "eth_" names).
 bool is_vdev(std::string_view dev) { return dev.starts_with("net_") || dev.starts_with("eth_"); }
+
+} // namespace
+
+std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, bool rx_on_egress) {
+    const std::uint64_t per_queue = rx_on_egress ? relay_depth : max_poll_chunks;
+    std::uint64_t n = p.rx_queues * per_queue;
+    if (!is_vdev(p.device))
+        n += std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
+    return n;
+}
+
+namespace {
 
 /// Why a device did not probe, and what to do about it.
 std::string probe_hint(const std::string& device, const std::vector<std::string>& eal_args) {
@@ -510,22 +523,19 @@ private:
         if (room > 65535)
             throw std::invalid_argument("dpdk.payload_bytes (" + std::to_string(cfg_.payload_bytes) +
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
-        // Every descriptor of a NIC holds an mbuf, so the pool needs them all
-        // plus what the cores hold. Virtual devices (net_*) hold none.
-        std::map<int, std::uint64_t> descriptors;
-        for (const auto& p : ports_) {
-            auto& d = descriptors[p->socket];
-            if (!is_vdev(p->cfg.device))
-                d += std::uint64_t{p->cfg.rx_queues} * p->cfg.rx_descriptors +
-                     std::uint64_t{p->cfg.tx_queues} * p->cfg.tx_descriptors;
-        }
-        for (const auto& [socket, need] : descriptors) {
+        // The pool needs every mbuf the ports can hold at once, and more.
+        std::map<int, std::uint64_t> held;
+        for (const auto& p : ports_) held[p->socket] += dpdk_mbufs_held(p->cfg, cfg_.rx_on_egress);
+        for (const auto& [socket, need] : held) {
             if (need >= cfg_.mempool_mbufs)
-                throw std::invalid_argument("dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
-                                            ") must exceed the descriptors of the NIC ports on NUMA socket " +
-                                            std::to_string(socket) + " (" + std::to_string(need) +
-                                            ": rx_queues x rx_descriptors + tx_queues x tx_descriptors); "
-                                            "raise it or lower the descriptors");
+                throw std::invalid_argument(
+                    "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
+                    ") must exceed what the ports on NUMA socket " + std::to_string(socket) + " can hold (" +
+                    std::to_string(need) +
+                    ": NICs' rx_queues x rx_descriptors + tx_queues x tx_descriptors, plus rx_queues x " +
+                    std::to_string(cfg_.rx_on_egress ? relay_depth : max_poll_chunks) +
+                    " chunks held by sources" + (cfg_.rx_on_egress ? " relayed by egress (dpdk.rx_on_egress)" : "") +
+                    "); raise it or lower the descriptors");
             const std::string name = "sg_mbufs_s" + std::to_string(socket);
             rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg_.mempool_mbufs, cfg_.mbuf_cache, 0,
                                                       static_cast<std::uint16_t>(room), socket);

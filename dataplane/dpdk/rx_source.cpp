@@ -7,17 +7,20 @@
 #include <vector>
 
 #include "dataplane/dpdk/port.hpp"
+#include "dataplane/dpdk/scratch.hpp"
+#include "dataplane/pipeline/relay.hpp"
 
 namespace shardgate::detail {
 namespace {
 
-// Chunks a source can have out at once. A core takes up to 64 per poll
-// (worker::max_chunks) and releases them before polling again; a relay
-// (dpdk.rx_on_egress) keeps up to its ring's capacity out, 1024 by default.
-// That depth is what lets the core ride out the egress thread's pauses: with
-// 128 the relay layout of shardgate-dpdkbench routed 140 M records/s, with
-// 512 157 M and with 1024 164 M (alternating runs, same placement).
-constexpr std::uint32_t slots = 1024;
+// Chunks a source can have out at once. A core takes up to max_poll_chunks
+// per poll and releases them before polling again; a relay (dpdk.rx_on_egress)
+// keeps up to relay_depth out. That depth is what lets the core ride out the
+// egress thread's pauses: with 128 the relay layout of shardgate-dpdkbench
+// routed ~140 M records/s, with 512 ~157 M and with 1024 ~164 M (alternating
+// runs, the host placing the two vCPUs close).
+constexpr std::uint32_t slots = relay_depth;
+static_assert(slots >= max_poll_chunks && slots <= 65536, "slot numbers are 16-bit");
 // Frames taken per rte_eth_rx_burst: DPDK's usual burst, and the worker's
 // chunk array size.
 constexpr std::uint32_t rx_burst = 64;
@@ -27,8 +30,11 @@ constexpr std::uint32_t rx_burst = 64;
 // poll of MTU-sized copies and several jumbo ones. When it runs out the frame
 // is skipped and counted (drop_rx_no_buffer).
 constexpr std::size_t scratch_bytes = 512 * 1024;
-// Marks a chunk whose payload lives in scratch (its mbuf was freed at once).
-constexpr std::uint32_t scratch_cookie = 0xffffffffu;
+// Marks a chunk whose payload lives in scratch (its mbuf was freed at once);
+// the low bits name its scratch allocation.
+constexpr std::uint32_t scratch_cookie = 0x80000000u;
+static_assert(slots <= scratch_cookie, "mbuf slots and scratch cookies must not overlap");
+
 
 nic_checksum ip_flag(std::uint64_t f) noexcept {
     switch (f & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
@@ -51,7 +57,7 @@ public:
     dpdk_rx_source(dpdk_port& port, const source_config& cfg, std::string what)
         : port_(port), queue_(cfg.dpdk_queue), udp_port_(cfg.udp_port), what_(std::move(what)),
           partition_(cfg.partition ? source_partition{*cfg.partition} : unknown_source_partition),
-          scratch_(scratch_bytes) {
+          scratch_(scratch_bytes, slots) {
         for (std::uint32_t i = 0; i < slots; ++i) free_[i] = static_cast<std::uint16_t>(slots - 1 - i);
         nfree_ = slots;
     }
@@ -86,10 +92,16 @@ public:
             const std::byte* data = rte_pktmbuf_mtod(m, const std::byte*);
             std::uint32_t len = rte_pktmbuf_data_len(m);
             bool in_scratch = false;
+            std::uint32_t scratch_id = 0;
+            // A frame skipped after its bytes went to scratch gives the space back.
+            const auto skip = [&] {
+                done[ndone++] = m;
+                if (in_scratch) scratch_.give_back(scratch_id);
+            };
             if (m->nb_segs > 1) [[unlikely]] {
                 // Chained mbufs (a frame larger than one buffer): linearise.
                 len = rte_pktmbuf_pkt_len(m);
-                std::byte* dst = scratch_take(len);
+                std::byte* dst = scratch_.take(len, scratch_id);
                 if (dst == nullptr) {
                     ++no_room;
                     done[ndone++] = m;
@@ -108,12 +120,12 @@ public:
             if (f.verdict != frame_verdict::udp) [[unlikely]] {
                 count_skip(f.verdict);
                 (is_malformed(f.verdict) ? malformed : not_ours) += 1;
-                done[ndone++] = m;
+                skip();
                 continue;
             }
             ++status_.datagrams;
             if (f.payload_length == 0) { // nothing to decode
-                done[ndone++] = m;
+                skip();
                 continue;
             }
             const std::byte* payload = data + f.payload_offset;
@@ -121,7 +133,7 @@ public:
             if (!in_scratch && payload + f.payload_length + rx_padding > buf_end) [[unlikely]] {
                 // Decoders may read rx_padding bytes past a chunk; this payload
                 // ends too close to its buffer's end, so it moves to scratch.
-                std::byte* dst = scratch_take(f.payload_length);
+                std::byte* dst = scratch_.take(f.payload_length, scratch_id);
                 if (dst == nullptr) {
                     ++no_room;
                     done[ndone++] = m;
@@ -138,9 +150,8 @@ public:
             c.partition = partition_;
             c.flags = chunk_none;
             if (in_scratch) {
-                c.cookie = scratch_cookie;
+                c.cookie = scratch_cookie | scratch_id;
                 done[ndone++] = m;
-                ++scratch_chunks_;
             } else {
                 const std::uint16_t slot = free_[--nfree_];
                 held_[slot] = m;
@@ -162,8 +173,8 @@ public:
         std::array<rte_mbuf*, 64> batch;
         std::uint32_t k = 0;
         for (const rx_chunk& c : chunks) {
-            if (c.cookie == scratch_cookie) {
-                --scratch_chunks_;
+            if (c.cookie & scratch_cookie) {
+                scratch_.give_back(c.cookie & ~scratch_cookie);
                 continue;
             }
             batch[k++] = held_[c.cookie];
@@ -174,12 +185,11 @@ public:
             }
         }
         if (k) rte_pktmbuf_free_bulk(batch.data(), k);
-        if (scratch_chunks_ == 0) scratch_used_ = 0; // nothing points into scratch any more
     }
 
     [[nodiscard]] bool lossless() const noexcept override { return false; }
     [[nodiscard]] bool finished() const noexcept override {
-        return stopped_ && nfree_ == slots && scratch_chunks_ == 0;
+        return stopped_ && nfree_ == slots && scratch_.empty();
     }
     void stop() noexcept override { stopped_ = true; }
     [[nodiscard]] std::string_view name() const noexcept override { return what_; }
@@ -191,14 +201,6 @@ public:
     }
 
 private:
-    /// `n` bytes plus rx_padding of scratch, or nullptr when it is used up.
-    std::byte* scratch_take(std::size_t n) noexcept {
-        const std::size_t need = (n + rx_padding + 63) & ~std::size_t{63}; // keep chunks cache-line aligned
-        if (scratch_used_ + need > scratch_.size()) return nullptr;
-        std::byte* p = scratch_.data() + scratch_used_;
-        scratch_used_ += need;
-        return p;
-    }
 
     void count_skip(frame_verdict v) noexcept {
         switch (v) {
@@ -245,9 +247,7 @@ private:
     std::array<rte_mbuf*, slots> held_{}; ///< by slot (the chunk's cookie)
     std::array<std::uint16_t, slots> free_{};
     std::uint32_t nfree_ = 0;
-    std::vector<std::byte> scratch_;
-    std::size_t scratch_used_ = 0;
-    std::uint32_t scratch_chunks_ = 0; ///< chunks out that point into scratch
+    scratch_ring scratch_;
     bool stopped_ = false;
     dpdk_rx_status status_;
 };

@@ -4,7 +4,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <deque>
+#include <map>
+#include <random>
 
+#include "dataplane/dpdk/scratch.hpp"
 #include "tests/dpdk/support.hpp"
 
 using namespace shardgate;
@@ -248,6 +252,74 @@ BOOST_AUTO_TEST_CASE(addresses_are_parsed_or_refused_with_the_text) {
     }
 }
 
+
+BOOST_AUTO_TEST_CASE(scratch_is_reused_while_allocations_stay_out) {
+    // A relay keeps chunks out all the time: 100 allocations of 1000 bytes
+    // out at any moment, the oldest given back as each new one is taken.
+    // 100 000 allocations go through 64 KiB; none may fail.
+    scratch_ring s(64 * 1024, 128);
+    std::deque<std::uint32_t> out;
+    std::size_t failed = 0;
+    for (int i = 0; i < 100000; ++i) {
+        std::uint32_t id = 0;
+        if (s.take(1000 - 64, id) == nullptr) ++failed; // 1000 - rx_padding: 1024 with alignment
+        else out.push_back(id);
+        if (out.size() > 40) {
+            s.give_back(out.front());
+            out.pop_front();
+        }
+    }
+    BOOST_TEST(failed == 0u);
+    while (!out.empty()) {
+        s.give_back(out.front());
+        out.pop_front();
+    }
+    BOOST_TEST(s.empty());
+}
+
+BOOST_AUTO_TEST_CASE(scratch_never_hands_out_bytes_in_use) {
+    // Random sizes, given back in random order: live allocations (with their
+    // rx_padding) never overlap and stay inside the memory; space held by an
+    // allocation given back early is reused only once all older ones are back.
+    std::mt19937 rng(5);
+    constexpr std::size_t bytes = 32 * 1024;
+    scratch_ring s(bytes, 64);
+    std::map<std::uint32_t, std::pair<const std::byte*, std::size_t>> live; // id -> [p, p + n + padding)
+    const std::byte* base = nullptr;
+    std::size_t taken = 0, refused = 0;
+    for (int i = 0; i < 200000; ++i) {
+        if (live.empty() || rng() % 2) {
+            const std::size_t n = 1 + rng() % 3000;
+            std::uint32_t id = 0;
+            const std::byte* p = s.take(n, id);
+            if (!p) {
+                ++refused;
+                continue;
+            }
+            ++taken;
+            BOOST_REQUIRE(id < 64u);
+            BOOST_REQUIRE(live.count(id) == 0u);
+            if (!base || p < base) base = p;
+            const std::size_t len = n + rx_padding;
+            for (const auto& [other, r] : live)
+                BOOST_REQUIRE(p + len <= r.first || r.first + r.second <= p);
+            live[id] = {p, len};
+        } else {
+            auto it = live.begin();
+            std::advance(it, rng() % live.size());
+            s.give_back(it->first);
+            live.erase(it);
+        }
+    }
+    for (const auto& [id, r] : live) BOOST_TEST((r.first >= base && r.first + r.second <= base + bytes));
+    BOOST_TEST(taken > 50000u);
+    BOOST_TEST(refused > 0u); // it did fill up now and then
+    for (const auto& [id, r] : live) s.give_back(id);
+    BOOST_TEST(s.empty());
+    std::uint32_t id = 0;
+    BOOST_TEST(s.take(bytes - rx_padding, id) != nullptr); // all of it, once all is back
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // Configuration mistakes refused before the EAL starts (so they can share a
@@ -271,6 +343,22 @@ dpdk_config one_port() {
     return c;
 }
 } // namespace
+
+BOOST_AUTO_TEST_CASE(mbufs_held_count_nic_descriptors_and_what_sources_keep_out) {
+    dpdk_port_config nic;
+    nic.device = "0000:03:00.0";
+    nic.rx_queues = 3;
+    nic.tx_queues = 2;
+    nic.rx_descriptors = 1024;
+    nic.tx_descriptors = 512;
+    // Descriptors, plus 64 chunks per rx queue a core holds, or 1024 a relay holds.
+    BOOST_TEST(dpdk_mbufs_held(nic, false) == 3u * 1024 + 2u * 512 + 3u * 64);
+    BOOST_TEST(dpdk_mbufs_held(nic, true) == 3u * 1024 + 2u * 512 + 3u * 1024);
+    dpdk_port_config vdev = nic;
+    vdev.device = "net_pcap0,rx_pcap=in.pcap"; // no descriptors of its own
+    BOOST_TEST(dpdk_mbufs_held(vdev, false) == 3u * 64);
+    BOOST_TEST(dpdk_mbufs_held(vdev, true) == 3u * 1024);
+}
 
 BOOST_AUTO_TEST_CASE(no_ports) {
     dpdk_config c;
