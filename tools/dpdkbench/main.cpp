@@ -418,13 +418,13 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     }
 
     counter_block core, out;
+    source_relay relay; // layout relay: outlives the worker that polls it and the egress that pumps it
     std::atomic<bool> stop{false}, core_done{false};
     std::atomic<int> ready{0};
     std::string error;
     std::unique_ptr<worker> wk;
     std::unique_ptr<egress> eg;
     std::unique_ptr<record_decoder> decoder;
-    source_relay relay;
     dpdk_tx_status tx_total;
     const auto collect_tx = [&] {
         for (std::size_t p = 0; p < eg->partitions(); ++p) tx_total += dpdk_status(eg->sink_at(p));
@@ -473,6 +473,10 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
                 // the replay (which never waits) would fill the lanes and drop
                 // in the meantime.
                 while (ready.load() < 1 && !stop.load()) std::this_thread::yield();
+                if (stop.load()) { // egress failed: its error is the one reported
+                    env.unregister_thread();
+                    return;
+                }
                 make_worker();
                 ++ready;
                 idle_policy idle = runtime_idle();
