@@ -605,7 +605,11 @@ void runtime::start(const std::atomic<bool>* interrupt) {
     for (const auto& src : m.cfg.sources) uses_dpdk = uses_dpdk || src.kind == source_kind::dpdk;
     for (const auto& snk : m.cfg.sinks) uses_dpdk = uses_dpdk || snk.kind == sink_kind::dpdk;
     if (uses_dpdk && !m.dpdk) {
-        m.dpdk = dpdk_environment::start(m.cfg.dpdk, m.egresses.size());
+        // Rx queues a source polls, per port: what sources hold comes out of the pool.
+        std::vector<std::uint32_t> polled(m.cfg.dpdk.ports.size(), 0);
+        for (const auto& src : m.cfg.sources)
+            if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
+        m.dpdk = dpdk_environment::start(m.cfg.dpdk, m.egresses.size(), std::move(polled));
         for (const auto& w : m.dpdk->warnings()) m.the_plan.warnings.push_back("dpdk: " + w);
     }
 #endif

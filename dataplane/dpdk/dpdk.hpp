@@ -91,11 +91,14 @@ public:
     /// the device supports it), one mbuf pool per NUMA socket that has ports,
     /// starts the port and reads its link. `egress_threads` is how many egress
     /// threads may make sinks (sinks of egress thread e use tx queue e).
+    /// `polled_rx_queues[i]`: how many of port i's rx queues a source will
+    /// poll, for sizing the mbuf pool (empty: all of them).
     /// Throws std::runtime_error naming the failure and its remedy ("no
     /// hugepages: add \"--no-huge\", \"-m\", \"256\" to dpdk.eal_args, or
     /// reserve hugepages ...", "dpdk.ports[1]: device \"...\" did not probe:
     /// ..."), std::invalid_argument for a configuration it cannot run.
-    static std::unique_ptr<dpdk_environment> start(const dpdk_config& cfg, std::size_t egress_threads);
+    static std::unique_ptr<dpdk_environment> start(const dpdk_config& cfg, std::size_t egress_threads,
+                                                   std::vector<std::uint32_t> polled_rx_queues = {});
 
     virtual ~dpdk_environment() = default;
     dpdk_environment(const dpdk_environment&) = delete;
@@ -152,11 +155,12 @@ dpdk_rx_status dpdk_status(const source& s);
 dpdk_tx_status dpdk_status(const sink& s);
 
 /// Mbufs port `p` can hold at once outside the pool: every descriptor of a
-/// NIC (virtual devices hold none) plus, per rx queue, the chunks its source
-/// keeps out (max_poll_chunks when its core polls it, relay_depth when an
-/// egress thread relays it: `rx_on_egress`). The pool of the port's NUMA
-/// socket must be larger than the sum over its ports.
-std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, bool rx_on_egress);
+/// NIC (virtual devices hold none) plus, per rx queue a source polls
+/// (`polled_queues`), the chunks the source keeps out (max_poll_chunks when
+/// its core polls it, relay_depth when an egress thread relays it:
+/// `rx_on_egress`). The pool of the port's NUMA socket must be larger than
+/// the sum over its ports.
+std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress);
 
 /// Net drivers shardgate's tests and tools use (net_pcap, net_ring,
 /// net_null, net_memif) that are not installed in DPDK's driver directory;

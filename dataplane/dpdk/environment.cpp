@@ -135,9 +135,9 @@ bool is_vdev(std::string_view dev) { return dev.starts_with("net_") || dev.start
 
 } // namespace
 
-std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, bool rx_on_egress) {
+std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress) {
     const std::uint64_t per_queue = rx_on_egress ? relay_depth : max_poll_chunks;
-    std::uint64_t n = p.rx_queues * per_queue;
+    std::uint64_t n = std::min<std::uint64_t>(polled_queues, p.rx_queues) * per_queue;
     if (!is_vdev(p.device))
         n += std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
     return n;
@@ -242,8 +242,8 @@ std::string finished_text(const dpdk_tx_status& t) {
 
 class environment final : public dpdk_environment {
 public:
-    environment(const dpdk_config& cfg, std::size_t egress_threads)
-        : cfg_(cfg), egress_threads_(egress_threads) {
+    environment(const dpdk_config& cfg, std::size_t egress_threads, std::vector<std::uint32_t> polled_rx_queues)
+        : cfg_(cfg), egress_threads_(egress_threads), polled_rx_queues_(std::move(polled_rx_queues)) {
         validate();
         build_args();
         init_eal();
@@ -524,18 +524,31 @@ private:
             throw std::invalid_argument("dpdk.payload_bytes (" + std::to_string(cfg_.payload_bytes) +
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
         // The pool needs every mbuf the ports can hold at once, and more.
-        std::map<int, std::uint64_t> held;
-        for (const auto& p : ports_) held[p->socket] += dpdk_mbufs_held(p->cfg, cfg_.rx_on_egress);
-        for (const auto& [socket, need] : held) {
+        struct held_by {
+            std::uint64_t descriptors = 0, sources = 0;
+        };
+        std::map<int, held_by> held;
+        for (const auto& p : ports_) {
+            const std::uint32_t polled =
+                p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues;
+            const std::uint64_t descriptors = dpdk_mbufs_held(p->cfg, 0, cfg_.rx_on_egress);
+            held[p->socket].descriptors += descriptors;
+            held[p->socket].sources += dpdk_mbufs_held(p->cfg, polled, cfg_.rx_on_egress) - descriptors;
+        }
+        for (const auto& [socket, h] : held) {
+            const std::uint64_t need = h.descriptors + h.sources;
             if (need >= cfg_.mempool_mbufs)
                 throw std::invalid_argument(
                     "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
-                    ") must exceed what the ports on NUMA socket " + std::to_string(socket) + " can hold (" +
-                    std::to_string(need) +
-                    ": NICs' rx_queues x rx_descriptors + tx_queues x tx_descriptors, plus rx_queues x " +
+                    ") must exceed what the ports on NUMA socket " + std::to_string(socket) + " can hold: " +
+                    std::to_string(h.descriptors) + " in NIC descriptors (rx_queues x rx_descriptors + "
+                    "tx_queues x tx_descriptors) + " + std::to_string(h.sources) +
+                    " held by sources (" +
                     std::to_string(cfg_.rx_on_egress ? relay_depth : max_poll_chunks) +
-                    " chunks held by sources" + (cfg_.rx_on_egress ? " relayed by egress (dpdk.rx_on_egress)" : "") +
-                    "); raise it or lower the descriptors");
+                    " per polled rx queue" + (cfg_.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") +
+                    ") = " + std::to_string(need) + "; set dpdk.mempool_mbufs to at least " +
+                    std::to_string(need + 1) + ", or lower the descriptors" +
+                    (cfg_.rx_on_egress ? " or turn dpdk.rx_on_egress off" : ""));
             const std::string name = "sg_mbufs_s" + std::to_string(socket);
             rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg_.mempool_mbufs, cfg_.mbuf_cache, 0,
                                                       static_cast<std::uint16_t>(room), socket);
@@ -668,6 +681,7 @@ private:
     }
 
     dpdk_config cfg_;
+    std::vector<std::uint32_t> polled_rx_queues_; ///< per port (empty: every rx queue)
     std::size_t egress_threads_;
     std::vector<std::string> args_;
     bool own_prefix_ = false;
@@ -683,9 +697,9 @@ private:
 } // namespace
 } // namespace detail
 
-std::unique_ptr<dpdk_environment> dpdk_environment::start(const dpdk_config& cfg,
-                                                          std::size_t egress_threads) {
-    return std::make_unique<detail::environment>(cfg, egress_threads);
+std::unique_ptr<dpdk_environment> dpdk_environment::start(const dpdk_config& cfg, std::size_t egress_threads,
+                                                          std::vector<std::uint32_t> polled_rx_queues) {
+    return std::make_unique<detail::environment>(cfg, egress_threads, std::move(polled_rx_queues));
 }
 
 } // namespace shardgate

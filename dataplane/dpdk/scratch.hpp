@@ -20,7 +20,8 @@ namespace shardgate {
 class scratch_ring {
 public:
     /// `bytes` of memory for at most `allocations` (a power of two) at once.
-    scratch_ring(std::size_t bytes, std::uint32_t allocations) : mem_(bytes), entries_(allocations) {
+    scratch_ring(std::size_t bytes, std::uint32_t allocations)
+        : mem_(bytes + 64), base_(align(mem_.data())), bytes_(bytes), entries_(allocations) {
         if (!std::has_single_bit(allocations))
             throw std::invalid_argument("scratch allocations must be a power of two, got " +
                                         std::to_string(allocations));
@@ -38,7 +39,7 @@ public:
         const std::size_t tail = empty ? 0 : entries_[first_ % count].begin;
         std::size_t at;
         if (empty || head_ > tail) { // in use: [tail, head_)
-            if (head_ + need <= mem_.size())
+            if (head_ + need <= bytes_)
                 at = head_;
             else if (need < tail) // wrap; strictly below, so head_ == tail never means full
                 at = 0;
@@ -53,7 +54,7 @@ public:
         entries_[id] = {at, true};
         ++next_;
         head_ = at + need;
-        return mem_.data() + at;
+        return base_ + at;
     }
 
     void give_back(std::uint32_t id) noexcept {
@@ -63,13 +64,23 @@ public:
     }
 
     [[nodiscard]] bool empty() const noexcept { return first_ == next_; }
+    /// The memory allocations come from: bytes() bytes from base().
+    [[nodiscard]] const std::byte* base() const noexcept { return base_; }
+    [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
 
 private:
+    static std::byte* align(std::byte* p) noexcept {
+        const auto a = reinterpret_cast<std::uintptr_t>(p);
+        return p + (((a + 63) & ~std::uintptr_t{63}) - a);
+    }
+
     struct entry {
         std::size_t begin = 0;
         bool live = false;
     };
-    std::vector<std::byte> mem_;
+    std::vector<std::byte> mem_; ///< bytes_ + 64, so that allocations start on cache lines
+    std::byte* base_;
+    std::size_t bytes_;
     std::vector<entry> entries_;
     std::uint32_t first_ = 0, next_ = 0; ///< oldest allocation not yet reclaimed, next one (ids: mod count)
     std::size_t head_ = 0;               ///< where the next allocation starts

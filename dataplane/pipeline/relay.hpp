@@ -34,7 +34,8 @@ class source_relay {
 public:
     /// `capacity`: chunks the ring towards the core holds (a power of two ≥
     /// max_poll_chunks), and the most the relay keeps out of its source; the
-    /// rings live in `mem` (the core's NUMA node). Throws
+    /// rings live in `mem`: the core's NUMA node, as its lanes (the core polls
+    /// the ready ring all the time, the relaying thread fills it). Throws
     /// std::invalid_argument otherwise.
     explicit source_relay(std::size_t capacity = relay_depth,
                           std::pmr::memory_resource* mem = std::pmr::new_delete_resource());

@@ -66,7 +66,8 @@ public:
 
     /// Drops whatever is still held (shutdown after the drain timeout), and
     /// what the sources still have for this core (a relay's ring), counting
-    /// it as drop_shutdown, and releases the chunks.
+    /// it as drop_shutdown, and releases the chunks. Call stop_sources()
+    /// first: a source still taking traffic would be emptied, up to a bound.
     void abandon() noexcept;
 
     [[nodiscard]] const router& routing() const noexcept { return router_; }

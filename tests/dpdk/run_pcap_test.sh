@@ -6,7 +6,7 @@
 # shardgate-sink verifies the captures: every record once, no symbol in two
 # partitions, per-(source, symbol) order, exact counts. Fixed records run
 # twice: the core polling the port, then the egress thread polling it for the
-# core (dpdk.rx_on_egress).
+# core (dpdk.rx_on_egress), with 8 partitions.
 #
 # usage: run_pcap_test.sh SHARDGATE GEN SINK
 set -uo pipefail
@@ -17,13 +17,15 @@ sink=${3:?}
 . "$(dirname "$0")/../../scripts/lib/loopback.sh"
 work=$(mktemp -d /tmp/shardgate-dpdk-run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-partitions=4
 records=200000
 
 for run in fixed csv fixed:rx_on_egress; do
   fmt=${run%%:*}
   rx_on_egress=false
-  [ "$run" = "$fmt" ] || rx_on_egress=true
+  partitions=4
+  # With the relay: 8 partitions, 9 ports, only one of them polled; the mbuf
+  # pool (default 8191) must cover the 1024 the relay holds, not 1024 a port.
+  [ "$run" = "$fmt" ] || { rx_on_egress=true; partitions=8; }
   d="$work/${run/:/-}"
   mkdir -p "$d"
   "$gen" --pcap "$d/in.pcap" --format "$fmt" --records "$records" --keys 500 --sources 4 --seed 3 \

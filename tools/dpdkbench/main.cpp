@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -659,7 +660,10 @@ int main(int argc, char** argv) {
         dc.ports[1].device = "net_null0,no-rx=1";
         dc.ports[1].ip = "10.0.0.1";
         dc.ports[1].udp_port = 5000;
-        auto env = dpdk_environment::start(dc, 1);
+        // The relay layout holds up to relay_depth mbufs between the threads:
+        // the pool check counts them. Port 0's queue is polled, port 1 only sends.
+        dc.rx_on_egress = std::find(o.layouts.begin(), o.layouts.end(), layout::relay) != o.layouts.end();
+        auto env = dpdk_environment::start(dc, 1, {1, 0});
         for (const auto& w : env->warnings()) std::printf("  warning: %s\n", w.c_str());
         const std::uint32_t per_out = dc.payload_bytes / record_bytes;
         double best_ratio = 0;
