@@ -154,13 +154,20 @@ dpdk_rx_status dpdk_status(const source& s);
 /// thread only. Throws std::invalid_argument for another sink.
 dpdk_tx_status dpdk_status(const sink& s);
 
-/// Mbufs port `p` can hold at once outside the pool: every descriptor of a
-/// NIC (virtual devices hold none) plus, per rx queue a source polls
-/// (`polled_queues`), the chunks the source keeps out (max_poll_chunks when
-/// its core polls it, relay_depth when an egress thread relays it:
-/// `rx_on_egress`). The pool of the port's NUMA socket must be larger than
-/// the sum over its ports.
-std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress);
+/// Mbufs a port can hold at once outside the pool. The pool of a NUMA
+/// socket must be larger than the total over its ports.
+struct dpdk_mbufs_held_by {
+    std::uint64_t descriptors = 0; ///< every descriptor of a NIC (virtual devices hold none)
+    std::uint64_t sources = 0;     ///< chunks the sources of its rx queues keep out
+    [[nodiscard]] std::uint64_t total() const noexcept { return descriptors + sources; }
+};
+
+/// Chunks a source keeps out per rx queue: max_poll_chunks when its core
+/// polls it, relay_depth when an egress thread relays it (`rx_on_egress`).
+std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept;
+
+/// What port `p` holds when sources poll `polled_queues` of its rx queues.
+dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress);
 
 /// Net drivers shardgate's tests and tools use (net_pcap, net_ring,
 /// net_null, net_memif) that are not installed in DPDK's driver directory;

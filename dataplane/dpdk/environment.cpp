@@ -135,12 +135,17 @@ bool is_vdev(std::string_view dev) { return dev.starts_with("net_") || dev.start
 
 } // namespace
 
-std::uint64_t dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress) {
-    const std::uint64_t per_queue = rx_on_egress ? relay_depth : max_poll_chunks;
-    std::uint64_t n = std::min<std::uint64_t>(polled_queues, p.rx_queues) * per_queue;
+std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept {
+    return rx_on_egress ? relay_depth : max_poll_chunks;
+}
+
+dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress) {
+    dpdk_mbufs_held_by h;
+    h.sources = std::min<std::uint64_t>(polled_queues, p.rx_queues) * dpdk_mbufs_per_polled_queue(rx_on_egress);
     if (!is_vdev(p.device))
-        n += std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
-    return n;
+        h.descriptors =
+            std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
+    return h;
 }
 
 namespace {
@@ -524,19 +529,16 @@ private:
             throw std::invalid_argument("dpdk.payload_bytes (" + std::to_string(cfg_.payload_bytes) +
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
         // The pool needs every mbuf the ports can hold at once, and more.
-        struct held_by {
-            std::uint64_t descriptors = 0, sources = 0;
-        };
-        std::map<int, held_by> held;
+        std::map<int, dpdk_mbufs_held_by> held;
         for (const auto& p : ports_) {
             const std::uint32_t polled =
                 p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues;
-            const std::uint64_t descriptors = dpdk_mbufs_held(p->cfg, 0, cfg_.rx_on_egress);
-            held[p->socket].descriptors += descriptors;
-            held[p->socket].sources += dpdk_mbufs_held(p->cfg, polled, cfg_.rx_on_egress) - descriptors;
+            const dpdk_mbufs_held_by port = dpdk_mbufs_held(p->cfg, polled, cfg_.rx_on_egress);
+            held[p->socket].descriptors += port.descriptors;
+            held[p->socket].sources += port.sources;
         }
         for (const auto& [socket, h] : held) {
-            const std::uint64_t need = h.descriptors + h.sources;
+            const std::uint64_t need = h.total();
             if (need >= cfg_.mempool_mbufs)
                 throw std::invalid_argument(
                     "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
@@ -544,7 +546,7 @@ private:
                     std::to_string(h.descriptors) + " in NIC descriptors (rx_queues x rx_descriptors + "
                     "tx_queues x tx_descriptors) + " + std::to_string(h.sources) +
                     " held by sources (" +
-                    std::to_string(cfg_.rx_on_egress ? relay_depth : max_poll_chunks) +
+                    std::to_string(dpdk_mbufs_per_polled_queue(cfg_.rx_on_egress)) +
                     " per polled rx queue" + (cfg_.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") +
                     ") = " + std::to_string(need) + "; set dpdk.mempool_mbufs to at least " +
                     std::to_string(need + 1) + ", or lower the descriptors" +

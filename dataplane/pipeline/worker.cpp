@@ -186,6 +186,14 @@ std::size_t worker::advance() noexcept {
     }
 }
 
+void worker::hold(std::size_t input, std::size_t n) noexcept {
+    input_ = input;
+    nchunks_ = n;
+    chunk_ = 0;
+    offset_ = 0;
+    busy_ = true;
+}
+
 void worker::release_chunks() noexcept {
     if (nchunks_) inputs_[input_].src->release(std::span<const rx_chunk>(chunks_.data(), nchunks_));
     nchunks_ = chunk_ = 0;
@@ -205,11 +213,7 @@ std::size_t worker::poll(std::uint64_t now_ns) noexcept {
             const std::size_t n = inputs_[i].src->poll(chunks_, counters_);
             if (n == 0) continue;
             polled_any = true;
-            input_ = i;
-            nchunks_ = n;
-            chunk_ = 0;
-            offset_ = 0;
-            busy_ = true;
+            hold(i, n);
             handled += advance();
         }
         next_input_ = count ? (next_input_ + 1) % count : 0;
@@ -301,10 +305,7 @@ void worker::abandon() noexcept {
         for (int k = 0; k < 4096; ++k) {
             const std::size_t n = inputs_[i].src->poll(chunks_, counters_);
             if (n == 0) break;
-            input_ = i;
-            nchunks_ = n;
-            chunk_ = 0;
-            offset_ = 0;
+            hold(i, n);
             counters_.add(counter::drop_shutdown, drop_rest());
             release_chunks();
         }

@@ -108,6 +108,8 @@ private:
     bool reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept;
     void publish(lane& l, open_block& b) noexcept;
     void flush_due() noexcept;
+    /// The `n` chunks input `input` just handed over become the unit of work.
+    void hold(std::size_t input, std::size_t n) noexcept;
     void release_chunks() noexcept;
     /// Decodes the chunks not decoded yet only to count their records
     /// (records_in, rejects) and returns how many were valid: all dropped.

@@ -370,15 +370,17 @@ BOOST_AUTO_TEST_CASE(mbufs_held_count_nic_descriptors_and_what_sources_keep_out)
     nic.rx_descriptors = 1024;
     nic.tx_descriptors = 512;
     // Descriptors, plus 64 chunks per polled rx queue a core holds, or 1024 a relay holds.
-    BOOST_TEST(dpdk_mbufs_held(nic, 3, false) == 3u * 1024 + 2u * 512 + 3u * 64);
-    BOOST_TEST(dpdk_mbufs_held(nic, 3, true) == 3u * 1024 + 2u * 512 + 3u * 1024);
-    BOOST_TEST(dpdk_mbufs_held(nic, 1, true) == 3u * 1024 + 2u * 512 + 1u * 1024);
-    BOOST_TEST(dpdk_mbufs_held(nic, 9, true) == 3u * 1024 + 2u * 512 + 3u * 1024); // at most rx_queues
+    BOOST_TEST(dpdk_mbufs_held(nic, 3, false).total() == 3u * 1024 + 2u * 512 + 3u * 64);
+    BOOST_TEST(dpdk_mbufs_held(nic, 3, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024);
+    BOOST_TEST(dpdk_mbufs_held(nic, 1, true).total() == 3u * 1024 + 2u * 512 + 1u * 1024);
+    BOOST_TEST(dpdk_mbufs_held(nic, 9, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024); // at most rx_queues
     dpdk_port_config vdev = nic;
     vdev.device = "net_pcap0,rx_pcap=in.pcap"; // no descriptors of its own
-    BOOST_TEST(dpdk_mbufs_held(vdev, 3, false) == 3u * 64);
-    BOOST_TEST(dpdk_mbufs_held(vdev, 3, true) == 3u * 1024);
-    BOOST_TEST(dpdk_mbufs_held(vdev, 0, true) == 0u); // a transmit-only port holds nothing
+    BOOST_TEST(dpdk_mbufs_held(vdev, 3, false).total() == 3u * 64);
+    BOOST_TEST(dpdk_mbufs_held(vdev, 3, true).total() == 3u * 1024);
+    BOOST_TEST(dpdk_mbufs_held(vdev, 0, true).total() == 0u); // a transmit-only port holds nothing
+    BOOST_TEST(dpdk_mbufs_held(nic, 1, true).descriptors == 3u * 1024 + 2u * 512);
+    BOOST_TEST(dpdk_mbufs_held(nic, 1, true).sources == 1024u);
 }
 
 BOOST_AUTO_TEST_CASE(no_ports) {
