@@ -683,8 +683,8 @@ private:
     }
 
     dpdk_config cfg_;
-    std::vector<std::uint32_t> polled_rx_queues_; ///< per port (empty: every rx queue)
     std::size_t egress_threads_;
+    std::vector<std::uint32_t> polled_rx_queues_; ///< per port (empty: every rx queue)
     std::vector<std::string> args_;
     bool own_prefix_ = false;
     bool eal_up_ = false;
