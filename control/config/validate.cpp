@@ -510,6 +510,48 @@ void check_source_partitioning(load_context& c) {
     }
 }
 
+/// Each receive queue of a port that sources read is polled by exactly one
+/// source: the NIC spreads flows over all of its queues (RSS), and a queue
+/// nobody polls loses its frames without a counter of ours seeing them. A
+/// port no source reads (transmit only) is left alone.
+void check_dpdk_queues(load_context& c) {
+    const auto& sources = c.cfg.sources;
+    for (std::size_t port = 0; port < c.cfg.dpdk.ports.size(); ++port) {
+        const std::uint16_t queues = c.cfg.dpdk.ports[port].rx_queues;
+        std::vector<int> poller(queues, -1); // source index per queue
+        bool read = false;
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            const source_config& s = sources[i];
+            if (s.kind != source_kind::dpdk || s.dpdk_port != port) continue;
+            read = true;
+            const std::string k = "sources[" + std::to_string(i) + "]";
+            int& first = poller[s.dpdk_queue]; // check_sources bounded dpdk_queue
+            if (first >= 0) {
+                const std::string other = "sources[" + std::to_string(first) + "]";
+                c.fail_at(c.given(k + ".dpdk_queue") ? k + ".dpdk_queue" : k,
+                          "dpdk port " + std::to_string(port) + " queue " + std::to_string(s.dpdk_queue) +
+                              " is already polled by " + other + at_line(c, other) +
+                              "; expected one source per receive queue");
+            }
+            first = static_cast<int>(i);
+        }
+        if (!read) continue;
+        std::string idle;
+        std::size_t nidle = 0;
+        for (std::uint16_t q = 0; q < queues; ++q)
+            if (poller[q] < 0) idle += (nidle++ ? ", " : "") + std::to_string(q);
+        if (nidle == 0) continue;
+        const std::string k = "dpdk.ports[" + std::to_string(port) + "]";
+        c.fail_at(c.given(k + ".rx_queues") ? k + ".rx_queues" : k,
+                  "rx_queues = " + std::to_string(queues) + ", but no [[sources]] entry polls queue" +
+                      (nidle > 1 ? "s " : " ") + idle +
+                      ": the frames the port hands to " + (nidle > 1 ? "them" : "it") +
+                      " would be lost uncounted; expected a kind = \"dpdk\" source with dpdk_port = " +
+                      std::to_string(port) + " for every queue (dpdk_queue = 0.." + std::to_string(queues - 1) +
+                      "), or fewer rx_queues");
+    }
+}
+
 void check_dpdk(load_context& c) {
     for (std::size_t i = 0; i < c.cfg.dpdk.ports.size(); ++i) {
         const dpdk_port_config& p = c.cfg.dpdk.ports[i];
@@ -520,6 +562,7 @@ void check_dpdk(load_context& c) {
         if (!p.ip.empty() && !is_ipv4(p.ip))
             c.fail_at(k + ".ip", "expected \"\" or a dotted IPv4 address, found " + quote(p.ip));
     }
+    check_dpdk_queues(c);
 }
 
 } // namespace

@@ -787,8 +787,15 @@ rx_queues = 2
 tx_queues = 4
 rx_descriptors = 64
 tx_descriptors = 16384
+[[sources]]
+name = "nic0"
+kind = "dpdk"
+dpdk_port = 1
+udp_port = 7000
 )");
     const config c = load(ok);
+    BOOST_TEST(c.sources.size() == 2u);
+    BOOST_TEST(c.sources[1].dpdk_queue == 0);
     BOOST_TEST(c.sources[0].kind == source_kind::dpdk);
     BOOST_TEST(c.sources[0].dpdk_port == 1);
     BOOST_TEST(c.sources[0].dpdk_queue == 1);
@@ -845,6 +852,16 @@ tx_descriptors = 16384
                  {"expected an integer in [0, 512], found 513"});
     expect_error(with("payload_bytes = 9000", "payload_bytes = 9001"), 17, 17, "dpdk.payload_bytes",
                  {"expected an integer in [64, 9000], found 9001"});
+
+    // Every receive queue of a port that sources read has exactly one source.
+    const std::string second = "[[sources]]\nname = \"nic0\"\nkind = \"dpdk\"\ndpdk_port = 1\nudp_port = 7000\n";
+    expect_error(with(second, ""), 27, 13, "dpdk.ports[1].rx_queues",
+                 {"rx_queues = 2, but no [[sources]] entry polls queue 0:", "lost uncounted",
+                  "dpdk_port = 1 for every queue (dpdk_queue = 0..1), or fewer rx_queues"});
+    expect_error(with(second, second + "dpdk_queue = 1\n"), 36, 14,
+                 "sources[1].dpdk_queue",
+                 {"dpdk port 1 queue 1 is already polled by sources[0] (line 5)",
+                  "expected one source per receive queue"});
 
     // No ports at all.
     const std::string no_ports = ok.substr(0, ok.find("[dpdk]"));
