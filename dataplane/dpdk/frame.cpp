@@ -15,7 +15,8 @@ constexpr std::uint16_t ether_ipv6 = 0x86dd;
 constexpr std::uint16_t ether_vlan = 0x8100; // 802.1Q
 constexpr std::uint16_t ether_qinq = 0x88a8; // 802.1ad outer tag
 constexpr std::uint8_t ip_udp = 17;
-// IPv6 extension headers we walk past; a fragment header ends the walk.
+// IPv6 extension headers we walk past; a fragment header ends the walk
+// unless it is an atomic fragment.
 constexpr std::uint8_t ip6_hop_by_hop = 0, ip6_routing = 43, ip6_fragment = 44, ip6_dest_options = 60;
 
 std::uint16_t be16(const std::byte* p) noexcept {
@@ -172,15 +173,23 @@ parsed_frame parse_frame(std::span<const std::byte> frame, std::uint16_t udp_por
         std::uint8_t next = std::to_integer<std::uint8_t>(l3[6]);
         std::size_t off = fixed;
         const std::size_t end = fixed + payload;
-        while (next == ip6_hop_by_hop || next == ip6_routing || next == ip6_dest_options) {
+        while (next == ip6_hop_by_hop || next == ip6_routing || next == ip6_dest_options ||
+               next == ip6_fragment) {
             if (off + 8 > end) [[unlikely]]
                 return verdict(frame_verdict::bad_ip_length);
+            if (next == ip6_fragment) {
+                // Offset 0 and no more fragments: an atomic fragment, the whole
+                // datagram (RFC 6946 says to process it as one). Else a piece.
+                if ((be16(l3 + off + 2) & 0xfff9) != 0) return verdict(frame_verdict::fragment);
+                next = std::to_integer<std::uint8_t>(l3[off]);
+                off += 8;
+                continue;
+            }
             next = std::to_integer<std::uint8_t>(l3[off]);
             off += (std::to_integer<std::size_t>(l3[off + 1]) + 1) * 8;
             if (off > end) [[unlikely]]
                 return verdict(frame_verdict::bad_ip_length);
         }
-        if (next == ip6_fragment) return verdict(frame_verdict::fragment);
         if (next != ip_udp) return verdict(frame_verdict::not_udp);
         return parse_udp(p, l3 + off, end - off, udp_port, l4, true);
     }

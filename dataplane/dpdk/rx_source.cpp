@@ -110,9 +110,16 @@ public:
                 // rte_pktmbuf_read copies only when the range spans segments; the
                 // mbuf is freed at once, so the bytes must be in scratch either way.
                 const auto* got = static_cast<const std::byte*>(rte_pktmbuf_read(m, 0, len, dst));
-                if (got != dst && got != nullptr) std::memcpy(dst, got, len);
                 data = dst;
                 in_scratch = true;
+                if (got == nullptr) [[unlikely]] {
+                    // The segments hold fewer bytes than pkt_len says: a broken chain.
+                    ++status_.short_ethernet;
+                    ++malformed;
+                    skip();
+                    continue;
+                }
+                if (got != dst) std::memcpy(dst, got, len);
                 ++status_.copied;
             }
             const parsed_frame f =

@@ -88,8 +88,23 @@ BOOST_AUTO_TEST_CASE(fragments_are_skipped_not_reassembled) {
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.flags_fragment = 0x2000}))) == "fragment"); // MF
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.flags_fragment = 0x0010}))) == "fragment"); // offset
     BOOST_TEST(to_string(parse(ipv4_udp_frame(payload, {.flags_fragment = 0x4000}))) == "udp"); // DF only
-    BOOST_TEST(to_string(parse(ipv6_udp_frame(payload, {{44, ext_header(8)}}))) == "fragment");
+    // IPv6 fragment header: offset (13 bits) and M in its bytes 2..3.
+    const auto fragment = [](std::uint16_t offset_m) {
+        auto e = ext_header(8);
+        e[2] = static_cast<std::byte>(offset_m >> 8);
+        e[3] = static_cast<std::byte>(offset_m);
+        return e;
+    };
+    BOOST_TEST(to_string(parse(ipv6_udp_frame(payload, {{44, fragment(0x0001)}}))) == "fragment"); // M
+    BOOST_TEST(to_string(parse(ipv6_udp_frame(payload, {{44, fragment(0x0008)}}))) == "fragment"); // offset
     BOOST_TEST(!is_malformed(frame_verdict::fragment));
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_atomic_fragments_are_whole_datagrams) {
+    // Offset 0, M clear (RFC 6946): the payload follows the fragment header,
+    // also after other extension headers.
+    expect_payload(ipv6_udp_frame(payload, {{44, ext_header(8)}}), 70);
+    expect_payload(ipv6_udp_frame(payload, {{0, ext_header(8)}, {44, ext_header(8)}, {60, ext_header(8)}}), 86);
 }
 
 BOOST_AUTO_TEST_CASE(destination_port_filter) {
