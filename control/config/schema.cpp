@@ -308,7 +308,9 @@ const key_spec keys[] = {
  .description = "Extra EAL arguments (\"--no-huge\", \"--no-pci\", \"-m\", \"256\", \"--vdev=...\").",
  .store = [](load_context& c, const toml_value& v) { c.cfg.dpdk.eal_args = string_list(v); }},
 {.path = "dpdk.mempool_mbufs", .kind = vk::integer, .default_value = "8191", .min = 1023, .max = 16777215,
- .description = "Mbufs in the packet pool (2^k - 1 is optimal for DPDK's ring).",
+ .description = "Mbufs in the packet pool of each NUMA socket with ports (2^k - 1 is optimal for "
+                "DPDK's ring); must exceed what descriptors, sources, tx buffers and per-thread caches "
+                "hold (docs/dpdk.md).",
  .store = [](load_context& c, const toml_value& v) { c.cfg.dpdk.mempool_mbufs = as<std::uint32_t>(v); }},
 {.path = "dpdk.mbuf_cache", .kind = vk::integer, .default_value = "256", .min = 0, .max = 512,
  .description = "Per-core mbuf cache size.",

@@ -159,8 +159,18 @@ dpdk_tx_status dpdk_status(const sink& s);
 struct dpdk_mbufs_held_by {
     std::uint64_t descriptors = 0; ///< every descriptor of a NIC (virtual devices hold none)
     std::uint64_t sources = 0;     ///< chunks the sources of its rx queues keep out
-    [[nodiscard]] std::uint64_t total() const noexcept { return descriptors + sources; }
+    std::uint64_t tx_buffers = 0;  ///< frames buffered and fresh mbufs stashed per tx queue
+    [[nodiscard]] std::uint64_t total() const noexcept { return descriptors + sources + tx_buffers; }
 };
+
+/// Mbufs one tx queue keeps out of the pool at most: the frames it buffers
+/// for a burst and the fresh mbufs it takes from the pool in bulk.
+std::uint64_t dpdk_mbufs_per_tx_queue() noexcept;
+
+/// Mbufs the per-thread caches of one pool can hold at once: DPDK lets a
+/// cache of `mbuf_cache` grow to 1.5x that before flushing it, and every
+/// thread that takes or frees mbufs has its own.
+std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threads) noexcept;
 
 /// Chunks a source keeps out per rx queue: max_poll_chunks when its core
 /// polls it, relay_depth when an egress thread relays it (`rx_on_egress`).

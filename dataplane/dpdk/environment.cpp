@@ -139,9 +139,16 @@ std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept {
     return rx_on_egress ? relay_depth : max_poll_chunks;
 }
 
+std::uint64_t dpdk_mbufs_per_tx_queue() noexcept { return detail::tx_queue::capacity + detail::tx_queue::stash_size; }
+
+std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threads) noexcept {
+    return threads * ((std::uint64_t{mbuf_cache} * 3 + 1) / 2); // RTE_MEMPOOL_CACHE flush threshold: 1.5x
+}
+
 dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress) {
     dpdk_mbufs_held_by h;
     h.sources = std::min<std::uint64_t>(polled_queues, p.rx_queues) * dpdk_mbufs_per_polled_queue(rx_on_egress);
+    h.tx_buffers = std::uint64_t{p.tx_queues} * dpdk_mbufs_per_tx_queue();
     if (!is_vdev(p.device))
         h.descriptors =
             std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
@@ -530,15 +537,22 @@ private:
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
         // The pool needs every mbuf the ports can hold at once, and more.
         std::map<int, dpdk_mbufs_held_by> held;
+        std::uint64_t polled_total = 0;
         for (const auto& p : ports_) {
             const std::uint32_t polled =
                 p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues;
+            polled_total += std::min<std::uint32_t>(polled, p->cfg.rx_queues);
             const dpdk_mbufs_held_by port = dpdk_mbufs_held(p->cfg, polled, cfg_.rx_on_egress);
             held[p->socket].descriptors += port.descriptors;
             held[p->socket].sources += port.sources;
+            held[p->socket].tx_buffers += port.tx_buffers;
         }
+        // Threads with a cache in a pool: the egress threads, and at most one
+        // core per polled rx queue.
+        const std::uint64_t threads = egress_threads_ + polled_total;
+        const std::uint64_t caches = dpdk_mbufs_in_caches(cfg_.mbuf_cache, threads);
         for (const auto& [socket, h] : held) {
-            const std::uint64_t need = h.total();
+            const std::uint64_t need = h.total() + caches;
             if (need >= cfg_.mempool_mbufs)
                 throw std::invalid_argument(
                     "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
@@ -548,9 +562,12 @@ private:
                     " held by sources (" +
                     std::to_string(dpdk_mbufs_per_polled_queue(cfg_.rx_on_egress)) +
                     " per polled rx queue" + (cfg_.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") +
-                    ") = " + std::to_string(need) + "; set dpdk.mempool_mbufs to at least " +
-                    std::to_string(need + 1) + ", or lower the descriptors" +
-                    (cfg_.rx_on_egress ? " or turn dpdk.rx_on_egress off" : ""));
+                    ") + " + std::to_string(h.tx_buffers) + " buffered for transmit (" +
+                    std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " + std::to_string(caches) +
+                    " in per-thread caches (1.5 x dpdk.mbuf_cache for each of " + std::to_string(threads) +
+                    " threads) = " + std::to_string(need) + "; set dpdk.mempool_mbufs to at least " +
+                    std::to_string(need + 1) + ", or lower the descriptors or dpdk.mbuf_cache" +
+                    (cfg_.rx_on_egress ? ", or turn dpdk.rx_on_egress off" : ""));
             const std::string name = "sg_mbufs_s" + std::to_string(socket);
             rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg_.mempool_mbufs, cfg_.mbuf_cache, 0,
                                                       static_cast<std::uint16_t>(room), socket);

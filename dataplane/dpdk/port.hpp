@@ -32,8 +32,9 @@ class dpdk_tx_sink;
 /// flushes; once it is `retry_cycles` old it is dropped and counted.
 class tx_queue {
 public:
-    static constexpr std::uint32_t capacity = 64; ///< frames buffered at most (two bursts)
-    static constexpr std::uint32_t burst = 32;    ///< flush as soon as this many are buffered
+    static constexpr std::uint32_t capacity = 64;   ///< frames buffered at most (two bursts)
+    static constexpr std::uint32_t burst = 32;      ///< flush as soon as this many are buffered
+    static constexpr std::uint32_t stash_size = 32; ///< fresh mbufs taken from the pool at once
 
     tx_queue(std::uint16_t port, std::uint16_t queue, rte_mempool* pool, std::uint64_t drain_cycles,
              std::uint64_t retry_cycles) noexcept;
@@ -102,7 +103,6 @@ private:
     const dpdk_tx_sink* deadline_checker_ = nullptr; ///< see checks_deadline()
     std::array<rte_mbuf*, capacity> mbufs_{}; // contiguous: what rte_eth_tx_burst takes
     std::array<entry, capacity> entries_{};
-    static constexpr std::uint32_t stash_size = 32;
     std::array<rte_mbuf*, stash_size> stash_{};
     std::uint32_t stashed_ = 0;
 };

@@ -11,18 +11,22 @@ using namespace shardgate::test;
 
 namespace {
 
-std::string start_error(const std::vector<std::string>& eal_args, const std::string& device) {
+std::string start_error(const dpdk_config& c, std::vector<std::uint32_t> polled_rx_queues = {}) {
     claim_eal();
+    try {
+        auto env = dpdk_environment::start(c, 1, std::move(polled_rx_queues));
+        return "started";
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+std::string start_error(const std::vector<std::string>& eal_args, const std::string& device) {
     dpdk_config c;
     c.eal_args = eal_args;
     c.ports.push_back({});
     c.ports[0].device = device;
-    try {
-        auto env = dpdk_environment::start(c, 1);
-        return "started";
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
+    return start_error(c);
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -64,6 +68,30 @@ BOOST_AUTO_TEST_CASE(pci_device_with_no_pci, *boost::unit_test::disabled()) {
     BOOST_TEST_MESSAGE(e);
     BOOST_TEST(contains(e, "dpdk.ports[0]: device \"0000:03:00.0\" did not probe: "), e);
     BOOST_TEST(contains(e, "dpdk.eal_args contain \"--no-pci\""), e);
+}
+
+BOOST_AUTO_TEST_CASE(mbuf_pool_too_small_for_what_ports_and_threads_hold, *boost::unit_test::disabled()) {
+    require_drivers({"net_null"});
+    dpdk_config c;
+    c.eal_args = no_huge_args();
+    c.mempool_mbufs = 2047;
+    c.mbuf_cache = 256;
+    c.rx_on_egress = true;
+    c.ports.resize(2);
+    c.ports[0].device = "net_null0";
+    c.ports[1].device = "net_null1";
+    c.ports[1].tx_queues = 2;
+    // Port 0's one rx queue is relayed (1024 chunks out); three tx queues
+    // buffer 96 each; one egress thread and one core cache up to 384 each.
+    const std::string e = start_error(c, {1, 0});
+    BOOST_TEST_MESSAGE(e);
+    BOOST_TEST(contains(e, "dpdk.mempool_mbufs (2047) must exceed what the ports on NUMA socket"), e);
+    BOOST_TEST(contains(e, "0 in NIC descriptors"), e);
+    BOOST_TEST(contains(e, "+ 1024 held by sources (1024 per polled rx queue, relayed: dpdk.rx_on_egress)"), e);
+    BOOST_TEST(contains(e, "+ 288 buffered for transmit (96 per tx queue)"), e);
+    BOOST_TEST(contains(e, "+ 768 in per-thread caches (1.5 x dpdk.mbuf_cache for each of 2 threads) = 2080"),
+               e);
+    BOOST_TEST(contains(e, "set dpdk.mempool_mbufs to at least 2081"), e);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

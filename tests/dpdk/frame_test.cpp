@@ -384,18 +384,28 @@ BOOST_AUTO_TEST_CASE(mbufs_held_count_nic_descriptors_and_what_sources_keep_out)
     nic.tx_queues = 2;
     nic.rx_descriptors = 1024;
     nic.tx_descriptors = 512;
-    // Descriptors, plus 64 chunks per polled rx queue a core holds, or 1024 a relay holds.
-    BOOST_TEST(dpdk_mbufs_held(nic, 3, false).total() == 3u * 1024 + 2u * 512 + 3u * 64);
-    BOOST_TEST(dpdk_mbufs_held(nic, 3, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024);
-    BOOST_TEST(dpdk_mbufs_held(nic, 1, true).total() == 3u * 1024 + 2u * 512 + 1u * 1024);
-    BOOST_TEST(dpdk_mbufs_held(nic, 9, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024); // at most rx_queues
+    // Descriptors, plus 64 chunks per polled rx queue a core holds, or 1024 a
+    // relay holds, plus 64 buffered frames and 32 stashed mbufs per tx queue.
+    constexpr unsigned tx = 2 * (64 + 32);
+    BOOST_TEST(dpdk_mbufs_per_tx_queue() == 96u);
+    BOOST_TEST(dpdk_mbufs_held(nic, 3, false).total() == 3u * 1024 + 2u * 512 + 3u * 64 + tx);
+    BOOST_TEST(dpdk_mbufs_held(nic, 3, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024 + tx);
+    BOOST_TEST(dpdk_mbufs_held(nic, 1, true).total() == 3u * 1024 + 2u * 512 + 1u * 1024 + tx);
+    BOOST_TEST(dpdk_mbufs_held(nic, 9, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024 + tx); // at most rx_queues
     dpdk_port_config vdev = nic;
     vdev.device = "net_pcap0,rx_pcap=in.pcap"; // no descriptors of its own
-    BOOST_TEST(dpdk_mbufs_held(vdev, 3, false).total() == 3u * 64);
-    BOOST_TEST(dpdk_mbufs_held(vdev, 3, true).total() == 3u * 1024);
-    BOOST_TEST(dpdk_mbufs_held(vdev, 0, true).total() == 0u); // a transmit-only port holds nothing
+    BOOST_TEST(dpdk_mbufs_held(vdev, 3, false).total() == 3u * 64 + tx);
+    BOOST_TEST(dpdk_mbufs_held(vdev, 3, true).total() == 3u * 1024 + tx);
+    BOOST_TEST(dpdk_mbufs_held(vdev, 0, true).total() == tx); // a transmit-only port: its tx buffers
     BOOST_TEST(dpdk_mbufs_held(nic, 1, true).descriptors == 3u * 1024 + 2u * 512);
     BOOST_TEST(dpdk_mbufs_held(nic, 1, true).sources == 1024u);
+    BOOST_TEST(dpdk_mbufs_held(nic, 1, true).tx_buffers == tx);
+}
+
+BOOST_AUTO_TEST_CASE(mbufs_in_caches_are_one_and_a_half_caches_per_thread) {
+    BOOST_TEST(dpdk_mbufs_in_caches(256, 3) == 3u * 384);
+    BOOST_TEST(dpdk_mbufs_in_caches(255, 2) == 2u * 383); // 382.5 rounds up
+    BOOST_TEST(dpdk_mbufs_in_caches(0, 5) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(no_ports) {
