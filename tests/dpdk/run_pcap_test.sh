@@ -5,8 +5,9 @@
 # query, and each partition leaves through its own net_pcap port (tx_pcap);
 # shardgate-sink verifies the captures: every record once, no symbol in two
 # partitions, per-(source, symbol) order, exact counts. Fixed records run
-# twice: the core polling the port, then the egress thread polling it for the
-# core (dpdk.rx_on_egress), with 8 partitions.
+# three times: the core polling the port; the egress thread polling it for
+# the core (dpdk.rx_on_egress), with 8 partitions; and with the capture's
+# frames in IPv6.
 #
 # usage: run_pcap_test.sh SHARDGATE GEN SINK PMD_DIR
 # (PMD_DIR: DPDK's driver plugin directory; the test skips, exit 77, only
@@ -26,18 +27,28 @@ work=$(mktemp -d /tmp/shardgate-dpdk-run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 records=200000
 
-for run in fixed csv fixed:rx_on_egress; do
+for run in fixed csv fixed:rx_on_egress fixed:ipv6; do
   fmt=${run%%:*}
   rx_on_egress=false
   partitions=4
-  # With the relay: 8 partitions, 9 ports, only one of them polled; the mbuf
-  # pool (default 8191) must cover the 1024 the relay holds, not 1024 a port.
-  [ "$run" = "$fmt" ] || { rx_on_egress=true; partitions=8; }
+  addresses=()
+  case $run in
+    # With the relay: 8 partitions, 9 ports, only one of them polled; the mbuf
+    # pool (default 8191) must cover the 1024 the relay holds, not 1024 a port.
+    *:rx_on_egress) rx_on_egress=true; partitions=8 ;;
+    # The capture in IPv6 frames (sinks still send IPv4).
+    *:ipv6) addresses=(--src-ip fd00::1 --dst-ip fd00::2) ;;
+  esac
   d="$work/${run/:/-}"
   mkdir -p "$d"
   "$gen" --pcap "$d/in.pcap" --format "$fmt" --records "$records" --keys 500 --sources 4 --seed 3 \
-    --datagram-bytes 1400 --dst-port 9000 --summary-json "$d/gen.json" >/dev/null ||
+    --datagram-bytes 1400 --dst-port 9000 "${addresses[@]}" --summary-json "$d/gen.json" >/dev/null ||
     { echo "FAIL [$run]: the generator could not write the capture"; exit 1; }
+  if [ ${#addresses[@]} -gt 0 ]; then
+    # The first frame's ethertype: after the 24-byte file and 16-byte frame headers, 12 bytes in.
+    type=$(od -An -tx1 -j 52 -N 2 "$d/in.pcap" | tr -d ' ')
+    [ "$type" = 86dd ] || { echo "FAIL [$run]: the capture's frames are not IPv6 (ethertype $type)"; exit 1; }
+  fi
   {
     cat <<TOML
 [router]

@@ -1,5 +1,7 @@
 #include "tools/common/pcap.hpp"
 
+#include <arpa/inet.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -108,8 +110,63 @@ std::uint32_t parse_ipv4(std::string_view text) {
                                 "'; expected a dotted quad like 10.0.0.1");
 }
 
+ipv6_address parse_ipv6(std::string_view text) {
+    ipv6_address a{};
+    if (text.size() >= INET6_ADDRSTRLEN || inet_pton(AF_INET6, std::string(text).c_str(), a.data()) != 1)
+        throw std::invalid_argument("bad IPv6 address '" + std::string(text) +
+                                    "'; expected an address like fd00::1");
+    return a;
+}
+
+void set_ip_addresses(udp_endpoints& e, std::string_view src, std::string_view dst) {
+    const bool src6 = src.find(':') != std::string_view::npos;
+    const bool dst6 = dst.find(':') != std::string_view::npos;
+    if (src6 != dst6)
+        throw std::invalid_argument("source address '" + std::string(src) + "' and destination address '" +
+                                    std::string(dst) + "' are of different families; expected two IPv4 or "
+                                    "two IPv6 addresses");
+    e.ipv6 = src6;
+    if (e.ipv6) {
+        e.src_ip6 = parse_ipv6(src);
+        e.dst_ip6 = parse_ipv6(dst);
+    } else {
+        e.src_ip = parse_ipv4(src);
+        e.dst_ip = parse_ipv4(dst);
+    }
+}
+
+namespace {
+void build_udp6_frame(const udp_endpoints& e, std::uint32_t flow, std::string_view payload, std::vector<char>& out) {
+    const std::size_t at = out.size();
+    const std::size_t udp_len = 8 + payload.size();
+    out.resize(at + 14 + 40 + udp_len);
+    char* f = out.data() + at;
+    std::memcpy(f, e.dst_mac.data(), 6);
+    std::memcpy(f + 6, e.src_mac.data(), 6);
+    put_be16(f + 12, ethertype_ipv6);
+    char* ip = f + 14;
+    put_be32(ip, 0x60000000u | (flow & 0xfffff)); // version 6, traffic class 0, flow label
+    put_be16(ip + 4, static_cast<std::uint16_t>(udp_len));
+    ip[6] = 17; // next header: UDP
+    ip[7] = 64; // hop limit
+    std::memcpy(ip + 8, e.src_ip6.data(), 16);
+    std::memcpy(ip + 24, e.dst_ip6.data(), 16);
+    char* udp = ip + 40;
+    put_be16(udp, e.src_port);
+    put_be16(udp + 2, e.dst_port);
+    put_be16(udp + 4, static_cast<std::uint16_t>(udp_len));
+    put_be16(udp + 6, 0);
+    std::memcpy(udp + 8, payload.data(), payload.size());
+    // Mandatory in IPv6: pseudo header of addresses, length and next header.
+    const std::uint32_t sum = csum_add(0, ip + 8, 32) + 17 + static_cast<std::uint32_t>(udp_len);
+    const std::uint16_t c = csum_fold(csum_add(sum, udp, udp_len));
+    put_be16(udp + 6, c == 0 ? 0xffff : c);
+}
+} // namespace
+
 void build_udp_frame(const udp_endpoints& e, std::uint16_t ip_id, std::string_view payload,
                      std::vector<char>& out) {
+    if (e.ipv6) return build_udp6_frame(e, ip_id, payload, out);
     const std::size_t at = out.size();
     const std::size_t udp_len = 8 + payload.size();
     const std::size_t ip_len = 20 + udp_len;

@@ -20,12 +20,18 @@ namespace shardgate::tools {
 
 using mac_address = std::array<std::uint8_t, 6>;
 
-/// Where the frames of a generated capture come from and go to.
+using ipv6_address = std::array<std::uint8_t, 16>; ///< network order
+
+/// Where the frames of a generated capture come from and go to: IPv4
+/// addresses, or IPv6 ones when `ipv6` is set.
 struct udp_endpoints {
     mac_address src_mac{0x02, 0, 0, 0, 0, 0x01};
     mac_address dst_mac{0x02, 0, 0, 0, 0, 0x02};
     std::uint32_t src_ip = 0x0a000001; ///< host order: 10.0.0.1
     std::uint32_t dst_ip = 0x0a000002; ///< host order: 10.0.0.2
+    bool ipv6 = false;
+    ipv6_address src_ip6{};
+    ipv6_address dst_ip6{};
     std::uint16_t src_port = 40000;
     std::uint16_t dst_port = 9000;
 };
@@ -33,12 +39,19 @@ struct udp_endpoints {
 /// Throws std::invalid_argument naming the text on a malformed address.
 [[nodiscard]] mac_address parse_mac(std::string_view text);
 [[nodiscard]] std::uint32_t parse_ipv4(std::string_view text);
+[[nodiscard]] ipv6_address parse_ipv6(std::string_view text);
+/// Sets the source and destination addresses of `e` from two IPv4 or two
+/// IPv6 addresses (and e.ipv6 to match). Throws std::invalid_argument on a
+/// malformed address or a mix of the two families.
+void set_ip_addresses(udp_endpoints& e, std::string_view src, std::string_view dst);
 
 /// Largest UDP payload an IPv4 frame carries (65535 - 20 - 8).
 inline constexpr std::size_t max_udp_payload = 65507;
 
 /// Appends an Ethernet II / IPv4 (no options, DF clear, TTL 64) / UDP frame
-/// carrying `payload` to `out`, with correct IPv4 header and UDP checksums.
+/// carrying `payload` to `out`, with correct IPv4 header and UDP checksums;
+/// with e.ipv6 an Ethernet II / IPv6 (no extension headers, hop limit 64,
+/// `ip_id` as the flow label) / UDP frame with its UDP checksum.
 /// Precondition: payload.size() <= max_udp_payload.
 void build_udp_frame(const udp_endpoints& e, std::uint16_t ip_id, std::string_view payload,
                      std::vector<char>& out);

@@ -60,7 +60,7 @@ void sleep_until_ns(std::uint64_t t) {
 const std::vector<flag_spec> flags = {
     {"udp", "HOST:PORT", "", "send datagrams to HOST:PORT (one of --udp, --tcp, --pcap, --file)"},
     {"tcp", "HOST:PORT", "", "stream to HOST:PORT over TCP"},
-    {"pcap", "FILE", "", "write Ethernet/IPv4/UDP frames, one datagram per frame, to a pcap file"},
+    {"pcap", "FILE", "", "write Ethernet/IPv4 (or IPv6)/UDP frames, one datagram per frame, to a pcap file"},
     {"file", "FILE", "", "write the record stream (stream framing) to a file"},
     {"ports", "K", "1",
      "spread over ports PORT..PORT+K-1: datagram d to PORT + d % K; TCP: K connections, "
@@ -104,8 +104,8 @@ const std::vector<flag_spec> flags = {
     {"sndbuf", "BYTES", "UDP 4194304, TCP the kernel's autotuning", "socket send buffer"},
     {"src-mac", "MAC", "02:00:00:00:00:01", "pcap: source MAC"},
     {"dst-mac", "MAC", "02:00:00:00:00:02", "pcap: destination MAC"},
-    {"src-ip", "IPV4", "10.0.0.1", "pcap: source IPv4 address"},
-    {"dst-ip", "IPV4", "10.0.0.2", "pcap: destination IPv4 address"},
+    {"src-ip", "IP", "10.0.0.1", "pcap: source address; IPv6 (fd00::1) writes IPv6 frames"},
+    {"dst-ip", "IP", "10.0.0.2", "pcap: destination address, of the same family as --src-ip"},
     {"src-port", "PORT", "40000", "pcap: UDP source port"},
     {"dst-port", "PORT", "9000", "pcap: UDP destination port (with --ports K: PORT..PORT+K-1)"},
     {"summary-json", "FILE", "", "also write the summary JSON to FILE"},
@@ -564,8 +564,7 @@ int run(int argc, char** argv) {
         try {
             a.src_mac = parse_mac(args.get("src-mac").value_or("02:00:00:00:00:01"));
             a.dst_mac = parse_mac(args.get("dst-mac").value_or("02:00:00:00:00:02"));
-            a.src_ip = parse_ipv4(args.get("src-ip").value_or("10.0.0.1"));
-            a.dst_ip = parse_ipv4(args.get("dst-ip").value_or("10.0.0.2"));
+            set_ip_addresses(a, args.get("src-ip").value_or("10.0.0.1"), args.get("dst-ip").value_or("10.0.0.2"));
         } catch (const std::invalid_argument& e) {
             throw usage_error(e.what());
         }

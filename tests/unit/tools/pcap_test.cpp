@@ -35,6 +35,48 @@ std::vector<char> frame_of(std::string_view payload, udp_endpoints e = {}) {
 
 BOOST_AUTO_TEST_SUITE(pcap)
 
+BOOST_AUTO_TEST_CASE(ipv6_frames_carry_the_payload_with_a_checked_udp_checksum) {
+    udp_endpoints e;
+    set_ip_addresses(e, "fd00::1", "fd00::2:3");
+    BOOST_TEST(e.ipv6);
+    e.dst_port = 9001;
+    const std::string payload = "records of a datagram";
+    auto f = frame_of(payload, e);
+    BOOST_REQUIRE_EQUAL(f.size(), 14u + 40u + 8u + payload.size());
+    BOOST_TEST(static_cast<unsigned char>(f[12]) == 0x86); // ethertype 0x86dd
+    BOOST_TEST(static_cast<unsigned char>(f[13]) == 0xdd);
+    BOOST_TEST(static_cast<unsigned char>(f[14 + 8 + 15]) == 1); // fd00::1 ends in 1
+    BOOST_TEST(static_cast<unsigned char>(f[14 + 24 + 13]) == 2); // fd00::2:3
+    BOOST_TEST(static_cast<unsigned char>(f[14 + 24 + 15]) == 3);
+    auto info = parse_udp_frame({f.data(), f.size()});
+    BOOST_REQUIRE_MESSAGE(info.kind == frame_kind::udp, info.what);
+    BOOST_TEST(info.payload == payload);
+    BOOST_TEST(info.dst_port == 9001);
+    // IPv6 requires the UDP checksum: a flipped payload bit is caught.
+    f.back() ^= 1;
+    info = parse_udp_frame({f.data(), f.size()});
+    BOOST_TEST(info.kind == frame_kind::bad);
+    BOOST_TEST(std::string(info.what) == "bad UDP checksum");
+}
+
+BOOST_AUTO_TEST_CASE(address_families_must_match_and_parse) {
+    udp_endpoints e;
+    set_ip_addresses(e, "10.1.2.3", "10.1.2.4");
+    BOOST_TEST(!e.ipv6);
+    BOOST_TEST(e.src_ip == 0x0a010203u);
+    const auto error = [&](std::string_view a, std::string_view b) {
+        try {
+            set_ip_addresses(e, a, b);
+        } catch (const std::invalid_argument& x) {
+            return std::string(x.what());
+        }
+        return std::string("accepted");
+    };
+    BOOST_TEST(error("10.0.0.1", "fd00::1").find("different families") != std::string::npos);
+    BOOST_TEST(error("fd00::1", "fd00::zz") == "bad IPv6 address 'fd00::zz'; expected an address like fd00::1");
+    BOOST_TEST(error("10.0.0", "10.0.0.1").find("bad IPv4 address '10.0.0'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(write_then_read_gives_the_same_payloads_and_ports) {
     const std::string path = temp_path("rt.pcap");
     std::vector<std::string> payloads = {"a", std::string(1472, 'x'), std::string(max_udp_payload, 'y'), ""};
