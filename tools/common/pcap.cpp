@@ -135,68 +135,49 @@ void set_ip_addresses(udp_endpoints& e, std::string_view src, std::string_view d
     }
 }
 
-namespace {
-void build_udp6_frame(const udp_endpoints& e, std::uint32_t flow, std::string_view payload, std::vector<char>& out) {
-    const std::size_t at = out.size();
-    const std::size_t udp_len = 8 + payload.size();
-    out.resize(at + 14 + 40 + udp_len);
-    char* f = out.data() + at;
-    std::memcpy(f, e.dst_mac.data(), 6);
-    std::memcpy(f + 6, e.src_mac.data(), 6);
-    put_be16(f + 12, ethertype_ipv6);
-    char* ip = f + 14;
-    put_be32(ip, 0x60000000u | (flow & 0xfffff)); // version 6, traffic class 0, flow label
-    put_be16(ip + 4, static_cast<std::uint16_t>(udp_len));
-    ip[6] = 17; // next header: UDP
-    ip[7] = 64; // hop limit
-    std::memcpy(ip + 8, e.src_ip6.data(), 16);
-    std::memcpy(ip + 24, e.dst_ip6.data(), 16);
-    char* udp = ip + 40;
-    put_be16(udp, e.src_port);
-    put_be16(udp + 2, e.dst_port);
-    put_be16(udp + 4, static_cast<std::uint16_t>(udp_len));
-    put_be16(udp + 6, 0);
-    std::memcpy(udp + 8, payload.data(), payload.size());
-    // Mandatory in IPv6: pseudo header of addresses, length and next header.
-    const std::uint32_t sum = csum_add(0, ip + 8, 32) + 17 + static_cast<std::uint32_t>(udp_len);
-    const std::uint16_t c = csum_fold(csum_add(sum, udp, udp_len));
-    put_be16(udp + 6, c == 0 ? 0xffff : c);
-}
-} // namespace
-
 void build_udp_frame(const udp_endpoints& e, std::uint16_t ip_id, std::string_view payload,
                      std::vector<char>& out) {
-    if (e.ipv6) return build_udp6_frame(e, ip_id, payload, out);
     const std::size_t at = out.size();
     const std::size_t udp_len = 8 + payload.size();
-    const std::size_t ip_len = 20 + udp_len;
-    out.resize(at + 14 + ip_len);
+    const std::size_t ip_header = e.ipv6 ? 40 : 20;
+    out.resize(at + 14 + ip_header + udp_len);
     char* f = out.data() + at;
     std::memcpy(f, e.dst_mac.data(), 6);
     std::memcpy(f + 6, e.src_mac.data(), 6);
-    put_be16(f + 12, ethertype_ipv4);
+    put_be16(f + 12, e.ipv6 ? ethertype_ipv6 : ethertype_ipv4);
     char* ip = f + 14;
-    ip[0] = 0x45; // version 4, 5 words
-    ip[1] = 0;
-    put_be16(ip + 2, static_cast<std::uint16_t>(ip_len));
-    put_be16(ip + 4, ip_id);
-    put_be16(ip + 6, 0); // no fragmentation flags
-    ip[8] = 64;          // TTL
-    ip[9] = 17;          // UDP
-    put_be16(ip + 10, 0);
-    put_be32(ip + 12, e.src_ip);
-    put_be32(ip + 16, e.dst_ip);
-    put_be16(ip + 10, csum_fold(csum_add(0, ip, 20)));
-    char* udp = ip + 20;
+    std::uint32_t pseudo; // the UDP pseudo header's addresses and protocol
+    if (e.ipv6) {
+        put_be32(ip, 0x60000000u | ip_id); // version 6, traffic class 0, ip_id as the flow label
+        put_be16(ip + 4, static_cast<std::uint16_t>(udp_len));
+        ip[6] = 17; // next header: UDP
+        ip[7] = 64; // hop limit
+        std::memcpy(ip + 8, e.src_ip6.data(), 16);
+        std::memcpy(ip + 24, e.dst_ip6.data(), 16);
+        pseudo = csum_add(0, ip + 8, 32) + 17;
+    } else {
+        ip[0] = 0x45; // version 4, 5 words
+        ip[1] = 0;
+        put_be16(ip + 2, static_cast<std::uint16_t>(ip_header + udp_len));
+        put_be16(ip + 4, ip_id);
+        put_be16(ip + 6, 0); // no fragmentation flags
+        ip[8] = 64;          // TTL
+        ip[9] = 17;          // UDP
+        put_be16(ip + 10, 0);
+        put_be32(ip + 12, e.src_ip);
+        put_be32(ip + 16, e.dst_ip);
+        put_be16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+        pseudo = csum_add(0, ip + 12, 8) + 17;
+    }
+    char* udp = ip + ip_header;
     put_be16(udp, e.src_port);
     put_be16(udp + 2, e.dst_port);
     put_be16(udp + 4, static_cast<std::uint16_t>(udp_len));
     put_be16(udp + 6, 0);
     std::memcpy(udp + 8, payload.data(), payload.size());
-    // pseudo header: addresses, protocol, UDP length
-    std::uint32_t sum = csum_add(0, ip + 12, 8) + 17 + static_cast<std::uint32_t>(udp_len);
-    std::uint16_t c = csum_fold(csum_add(sum, udp, udp_len));
-    put_be16(udp + 6, c == 0 ? 0xffff : c); // 0 means "no checksum" in IPv4
+    // Optional in IPv4, mandatory in IPv6; 0 would mean "none", so it is sent as 0xffff.
+    const std::uint16_t c = csum_fold(csum_add(pseudo + static_cast<std::uint32_t>(udp_len), udp, udp_len));
+    put_be16(udp + 6, c == 0 ? 0xffff : c);
 }
 
 pcap_writer::pcap_writer(const std::string& path) : path_(path) {
