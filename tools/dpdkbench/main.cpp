@@ -45,15 +45,15 @@
 #include <thread>
 #include <vector>
 
-#include "tools/bench/trade_format.hpp"
-#include "tools/common/cli.hpp"
 #include "dataplane/dpdk/dpdk.hpp"
 #include "dataplane/dpdk/frame.hpp"
 #include "dataplane/pipeline/affinity.hpp"
 #include "dataplane/pipeline/egress.hpp"
-#include "dataplane/pipeline/relay.hpp"
 #include "dataplane/pipeline/idle.hpp"
+#include "dataplane/pipeline/relay.hpp"
 #include "dataplane/pipeline/worker.hpp"
+#include "tools/bench/trade_format.hpp"
+#include "tools/common/cli.hpp"
 
 namespace {
 
@@ -70,14 +70,14 @@ enum class layout { two, relay, one };
 struct options {
     double seconds = 5;
     std::uint32_t per_packet = 16;
-    std::uint32_t packets = 4096; ///< distinct packets in the replayed pcap
-    std::uint32_t burst = 128;    ///< router.burst_size (records)
+    std::uint32_t packets = 4096;                      ///< distinct packets in the replayed pcap
+    std::uint32_t burst = 128;                         ///< router.burst_size (records)
     std::vector<std::uint32_t> testpmd_bursts{32, 64}; ///< packets per testpmd burst; its best counts
     std::uint32_t keys = 10000;
     bool hugepages = false;
-    bool shardgate_only = false;  ///< skip testpmd (for profiling shardgate's runs)
+    bool shardgate_only = false; ///< skip testpmd (for profiling shardgate's runs)
     std::vector<layout> layouts{layout::relay, layout::two, layout::one}; ///< shardgate's layouts to run
-    int cpu_a = 0, cpu_b = 1;     ///< egress / testpmd main lcore; dataplane / testpmd forwarding lcore
+    int cpu_a = 0, cpu_b = 1; ///< egress / testpmd main lcore; dataplane / testpmd forwarding lcore
     std::string testpmd = "/usr/bin/dpdk-testpmd";
 };
 
@@ -142,8 +142,8 @@ options parse(int argc, char** argv) {
                 char* end = nullptr;
                 const unsigned long b = std::strtoul(item.c_str(), &end, 10);
                 if (item.empty() || *end != '\0' || b < 1 || b > 512)
-                    usage("--testpmd-bursts: expected packet counts 1..512 separated by commas, found \"" + v +
-                          "\"");
+                    usage("--testpmd-bursts: expected packet counts 1..512 separated by commas, found \"" +
+                          v + "\"");
                 o.testpmd_bursts.push_back(static_cast<std::uint32_t>(b));
             }
         } else if (a == "--shardgate-only")
@@ -161,8 +161,7 @@ options parse(int argc, char** argv) {
                 else
                     usage("--layouts: expected relay, two or one separated by commas, found \"" + v + "\"");
             }
-        }
-        else if (a == "--cpus") {
+        } else if (a == "--cpus") {
             const std::string v = value();
             if (std::sscanf(v.c_str(), "%d,%d", &o.cpu_a, &o.cpu_b) != 2 || o.cpu_a < 0 || o.cpu_b < 0 ||
                 o.cpu_a == o.cpu_b)
@@ -214,7 +213,6 @@ void write_pcap(const fs::path& path, const options& o) {
     }
     if (!out) throw std::runtime_error("cannot write " + path.string());
 }
-
 
 // ---------------------------------------------------------------- hugepages
 
@@ -513,7 +511,8 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
                 make_egress();
                 ready += 2;
                 idle_policy idle = runtime_idle();
-                while (!stop.load(std::memory_order_relaxed)) idle.after(wk->poll(now_ns()) + eg->poll(), sleep);
+                while (!stop.load(std::memory_order_relaxed))
+                    idle.after(wk->poll(now_ns()) + eg->poll(), sleep);
                 wk->stop_sources();
                 while (!wk->drained()) {
                     wk->poll(now_ns());
@@ -643,8 +642,9 @@ int main(int argc, char** argv) {
                 const double pps = static_cast<double>(tp.tx) / tp.seconds;
                 tp_pps = std::max(tp_pps, pps);
                 std::printf("  %s\n  burst %u: %sp/s forwarded (%llu packets in %.2f s; rx %llu)\n",
-                            tp.command.c_str(), burst, mega(pps).c_str(), static_cast<unsigned long long>(tp.tx),
-                            tp.seconds, static_cast<unsigned long long>(tp.rx));
+                            tp.command.c_str(), burst, mega(pps).c_str(),
+                            static_cast<unsigned long long>(tp.tx), tp.seconds,
+                            static_cast<unsigned long long>(tp.rx));
                 std::fflush(stdout);
             }
             std::printf("  baseline: %sp/s\n", mega(tp_pps).c_str());
@@ -674,14 +674,15 @@ int main(int argc, char** argv) {
             const double rps = static_cast<double>(r.records) / r.seconds;
             const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
             if (how != layout::one)
-                std::printf("\nshardgate [%s], dataplane core on CPU %d + egress thread on CPU %d%s (cache-line "
-                            "round trip between them before the run: %.0f ns):\n",
-                            how == layout::relay ? "relay" : "two", o.cpu_b, o.cpu_a,
-                            how == layout::relay ? " polling the port for the core" : "", round_trip);
-            else
                 std::printf(
-                    "\nshardgate [one], dataplane and egress loops on one thread, CPU %d (testpmd's footprint):\n",
-                    o.cpu_b);
+                    "\nshardgate [%s], dataplane core on CPU %d + egress thread on CPU %d%s (cache-line "
+                    "round trip between them before the run: %.0f ns):\n",
+                    how == layout::relay ? "relay" : "two", o.cpu_b, o.cpu_a,
+                    how == layout::relay ? " polling the port for the core" : "", round_trip);
+            else
+                std::printf("\nshardgate [one], dataplane and egress loops on one thread, CPU %d (testpmd's "
+                            "footprint):\n",
+                            o.cpu_b);
             std::printf(
                 "  %sp/s in, %srecords/s routed, %sp/s out (up to %u records per frame), %llu records "
                 "dropped while measuring\n",
