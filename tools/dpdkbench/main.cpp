@@ -16,6 +16,11 @@
 // shardgate's packet rate at least a quarter of testpmd's while it does all
 // that per record). A benchmark: it prints, it asserts nothing.
 //
+// The machine is shared and its speed drifts over seconds to minutes, so
+// testpmd and the layouts run in rounds, one after the other (--rounds,
+// default 3): each layout's ratio is taken to testpmd's rate in its own
+// round, and the summary gives the median over the rounds.
+//
 // Before a two-thread run it measures how long a cache line takes to go
 // between the two CPUs and back: on a virtual machine the host may place the
 // vCPUs on the same L3 (tens of ns) or not (hundreds), and the two-thread
@@ -69,6 +74,7 @@ enum class layout { two, relay, one };
 
 struct options {
     double seconds = 5;
+    std::uint32_t rounds = 3; ///< testpmd and every layout once per round, interleaved
     std::uint32_t per_packet = 16;
     std::uint32_t packets = 4096;                      ///< distinct packets in the replayed pcap
     std::uint32_t burst = 128;                         ///< router.burst_size (records)
@@ -81,14 +87,29 @@ struct options {
     std::string testpmd = "/usr/bin/dpdk-testpmd";
 };
 
+const char* name(layout how) {
+    switch (how) {
+    case layout::relay:
+        return "relay";
+    case layout::two:
+        return "two";
+    case layout::one:
+        return "one";
+    }
+    return "?";
+}
+
 [[noreturn]] void usage(const std::string& why) {
     if (!why.empty()) std::fprintf(stderr, "shardgate-dpdkbench: %s\n", why.c_str());
     std::fprintf(
         stderr,
-        "usage: shardgate-dpdkbench [--seconds S] [--records-per-packet R] [--packets P] [--burst B]\n"
-        "                           [--cpus A,B] [--hugepages] [--testpmd PATH] [--layouts LIST]\n"
-        "                           [--shardgate-only] [--testpmd-bursts B1,B2,...]\n"
+        "usage: shardgate-dpdkbench [--seconds S] [--rounds N] [--records-per-packet R] [--packets P]\n"
+        "                           [--burst B] [--cpus A,B] [--hugepages] [--testpmd PATH]\n"
+        "                           [--layouts LIST] [--shardgate-only] [--testpmd-bursts B1,B2,...]\n"
         "  --seconds S             measuring time per run (default 5)\n"
+        "  --rounds N              rounds of testpmd and every layout, one after the other (default 3);\n"
+        "                          each layout's ratio is to testpmd's rate in the same round, and the\n"
+        "                          summary gives the median over rounds\n"
         "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
         "  --packets P             distinct packets in the replayed capture (default 4096)\n"
         "  --burst B               records per route burst, 1..256 (default 128, router.burst_size)\n"
@@ -125,6 +146,8 @@ options parse(int argc, char** argv) {
         };
         if (a == "--seconds")
             o.seconds = number(0.5, 3600);
+        else if (a == "--rounds")
+            o.rounds = static_cast<std::uint32_t>(number(1, 100));
         else if (a == "--records-per-packet")
             o.per_packet = static_cast<std::uint32_t>(number(1, 36));
         else if (a == "--packets")
@@ -152,14 +175,12 @@ options parse(int argc, char** argv) {
             const std::string v = value();
             o.layouts.clear();
             for (const std::string& item : tools::split_list(v)) {
-                if (item == "relay")
-                    o.layouts.push_back(layout::relay);
-                else if (item == "two")
-                    o.layouts.push_back(layout::two);
-                else if (item == "one")
-                    o.layouts.push_back(layout::one);
-                else
+                const layout all[] = {layout::relay, layout::two, layout::one};
+                const auto* l =
+                    std::find_if(std::begin(all), std::end(all), [&](layout x) { return item == name(x); });
+                if (l == std::end(all))
                     usage("--layouts: expected relay, two or one separated by commas, found \"" + v + "\"");
+                o.layouts.push_back(*l);
             }
         } else if (a == "--cpus") {
             const std::string v = value();
@@ -599,6 +620,43 @@ std::string mega(double v) {
     return b;
 }
 
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// "median (min..max)" of `v` divided by `scale`.
+std::string spread(const std::vector<double>& v, double scale) {
+    char b[96];
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    std::snprintf(b, sizeof b, "%.2f (%.2f..%.2f)", median(v) / scale, *lo / scale, *hi / scale);
+    return b;
+}
+
+/// Medians over the rounds; the goal verdict goes by the layout with the
+/// highest median ratio.
+void print_summary(const options& o, const std::vector<double>& testpmd_pps,
+                   const std::map<layout, std::vector<double>>& rates,
+                   const std::map<layout, std::vector<double>>& ratios) {
+    std::printf("\n== summary over %u round%s: median (min..max)\n", o.rounds, o.rounds == 1 ? "" : "s");
+    if (!testpmd_pps.empty())
+        std::printf("  dpdk-testpmd          %s M packets/s forwarded\n", spread(testpmd_pps, 1e6).c_str());
+    layout best = o.layouts.front();
+    for (const layout how : o.layouts) {
+        const std::string label = std::string("shardgate [") + name(how) + "]";
+        std::printf("  %-21s %s M records/s routed", label.c_str(), spread(rates.at(how), 1e6).c_str());
+        if (ratios.count(how)) {
+            std::printf(", ratio %s", spread(ratios.at(how), 1).c_str());
+            if (median(ratios.at(how)) > median(ratios.at(best))) best = how;
+        }
+        std::printf("\n");
+    }
+    if (testpmd_pps.empty()) return;
+    const double r = median(ratios.at(best));
+    std::printf("best median ratio %.2f (%s): goal (>= 4) %s\n", r, name(best), r >= 4 ? "met" : "NOT met");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -631,26 +689,8 @@ int main(int argc, char** argv) {
                                               : "no hugepages (--no-huge, IOVA as VA)");
         std::fflush(stdout);
 
-        // 1. dpdk-testpmd, a separate process, first (this process starts its EAL after).
-        double tp_pps = 0;
-        if (!o.shardgate_only) {
-            std::printf("\ndpdk-testpmd io forward, forwarding lcore on CPU %d (main lcore CPU %d idle); its "
-                        "best burst is the baseline:\n",
-                        o.cpu_b, o.cpu_a);
-            for (const std::uint32_t burst : o.testpmd_bursts) {
-                const testpmd_result tp = run_testpmd(o, burst, pcap, dir);
-                const double pps = static_cast<double>(tp.tx) / tp.seconds;
-                tp_pps = std::max(tp_pps, pps);
-                std::printf("  %s\n  burst %u: %sp/s forwarded (%llu packets in %.2f s; rx %llu)\n",
-                            tp.command.c_str(), burst, mega(pps).c_str(),
-                            static_cast<unsigned long long>(tp.tx), tp.seconds,
-                            static_cast<unsigned long long>(tp.rx));
-                std::fflush(stdout);
-            }
-            std::printf("  baseline: %sp/s\n", mega(tp_pps).c_str());
-        }
-
-        // 2. shardgate in this process, on the same kind of devices and CPUs.
+        // shardgate's EAL, in this process, once; testpmd runs as a child
+        // process with its own file prefix between shardgate's runs.
         dpdk_config dc;
         dc.eal_args = {"--no-pci"};
         if (!o.hugepages) dc.eal_args.insert(dc.eal_args.end(), {"--no-huge", "-m", "512"});
@@ -666,47 +706,75 @@ int main(int argc, char** argv) {
         auto env = dpdk_environment::start(dc, 1, {1, 0});
         for (const auto& w : env->warnings()) std::printf("  warning: %s\n", w.c_str());
         const std::uint32_t per_out = dc.payload_bytes / record_bytes;
-        double best_ratio = 0;
-        for (const layout how : o.layouts) {
-            const double round_trip = how != layout::one ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
-            const sg_result r = run_shardgate(*env, dc, o, how);
-            const double pps = static_cast<double>(r.packets) / r.seconds;
-            const double rps = static_cast<double>(r.records) / r.seconds;
-            const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
-            if (how != layout::one)
+
+        std::vector<double> testpmd_pps;                     // per round
+        std::map<layout, std::vector<double>> rates, ratios; // per layout, per round
+        for (std::uint32_t round = 1; round <= o.rounds; ++round) {
+            std::printf("\n== round %u of %u\n", round, o.rounds);
+            double tp_pps = 0;
+            if (!o.shardgate_only) {
                 std::printf(
-                    "\nshardgate [%s], dataplane core on CPU %d + egress thread on CPU %d%s (cache-line "
-                    "round trip between them before the run: %.0f ns):\n",
-                    how == layout::relay ? "relay" : "two", o.cpu_b, o.cpu_a,
-                    how == layout::relay ? " polling the port for the core" : "", round_trip);
-            else
-                std::printf("\nshardgate [one], dataplane and egress loops on one thread, CPU %d (testpmd's "
-                            "footprint):\n",
-                            o.cpu_b);
-            std::printf(
-                "  %sp/s in, %srecords/s routed, %sp/s out (up to %u records per frame), %llu records "
-                "dropped while measuring\n",
-                mega(pps).c_str(), mega(rps).c_str(), mega(out_pps).c_str(), per_out,
-                static_cast<unsigned long long>(r.drops));
-            std::printf(
-                "  tx over the whole run: %llu frames (%llu copied, the rest sent from the %u lane blocks "
-                "living in mbufs), %llu refused bursts retried, %llu submits without an mbuf, %llu frames "
-                "dropped\n",
-                static_cast<unsigned long long>(r.tx.frames_sent),
-                static_cast<unsigned long long>(r.tx.frames_copied), r.tx.blocks_bound,
-                static_cast<unsigned long long>(r.tx.retries), static_cast<unsigned long long>(r.tx.no_mbuf),
-                static_cast<unsigned long long>(r.tx.frames_dropped));
-            if (tp_pps > 0) {
-                std::printf("  records routed/s / testpmd packets/s = %.2f (goal >= 4); packet rate %.2f of "
-                            "testpmd's\n",
-                            rps / tp_pps, pps / tp_pps);
-                best_ratio = std::max(best_ratio, rps / tp_pps);
+                    "dpdk-testpmd io forward, forwarding lcore on CPU %d (main lcore CPU %d idle); its "
+                    "best burst is the baseline:\n",
+                    o.cpu_b, o.cpu_a);
+                for (const std::uint32_t burst : o.testpmd_bursts) {
+                    const testpmd_result tp = run_testpmd(o, burst, pcap, dir);
+                    const double pps = static_cast<double>(tp.tx) / tp.seconds;
+                    tp_pps = std::max(tp_pps, pps);
+                    if (round == 1) std::printf("  %s\n", tp.command.c_str());
+                    std::printf("  burst %u: %sp/s forwarded (%llu packets in %.2f s; rx %llu)\n", burst,
+                                mega(pps).c_str(), static_cast<unsigned long long>(tp.tx), tp.seconds,
+                                static_cast<unsigned long long>(tp.rx));
+                    std::fflush(stdout);
+                }
+                std::printf("  baseline: %sp/s (%srecords/s carried, %u per packet)\n", mega(tp_pps).c_str(),
+                            mega(tp_pps * o.per_packet).c_str(), o.per_packet);
+                testpmd_pps.push_back(tp_pps);
             }
-            std::fflush(stdout);
+            for (const layout how : o.layouts) {
+                const double round_trip = how != layout::one ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
+                const sg_result r = run_shardgate(*env, dc, o, how);
+                const double pps = static_cast<double>(r.packets) / r.seconds;
+                const double rps = static_cast<double>(r.records) / r.seconds;
+                const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
+                if (how != layout::one)
+                    std::printf(
+                        "shardgate [%s], dataplane core on CPU %d + egress thread on CPU %d%s (cache-line "
+                        "round trip between them before the run: %.0f ns):\n",
+                        name(how), o.cpu_b, o.cpu_a,
+                        how == layout::relay ? " polling the port for the core" : "", round_trip);
+                else
+                    std::printf("shardgate [one], dataplane and egress loops on one thread, CPU %d "
+                                "(testpmd's footprint):\n",
+                                o.cpu_b);
+                std::printf(
+                    "  %sp/s in, %srecords/s routed, %sp/s out (up to %u records per frame), %llu records "
+                    "dropped while measuring\n",
+                    mega(pps).c_str(), mega(rps).c_str(), mega(out_pps).c_str(), per_out,
+                    static_cast<unsigned long long>(r.drops));
+                std::printf("  tx over the whole run: %llu frames (%llu copied, the rest sent from the %u "
+                            "lane blocks "
+                            "living in mbufs), %llu refused bursts retried, %llu submits without an mbuf, "
+                            "%llu frames "
+                            "dropped\n",
+                            static_cast<unsigned long long>(r.tx.frames_sent),
+                            static_cast<unsigned long long>(r.tx.frames_copied), r.tx.blocks_bound,
+                            static_cast<unsigned long long>(r.tx.retries),
+                            static_cast<unsigned long long>(r.tx.no_mbuf),
+                            static_cast<unsigned long long>(r.tx.frames_dropped));
+                rates[how].push_back(rps);
+                if (tp_pps > 0) {
+                    std::printf(
+                        "  records routed/s / testpmd packets/s = %.2f (goal >= 4); packet rate %.2f of "
+                        "testpmd's\n",
+                        rps / tp_pps, pps / tp_pps);
+                    ratios[how].push_back(rps / tp_pps);
+                }
+                std::fflush(stdout);
+            }
         }
+        print_summary(o, testpmd_pps, rates, ratios);
         env.reset();
-        if (tp_pps > 0)
-            std::printf("\nbest ratio %.2f: goal %s\n", best_ratio, best_ratio >= 4 ? "met" : "NOT met");
         std::error_code ec;
         fs::remove_all(dir, ec);
         return 0;
