@@ -91,26 +91,64 @@ namespace {
 /// Copies a record of `n` bytes with fixed-size moves where it can: the
 /// record is followed by readable bytes (rx_padding) and every block by
 /// lane::slack, so copying up to 64 bytes past the record is safe.
+/// `Moves` > 0: every record is at most that long (fixed-size records), so
+/// the length is not tested.
+template <std::uint32_t Moves>
 inline void copy_record(std::byte* dst, const std::byte* src, std::uint32_t n) noexcept {
-    if (n <= 32)
+    if constexpr (Moves != 0) {
+        std::memcpy(dst, src, Moves);
+    } else if (n <= 32) {
         std::memcpy(dst, src, 32);
-    else if (n <= 48)
+    } else if (n <= 48) {
         std::memcpy(dst, src, 48);
-    else if (n <= 64)
+    } else if (n <= 64) {
         std::memcpy(dst, src, 64);
-    else
+    } else {
         std::memcpy(dst, src, n);
+    }
+}
+/// Places records [i, n) into their partitions' open blocks until one is
+/// unroutable or its block has no room; returns where it stopped. No call
+/// in it and out of line, so all its state stays in registers (inside
+/// scatter_records, the calls of the slow path forced it onto the stack).
+template <bool Newline, std::uint32_t Moves, typename Block>
+[[gnu::noinline]] std::uint32_t place_records(const partition_id* parts, const record_view* records,
+                                              Block* blocks, std::uint32_t i, std::uint32_t n,
+                                              std::uint32_t size) noexcept {
+    for (; i < n; ++i) {
+        const partition_id p = parts[i];
+        if (p == invalid_partition) [[unlikely]]
+            break;
+        const std::byte* const src = records[i].data;
+        Block& b = blocks[p.value()];
+        const std::uint32_t length = Moves ? size : records[i].length;
+        const std::uint32_t need = length + (Newline ? 1 : 0);
+        if (b.room() < need) [[unlikely]]
+            break;
+        std::byte* const dst = b.cursor;
+        copy_record<Moves>(dst, src, length);
+        if constexpr (Newline) dst[length] = std::byte{'\n'};
+        b.cursor = dst + need;
+        ++b.records;
+    }
+    return i;
 }
 } // namespace
 
 bool worker::scatter() noexcept {
-    return options_.line_framed ? scatter_records<true>() : scatter_records<false>();
+    if (options_.line_framed) return scatter_records<true, 0>();
+    // Fixed-size records: one copy size for the whole burst.
+    const record_format& f = inputs_[input_].decoder->format();
+    const std::uint32_t size = f.kind == format_kind::fixed ? f.record_size : 0;
+    if (size == 0 || size > 64) return scatter_records<false, 0>();
+    if (size <= 32) return scatter_records<false, 32>();
+    if (size <= 48) return scatter_records<false, 48>();
+    return scatter_records<false, 64>();
 }
 
-template <bool Newline>
+template <bool Newline, std::uint32_t Moves>
 bool worker::scatter_records() noexcept {
     const std::uint32_t n = burst_.size;
-    const bool lossless = options_.policy == backpressure_policy::block && inputs_[input_].src->lossless();
     // Locals, not members, in the loop: stores of record bytes may alias
     // anything, so members would be reloaded after every copy.
     const partition_id* const parts = parts_.data();
@@ -124,36 +162,37 @@ bool worker::scatter_records() noexcept {
         counters_.add(counter::drop_ring_full, dropped);
         counters_.add(counter::records_rejected, rejected);
     };
-    for (std::uint32_t i = scatter_pos_; i < n; ++i) {
+    // Fixed-size records: every record needs `size` bytes, not read per record.
+    const std::uint32_t size = Moves ? inputs_[input_].decoder->format().record_size : 0;
+    std::uint32_t i = scatter_pos_;
+    while (true) {
+        // The common case, a routed record with room in its block.
+        i = place_records<Newline, Moves>(parts, records, blocks, i, n, size);
+        if (i == n) break;
+        // Record i is unroutable, or its block is full.
         const partition_id p = parts[i];
         const record_view r = records[i];
-        if (p == invalid_partition) [[unlikely]] {
+        if (p == invalid_partition) {
             // Counted by the router already (missing key, bad source partition).
             const reject_reason why = burst_.key_states[i] != key_status::ok
                                           ? reject_reason_of(burst_.key_states[i])
                                           : reject_reason::bad_source_partition;
             dead_letter(std::span(r.data, r.length), why);
             ++rejected;
+            ++i;
             continue;
         }
-        open_block& b = blocks[p.value()];
         const std::uint32_t need = r.length + (Newline ? 1 : 0);
-        if (b.room() < need && !reserve(*lanes_[p.value()], b, need)) [[unlikely]] {
-            if (lossless) {
-                // Hold the rest of the burst; sources stay unpolled until egress
-                // gives blocks back, so TCP flow control holds the sender.
-                scatter_pos_ = i;
-                count(i);
-                return false;
-            }
-            ++dropped;
-            continue;
+        if (reserve(*lanes_[p.value()], blocks[p.value()], need)) continue; // place it in the fast loop
+        if (options_.policy == backpressure_policy::block && inputs_[input_].src->lossless()) {
+            // Hold the rest of the burst; sources stay unpolled until egress
+            // gives blocks back, so TCP flow control holds the sender.
+            scatter_pos_ = i;
+            count(i);
+            return false;
         }
-        std::byte* const dst = b.cursor;
-        copy_record(dst, r.data, r.length);
-        if constexpr (Newline) dst[r.length] = std::byte{'\n'};
-        b.cursor = dst + need;
-        ++b.records;
+        ++dropped;
+        ++i;
     }
     count(n);
     scatter_pos_ = n;

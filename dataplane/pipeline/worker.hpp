@@ -101,7 +101,9 @@ private:
     void dead_letter(std::span<const std::byte> record, reject_reason why) noexcept;
     std::size_t advance() noexcept;
     bool scatter() noexcept;
-    template <bool Newline>
+    /// `Moves`: 0, or the copy size (32, 48, 64) that covers every record
+    /// (fixed-size records).
+    template <bool Newline, std::uint32_t Moves>
     bool scatter_records() noexcept;
     /// Room for `bytes` in lane p's open block (publishing a full one and
     /// opening the next); false when the lane has no free block.
