@@ -127,6 +127,7 @@ private:
     bool single_str_slot_ = false;       ///< fixed: one plain str key, sliced from the record
     bool plain_fixed_keys_ = false;      ///< fixed: plain field keys, encoded straight from the record
     std::size_t fixed_key_bytes_ = 0;    ///< largest canonical key of plain_fixed_keys_
+    std::uint64_t record_size_inverse_ = 0; ///< fixed, record_size > 1: 2^64 / record_size, rounded up
     std::vector<std::byte> fixed_arena_; ///< one such key per burst record
     /// Per burst record: which format field maps to which slot (csv), fields read.
     std::vector<field_values> fields_;

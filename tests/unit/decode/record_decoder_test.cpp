@@ -190,6 +190,30 @@ BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
     BOOST_TEST(fx.counters.get(counter::records_in) == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(fixed_framing_counts_whole_records_for_every_record_size) {
+    // Whole records per chunk are found without a division: check the count
+    // and the trailing partial record for sizes 1 (the special case), small,
+    // odd, the trade size and large, over chunk lengths around multiples.
+    for (const std::uint32_t rs : {1u, 2u, 3u, 7u, 40u, 41u, 64u, 1000u, 4095u}) {
+        record_format f;
+        f.kind = format_kind::fixed;
+        f.record_size = rs;
+        f.fields = {{"k", field_type::str, 0, 1}};
+        for (const std::uint32_t len : {rs - 1, rs, rs + 1, 3 * rs - 1, 3 * rs, 3 * rs + 1, 200 * rs + rs / 2}) {
+            if (len == 0) continue;
+            harness fx(f, {column_key("k")}, 65536);
+            fx.decode(std::string(len, 'r'));
+            const std::uint32_t whole = len / rs, rest = len % rs;
+            BOOST_TEST_CONTEXT("record_size " << rs << ", chunk " << len) {
+                BOOST_TEST(fx.counters.get(counter::records_in) == whole + (rest ? 1u : 0u));
+                BOOST_TEST(fx.rejects.got.size() == (rest ? 1u : 0u));
+                if (rest) BOOST_TEST(fx.rejects.got[0].first.size() == rest);
+                BOOST_TEST(fx.burst.size == whole); // at most 200: below max_burst
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(csv_malformed_records_are_rejected_by_reason_and_others_kept) {
     harness cx(bench::trade_format(format_kind::csv), {column_key("symbol")});
     const std::string d = csv_of(trades[0]) + "\n" +   // ok
