@@ -100,6 +100,16 @@ public:
             };
             if (m->nb_segs > 1) [[unlikely]] {
                 // Chained mbufs (a frame larger than one buffer): linearise.
+                // A chain whose segments do not add up to pkt_len (a driver
+                // bug) would make rte_pktmbuf_read walk past its last
+                // segment: counted as a short frame instead.
+                const char* why = nullptr;
+                if (rte_mbuf_check(m, 1, &why) != 0) {
+                    ++status_.short_ethernet;
+                    ++malformed;
+                    done[ndone++] = m;
+                    continue;
+                }
                 len = rte_pktmbuf_pkt_len(m);
                 std::byte* dst = scratch_.take(len, scratch_id);
                 if (dst == nullptr) {
@@ -110,16 +120,9 @@ public:
                 // rte_pktmbuf_read copies only when the range spans segments; the
                 // mbuf is freed at once, so the bytes must be in scratch either way.
                 const auto* got = static_cast<const std::byte*>(rte_pktmbuf_read(m, 0, len, dst));
+                if (got != dst) std::memcpy(dst, got, len);
                 data = dst;
                 in_scratch = true;
-                if (got == nullptr) [[unlikely]] {
-                    // The segments hold fewer bytes than pkt_len says: a broken chain.
-                    ++status_.short_ethernet;
-                    ++malformed;
-                    skip();
-                    continue;
-                }
-                if (got != dst) std::memcpy(dst, got, len);
                 ++status_.copied;
             }
             const parsed_frame f =

@@ -389,7 +389,17 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
         near_end->data_len = static_cast<std::uint16_t>(g.size());
         near_end->pkt_len = static_cast<std::uint32_t>(g.size());
         std::memcpy(rte_pktmbuf_mtod(near_end, void*), g.data(), g.size());
-        for (rte_mbuf* m : {a, near_end})
+        // A broken chain: its pkt_len claims 100 bytes its segments do not
+        // hold. Counted as a short frame; nothing reads past the chain.
+        rte_mbuf* broken = rte_pktmbuf_alloc(pool);
+        rte_mbuf* tail = rte_pktmbuf_alloc(pool);
+        BOOST_REQUIRE(broken != nullptr && tail != nullptr);
+        std::memcpy(rte_pktmbuf_append(broken, 30), f.data(), 30);
+        std::memcpy(rte_pktmbuf_append(tail, static_cast<std::uint16_t>(f.size() - 30)), f.data() + 30,
+                    f.size() - 30);
+        BOOST_REQUIRE_EQUAL(rte_pktmbuf_chain(broken, tail), 0);
+        broken->pkt_len += 100;
+        for (rte_mbuf* m : {a, near_end, broken})
             while (rte_eth_tx_burst(in_port, 0, &m, 1) == 0 && !past_deadline()) std::this_thread::yield();
     }
     for (std::uint32_t i = 0; i < frames_per_core; ++i) {
@@ -421,13 +431,14 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     BOOST_TEST(core_sum(counter::records_routed) == total);
     BOOST_TEST(core_sum(counter::drop_ring_full) == 0u);
     BOOST_TEST(core_sum(counter::not_ipv4_udp) == 5u);    // 2 ARP, 2 TCP, 1 to another UDP port
-    BOOST_TEST(core_sum(counter::malformed_frame) == 2u); // 2 bad IPv4 checksums
+    BOOST_TEST(core_sum(counter::malformed_frame) == 3u); // 2 bad IPv4 checksums, 1 broken chain
     BOOST_TEST(egress_sum(counter::records_out) == total);
     BOOST_TEST(egress_sum(counter::drop_tx) == 0u);
     BOOST_TEST(egress_sum(counter::drop_sink) == 0u);
     BOOST_TEST(core_reports[0].rx.not_ip == 1u);
     BOOST_TEST(core_reports[0].rx.not_udp == 1u);
     BOOST_TEST(core_reports[0].rx.bad_ip_checksum == 1u);
+    BOOST_TEST(core_reports[0].rx.short_ethernet == 1u); // the broken chain
     BOOST_TEST(core_reports[0].rx.wrong_port == 0u);
     BOOST_TEST(core_reports[1].rx.wrong_port == 1u);
     BOOST_TEST(core_reports[1].rx.held == 0u);
@@ -442,8 +453,8 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
             for (const auto& t : r.tx) sent += t.frames_sent;
         const std::string text = env->stats_text();
         BOOST_TEST_MESSAGE(text);
-        BOOST_TEST(text.find("skipped not_ip 2, not_udp 2, wrong_port 1, bad_ip_checksum 2; 2 payloads "
-                             "copied to scratch\n") != std::string::npos);
+        BOOST_TEST(text.find("skipped not_ip 2, not_udp 2, wrong_port 1, short_ethernet 1, bad_ip_checksum 2; "
+                             "2 payloads copied to scratch\n") != std::string::npos);
         BOOST_TEST(text.find("  sinks: " + std::to_string(sent) + " frames sent, 0 dropped; ") !=
                    std::string::npos);
     }
