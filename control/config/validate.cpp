@@ -524,9 +524,9 @@ void check_dpdk_queues(load_context& c) {
             const source_config& s = sources[i];
             if (s.kind != source_kind::dpdk || s.dpdk_port != port) continue;
             read = true;
-            const std::string k = "sources[" + std::to_string(i) + "]";
             int& first = poller[s.dpdk_queue]; // check_sources bounded dpdk_queue
             if (first >= 0) {
+                const std::string k = "sources[" + std::to_string(i) + "]";
                 const std::string other = "sources[" + std::to_string(first) + "]";
                 c.fail_at(c.given(k + ".dpdk_queue") ? k + ".dpdk_queue" : k,
                           "dpdk port " + std::to_string(port) + " queue " + std::to_string(s.dpdk_queue) +

@@ -108,9 +108,10 @@ inline void copy_record(std::byte* dst, const std::byte* src, std::uint32_t n) n
     }
 }
 /// Places records [i, n) into their partitions' open blocks until one is
-/// unroutable or its block has no room; returns where it stopped. No call
-/// in it and out of line, so all its state stays in registers (inside
-/// scatter_records, the calls of the slow path forced it onto the stack).
+/// unroutable or its block has no room; returns where it stopped. Out of
+/// line, and with no call in it but memcpy for records over 64 bytes, so
+/// its state stays in registers (inside scatter_records, the calls of the
+/// slow path forced it onto the stack).
 template <bool Newline, std::uint32_t Moves, typename Block>
 [[gnu::noinline]] std::uint32_t place_records(const partition_id* parts, const record_view* records,
                                               Block* blocks, std::uint32_t i, std::uint32_t n,
@@ -136,18 +137,18 @@ template <bool Newline, std::uint32_t Moves, typename Block>
 } // namespace
 
 bool worker::scatter() noexcept {
-    if (options_.line_framed) return scatter_records<true, 0>();
+    if (options_.line_framed) return scatter_records<true, 0>(0);
     // Fixed-size records: one copy size for the whole burst.
     const record_format& f = inputs_[input_].decoder->format();
     const std::uint32_t size = f.kind == format_kind::fixed ? f.record_size : 0;
-    if (size == 0 || size > 64) return scatter_records<false, 0>();
-    if (size <= 32) return scatter_records<false, 32>();
-    if (size <= 48) return scatter_records<false, 48>();
-    return scatter_records<false, 64>();
+    if (size == 0 || size > 64) return scatter_records<false, 0>(0);
+    if (size <= 32) return scatter_records<false, 32>(size);
+    if (size <= 48) return scatter_records<false, 48>(size);
+    return scatter_records<false, 64>(size);
 }
 
 template <bool Newline, std::uint32_t Moves>
-bool worker::scatter_records() noexcept {
+bool worker::scatter_records(std::uint32_t size) noexcept {
     const std::uint32_t n = burst_.size;
     // Locals, not members, in the loop: stores of record bytes may alias
     // anything, so members would be reloaded after every copy.
@@ -162,8 +163,6 @@ bool worker::scatter_records() noexcept {
         counters_.add(counter::drop_ring_full, dropped);
         counters_.add(counter::records_rejected, rejected);
     };
-    // Fixed-size records: every record needs `size` bytes, not read per record.
-    const std::uint32_t size = Moves ? inputs_[input_].decoder->format().record_size : 0;
     std::uint32_t i = scatter_pos_;
     while (true) {
         // The common case, a routed record with room in its block.

@@ -102,9 +102,9 @@ private:
     std::size_t advance() noexcept;
     bool scatter() noexcept;
     /// `Moves`: 0, or the copy size (32, 48, 64) that covers every record
-    /// (fixed-size records).
+    /// of fixed-size records, each `size` bytes (not read per record).
     template <bool Newline, std::uint32_t Moves>
-    bool scatter_records() noexcept;
+    bool scatter_records(std::uint32_t size) noexcept;
     /// Room for `bytes` in lane p's open block (publishing a full one and
     /// opening the next); false when the lane has no free block.
     bool reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept;

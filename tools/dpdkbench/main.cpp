@@ -652,7 +652,7 @@ void print_summary(const options& o, const std::vector<double>& testpmd_pps,
         }
         std::printf("\n");
     }
-    if (testpmd_pps.empty()) return;
+    if (!ratios.count(best)) return; // no testpmd, or it forwarded nothing in any round
     const double r = median(ratios.at(best));
     std::printf("best median ratio %.2f (%s): goal (>= 4) %s\n", r, name(best), r >= 4 ? "met" : "NOT met");
 }
@@ -729,7 +729,10 @@ int main(int argc, char** argv) {
                 }
                 std::printf("  baseline: %sp/s (%srecords/s carried, %u per packet)\n", mega(tp_pps).c_str(),
                             mega(tp_pps * o.per_packet).c_str(), o.per_packet);
-                testpmd_pps.push_back(tp_pps);
+                if (tp_pps > 0)
+                    testpmd_pps.push_back(tp_pps);
+                else
+                    std::printf("  testpmd forwarded nothing: no ratio this round (see its log above)\n");
             }
             for (const layout how : o.layouts) {
                 const double round_trip = how != layout::one ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
