@@ -151,8 +151,7 @@ record_decoder::record_decoder(const record_format& format, std::span<const key_
     : format_(format), max_record_bytes_(max_record_bytes), fields_(max_burst), arena_(arena_bytes) {
     if (format_.kind == format_kind::fixed && format_.record_size == 0)
         throw std::invalid_argument("fixed record format needs a record_size");
-    if (format_.kind == format_kind::fixed && format_.record_size > 1)
-        record_size_inverse_ = ~std::uint64_t{0} / format_.record_size + 1;
+    if (format_.kind == format_kind::fixed) per_record_ = record_divider(format_.record_size);
     if (format_.kind == format_kind::fixed && format_.record_size > max_record_bytes_)
         throw std::invalid_argument("fixed records of " + std::to_string(format_.record_size) +
                                     " bytes do not fit the largest record the lanes carry (" +
@@ -485,16 +484,7 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
         // Fixed records cannot be malformed but for a trailing partial one:
         // no per-record checks, and fields are read only when keys are asked for.
         const std::uint32_t rs = format_.record_size;
-        // (chunk.length - offset) / rs without a division instruction (one per
-        // chunk, some 16 records here, cost more than the framing of one):
-        // exact for every 32-bit dividend and rs > 1 (Lemire, Kaser, Kurz,
-        // "Faster remainder by direct computation", 2019).
-        const std::uint32_t avail = chunk.length - offset;
-        const auto whole =
-            rs == 1 ? avail
-                    : static_cast<std::uint32_t>(
-                          (static_cast<unsigned __int128>(record_size_inverse_) * avail) >> 64);
-        const std::uint32_t take = std::min(whole, capacity - b.size);
+        const std::uint32_t take = std::min(per_record_(chunk.length - offset), capacity - b.size);
         const std::uint32_t first = b.size;
         const std::byte* p = base + offset;
         if (single_str_slot_ && (wanted_ & metadata_keys)) {

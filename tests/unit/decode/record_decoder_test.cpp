@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,18 @@ BOOST_AUTO_TEST_CASE(fixed_trailing_partial_record_is_truncated) {
     BOOST_TEST((fx.rejects.got[0].second == reject_reason::truncated));
     BOOST_TEST(fx.rejects.got[0].first.size() == 13u);
     BOOST_TEST(fx.counters.get(counter::records_in) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(record_divider_is_exact_over_32_bits) {
+    std::mt19937_64 rng(5);
+    const std::uint32_t top = 0xffffffffu;
+    for (const std::uint32_t d : {1u, 2u, 3u, 7u, 40u, 41u, 1000u, 65535u, 65537u, 0x7fffffffu, 0x80000000u,
+                                  0x80000001u, top - 1, top}) {
+        const record_divider div(d);
+        std::vector<std::uint32_t> ns = {0u, 1u, d - 1, d, d + 1, top, top - 1, top - d, top / 2};
+        for (int k = 0; k < 2000; ++k) ns.push_back(static_cast<std::uint32_t>(rng()));
+        for (const std::uint32_t n : ns) BOOST_TEST_REQUIRE(div(n) == n / d, n << " / " << d);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(fixed_framing_counts_whole_records_for_every_record_size) {
