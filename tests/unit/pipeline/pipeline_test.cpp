@@ -18,6 +18,7 @@
 #include "shardgate/hash.hpp"
 #include "shardgate/partition_table.hpp"
 #include "tests/support/allocation_counter.hpp"
+#include "tools/bench/trade_format.hpp"
 
 using namespace shardgate;
 
@@ -274,6 +275,64 @@ BOOST_AUTO_TEST_CASE(routes_every_record_to_its_hash_partition_in_order) {
     for (auto& l : r.lanes) BOOST_TEST(l->all_free());
 }
 
+namespace {
+/// What a worker and egress on one thread deliver per partition, byte for
+/// byte, for `datagrams` from a lossless source (a full lane holds the
+/// burst, and scatter resumes mid-burst when egress gives blocks back).
+struct delivered {
+    std::vector<std::vector<std::byte>> bytes; ///< per partition, in order
+    counter_block core;
+};
+void route_bytes(const record_format& f, const routing_params& params,
+                 std::vector<std::vector<std::byte>> datagrams, std::uint32_t block_bytes, delivered& out) {
+    out.bytes.resize(params.partitions);
+    std::vector<std::unique_ptr<lane>> lanes;
+    std::vector<lane*> raw;
+    for (std::uint32_t i = 0; i < params.partitions; ++i) {
+        lanes.push_back(std::make_unique<lane>(8, block_bytes));
+        raw.push_back(lanes.back().get());
+    }
+    record_decoder decoder(f, params.keys, block_bytes - 1);
+    counter_block egress_counters;
+    std::vector<worker_input> inputs;
+    inputs.push_back(
+        {std::make_unique<memory_source>("mem", std::move(datagrams), unknown_source_partition, 1, 8, true),
+         &decoder});
+    worker_options o;
+    o.burst_size = 16;
+    o.line_framed = f.line_framed();
+    worker w(o, params, std::move(inputs), raw, nullptr, out.core);
+    std::vector<egress_partition> parts;
+    for (std::uint32_t i = 0; i < params.partitions; ++i) {
+        egress_partition ep;
+        ep.lanes = {raw[i]};
+        ep.out = std::make_unique<callback_sink>(
+            i, [&](std::uint32_t part, std::span<const std::byte> b, std::uint32_t) {
+                out.bytes[part].insert(out.bytes[part].end(), b.begin(), b.end());
+            });
+        parts.push_back(std::move(ep));
+    }
+    egress e(std::move(parts), egress_counters);
+    std::uint64_t now = 0;
+    for (int idle = 0, i = 0; i < 1000000 && idle < 3; ++i) {
+        idle = w.poll(now += 10) == 0 && !w.blocked() ? idle + 1 : 0;
+        e.poll();
+    }
+    w.stop_sources();
+    while (!w.drained()) {
+        w.poll(now += 10);
+        e.poll();
+    }
+    w.flush_all();
+    while (!e.idle()) e.poll();
+}
+
+std::vector<std::byte> bytes_of(std::string_view s) {
+    const auto* p = reinterpret_cast<const std::byte*>(s.data());
+    return {p, p + s.size()};
+}
+} // namespace
+
 BOOST_AUTO_TEST_CASE(fixed_records_of_every_size_arrive_byte_for_byte) {
     // Scatter copies fixed-size records with one move size per burst (32,
     // 48 or 64 bytes, past the record's end) or by length beyond 64: every
@@ -303,53 +362,55 @@ BOOST_AUTO_TEST_CASE(fixed_records_of_every_size_arrive_byte_for_byte) {
                 }
                 datagrams.push_back(std::move(dg));
             }
-            std::vector<std::vector<std::byte>> got(params.partitions);
-            std::vector<std::unique_ptr<lane>> lanes;
-            std::vector<lane*> raw;
-            for (std::uint32_t i = 0; i < params.partitions; ++i) {
-                lanes.push_back(std::make_unique<lane>(8, 7 * size)); // blocks fill and leave mid-burst
-                raw.push_back(lanes.back().get());
-            }
-            record_decoder decoder(f, params.keys, 7 * size);
-            counter_block core, out;
-            std::vector<worker_input> inputs;
-            // Lossless: a full lane holds the burst (scatter resumes mid-burst) instead of dropping.
-            inputs.push_back({std::make_unique<memory_source>("mem", std::move(datagrams), unknown_source_partition,
-                                                              1, 8, true),
-                              &decoder});
-            worker_options o;
-            o.burst_size = 16;
-            worker w(o, params, std::move(inputs), raw, nullptr, core);
-            std::vector<egress_partition> parts;
-            for (std::uint32_t i = 0; i < params.partitions; ++i) {
-                egress_partition ep;
-                ep.lanes = {raw[i]};
-                ep.out = std::make_unique<callback_sink>(
-                    i, [&](std::uint32_t part, std::span<const std::byte> b, std::uint32_t n) {
-                        BOOST_REQUIRE_EQUAL(b.size(), std::size_t{n} * size);
-                        got[part].insert(got[part].end(), b.begin(), b.end());
-                    });
-                parts.push_back(std::move(ep));
-            }
-            egress e(std::move(parts), out);
-            std::uint64_t now = 0;
-            for (int i = 0; i < 100000 && core.get(counter::records_in) < 40u * 23u; ++i) {
-                w.poll(now += 10);
-                e.poll();
-            }
-            w.stop_sources();
-            while (!w.drained()) {
-                w.poll(now += 10);
-                e.poll();
-            }
-            w.flush_all();
-            while (!e.idle()) e.poll();
-            BOOST_TEST(core.get(counter::records_routed) == 40u * 23u);
-            BOOST_TEST(core.get(counter::drop_ring_full) == 0u);
+            delivered got;
+            route_bytes(f, params, std::move(datagrams), 7 * size, got); // 7 records a block
+            BOOST_TEST(got.core.get(counter::records_routed) == 40u * 23u);
+            BOOST_TEST(got.core.get(counter::drop_ring_full) == 0u);
             for (std::uint32_t p = 0; p < params.partitions; ++p)
-                BOOST_TEST(got[p] == expected[p], "partition " << p << ": bytes or order differ");
+                BOOST_TEST(got.bytes[p] == expected[p], "partition " << p << ": bytes or order differ");
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(csv_lines_arrive_byte_for_byte_and_keyless_ones_are_rejected) {
+    // Line-framed records of 20 to ~120 bytes (by length, memcpy past 64),
+    // each leaving with its newline, in order; lines without the key column
+    // are unroutable and only counted. Small blocks: bursts are held.
+    const record_format f = bench::trade_format(format_kind::csv);
+    routing_params params = hash_params(4);
+    params.keys = {column_key("symbol")};
+    const partition_table table(params.partitions, params.key_groups);
+    std::mt19937 rng(9);
+    std::vector<std::vector<std::byte>> datagrams;
+    std::vector<std::vector<std::byte>> expected(params.partitions);
+    std::uint64_t valid = 0, keyless = 0;
+    for (int d = 0; d < 60; ++d) {
+        std::string dg;
+        for (int i = 0; i < 17; ++i) {
+            if (rng() % 13 == 0) { // no symbol column
+                dg += std::to_string(i) + ",1\n";
+                ++keyless;
+                continue;
+            }
+            std::string symbol = "S" + std::to_string(rng() % 40);
+            symbol += std::string(rng() % 90, 'x'); // some lines longer than 64 bytes
+            const std::string line = std::to_string(i) + ",1," + symbol + ",7," + std::to_string(rng() % 100000);
+            const auto part = table(xxh3_64(symbol.data(), symbol.size(), params.seed)).value();
+            const auto b = bytes_of(line + "\n");
+            expected[part].insert(expected[part].end(), b.begin(), b.end());
+            dg += line + "\n";
+            ++valid;
+        }
+        datagrams.push_back(bytes_of(dg));
+    }
+    delivered got;
+    route_bytes(f, params, std::move(datagrams), 256, got);
+    BOOST_TEST(got.core.get(counter::records_routed) == valid);
+    BOOST_TEST(got.core.get(counter::records_rejected) == keyless);
+    BOOST_TEST(got.core.get(counter::malformed_missing_key) == keyless);
+    BOOST_TEST(got.core.get(counter::drop_ring_full) == 0u);
+    for (std::uint32_t p = 0; p < params.partitions; ++p)
+        BOOST_TEST(got.bytes[p] == expected[p], "partition " << p << ": bytes or order differ");
 }
 
 BOOST_AUTO_TEST_CASE(lossy_sources_count_every_drop_when_lanes_are_full) {
