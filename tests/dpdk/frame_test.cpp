@@ -102,9 +102,17 @@ BOOST_AUTO_TEST_CASE(fragments_are_skipped_not_reassembled) {
 
 BOOST_AUTO_TEST_CASE(ipv6_atomic_fragments_are_whole_datagrams) {
     // Offset 0, M clear (RFC 6946): the payload follows the fragment header,
-    // also after other extension headers.
+    // also after other extension headers; the two reserved bits are ignored.
     expect_payload(ipv6_udp_frame(payload, {{44, ext_header(8)}}), 70);
     expect_payload(ipv6_udp_frame(payload, {{0, ext_header(8)}, {44, ext_header(8)}, {60, ext_header(8)}}), 86);
+    auto reserved = ext_header(8);
+    reserved[3] = std::byte{0x06};
+    expect_payload(ipv6_udp_frame(payload, {{44, reserved}}), 70);
+    // A fragment header cut short by the payload length is malformed.
+    auto f = ipv6_udp_frame(payload, {{44, ext_header(8)}});
+    f[14 + 4] = std::byte{0};
+    f[14 + 5] = std::byte{4}; // payload length 4: half a fragment header
+    BOOST_TEST(to_string(parse(f)) == "bad_ip_length");
 }
 
 BOOST_AUTO_TEST_CASE(destination_port_filter) {
