@@ -544,11 +544,11 @@ void check_dpdk_queues(load_context& c) {
         const std::string k = "dpdk.ports[" + std::to_string(port) + "]";
         c.fail_at(c.given(k + ".rx_queues") ? k + ".rx_queues" : k,
                   "rx_queues = " + std::to_string(queues) + ", but no [[sources]] entry polls queue" +
-                      (nidle > 1 ? "s " : " ") + idle +
-                      ": the frames the port hands to " + (nidle > 1 ? "them" : "it") +
+                      (nidle > 1 ? "s " : " ") + idle + ": the frames the port hands to " +
+                      (nidle > 1 ? "them" : "it") +
                       " would be lost uncounted; expected a kind = \"dpdk\" source with dpdk_port = " +
-                      std::to_string(port) + " for every queue (dpdk_queue = 0.." + std::to_string(queues - 1) +
-                      "), or fewer rx_queues");
+                      std::to_string(port) + " for every queue (dpdk_queue = 0.." +
+                      std::to_string(queues - 1) + "), or fewer rx_queues");
     }
 }
 

@@ -57,7 +57,8 @@ public:
         : inverse_(divisor > 1 ? ~std::uint64_t{0} / divisor + 1 : 0) {}
     [[nodiscard]] std::uint32_t operator()(std::uint32_t n) const noexcept {
         // 2^64 / 1 does not fit: divisor 1 is the one case with inverse_ 0.
-        return inverse_ ? static_cast<std::uint32_t>((static_cast<unsigned __int128>(inverse_) * n) >> 64) : n;
+        return inverse_ ? static_cast<std::uint32_t>((static_cast<unsigned __int128>(inverse_) * n) >> 64)
+                        : n;
     }
 
 private:
@@ -146,7 +147,7 @@ private:
     bool single_str_slot_ = false;       ///< fixed: one plain str key, sliced from the record
     bool plain_fixed_keys_ = false;      ///< fixed: plain field keys, encoded straight from the record
     std::size_t fixed_key_bytes_ = 0;    ///< largest canonical key of plain_fixed_keys_
-    record_divider per_record_{1}; ///< fixed: divides by record_size
+    record_divider per_record_{1};       ///< fixed: divides by record_size
     std::vector<std::byte> fixed_arena_; ///< one such key per burst record
     /// Per burst record: which format field maps to which slot (csv), fields read.
     std::vector<field_values> fields_;

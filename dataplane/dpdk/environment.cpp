@@ -139,15 +139,19 @@ std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept {
     return rx_on_egress ? relay_depth : max_poll_chunks;
 }
 
-std::uint64_t dpdk_mbufs_per_tx_queue() noexcept { return detail::tx_queue::capacity + detail::tx_queue::stash_size; }
+std::uint64_t dpdk_mbufs_per_tx_queue() noexcept {
+    return detail::tx_queue::capacity + detail::tx_queue::stash_size;
+}
 
 std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threads) noexcept {
     return threads * ((std::uint64_t{mbuf_cache} * 3 + 1) / 2); // RTE_MEMPOOL_CACHE flush threshold: 1.5x
 }
 
-dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress) {
+dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues,
+                                   bool rx_on_egress) {
     dpdk_mbufs_held_by h;
-    h.sources = std::min<std::uint64_t>(polled_queues, p.rx_queues) * dpdk_mbufs_per_polled_queue(rx_on_egress);
+    h.sources =
+        std::min<std::uint64_t>(polled_queues, p.rx_queues) * dpdk_mbufs_per_polled_queue(rx_on_egress);
     h.tx_buffers = std::uint64_t{p.tx_queues} * dpdk_mbufs_per_tx_queue();
     if (!is_vdev(p.device))
         h.descriptors =
@@ -254,7 +258,8 @@ std::string finished_text(const dpdk_tx_status& t) {
 
 class environment final : public dpdk_environment {
 public:
-    environment(const dpdk_config& cfg, std::size_t egress_threads, std::vector<std::uint32_t> polled_rx_queues)
+    environment(const dpdk_config& cfg, std::size_t egress_threads,
+                std::vector<std::uint32_t> polled_rx_queues)
         : cfg_(cfg), egress_threads_(egress_threads), polled_rx_queues_(std::move(polled_rx_queues)) {
         validate();
         build_args();
@@ -318,10 +323,10 @@ public:
 
     std::unique_ptr<sink> make_sink(const sink_config& cfg, std::uint32_t partition,
                                     std::size_t egress_index) override {
-        const std::string what = (partition == dead_letter_partition ? std::string("sinks.dead_letter")
-                                                                     : "sinks[" + std::to_string(partition) + "]") +
-                                 " (" +
-                                 (cfg.uri.empty() ? std::string("dpdk") : cfg.uri) + ")";
+        const std::string what =
+            (partition == dead_letter_partition ? std::string("sinks.dead_letter")
+                                                : "sinks[" + std::to_string(partition) + "]") +
+            " (" + (cfg.uri.empty() ? std::string("dpdk") : cfg.uri) + ")";
         if (cfg.kind != sink_kind::dpdk)
             throw std::invalid_argument(what + ": not a dpdk sink (kind " + std::string(to_string(cfg.kind)) +
                                         ")");
@@ -556,13 +561,14 @@ private:
             if (need >= cfg_.mempool_mbufs)
                 throw std::invalid_argument(
                     "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
-                    ") must exceed what the ports on NUMA socket " + std::to_string(socket) + " can hold: " +
-                    std::to_string(h.descriptors) + " in NIC descriptors (rx_queues x rx_descriptors + "
-                    "tx_queues x tx_descriptors) + " + std::to_string(h.sources) +
-                    " held by sources (" +
-                    std::to_string(dpdk_mbufs_per_polled_queue(cfg_.rx_on_egress)) +
-                    " per polled rx queue" + (cfg_.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") +
-                    ") + " + std::to_string(h.tx_buffers) + " buffered for transmit (" +
+                    ") must exceed what the ports on NUMA socket " + std::to_string(socket) +
+                    " can hold: " + std::to_string(h.descriptors) +
+                    " in NIC descriptors (rx_queues x rx_descriptors + "
+                    "tx_queues x tx_descriptors) + " +
+                    std::to_string(h.sources) + " held by sources (" +
+                    std::to_string(dpdk_mbufs_per_polled_queue(cfg_.rx_on_egress)) + " per polled rx queue" +
+                    (cfg_.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") + ") + " +
+                    std::to_string(h.tx_buffers) + " buffered for transmit (" +
                     std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " + std::to_string(caches) +
                     " in per-thread caches (1.5 x dpdk.mbuf_cache for each of " + std::to_string(threads) +
                     " threads) = " + std::to_string(need) + "; set dpdk.mempool_mbufs to at least " +

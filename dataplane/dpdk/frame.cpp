@@ -267,7 +267,8 @@ void udp_frame_template::write(std::byte* out, std::uint32_t payload_length, std
     put16(ip + 4, ip_id);
     // The header's sum is the template's fixed words plus the two that vary:
     // no reading back of the bytes just written.
-    if (ip_checksum) put16(ip + 10, static_cast<std::uint16_t>(~fold(std::uint64_t{ip_sum_} + total + ip_id)));
+    if (ip_checksum)
+        put16(ip + 10, static_cast<std::uint16_t>(~fold(std::uint64_t{ip_sum_} + total + ip_id)));
     std::byte* udp = ip + ipv4_header_bytes;
     put16(udp + 4, static_cast<std::uint16_t>(udp_header_bytes + payload_length));
     put16(udp + 6, udp_checksum);

@@ -98,10 +98,10 @@ private:
     rte_mempool* pool_;
     std::uint64_t drain_, retry_;
     std::uint32_t count_ = 0;
-    std::uint64_t stamp_ = 0; ///< see clock()
-    bool backlog_ = false;    ///< the last flush left refused frames buffered
+    std::uint64_t stamp_ = 0;                        ///< see clock()
+    bool backlog_ = false;                           ///< the last flush left refused frames buffered
     const dpdk_tx_sink* deadline_checker_ = nullptr; ///< see checks_deadline()
-    std::array<rte_mbuf*, capacity> mbufs_{}; // contiguous: what rte_eth_tx_burst takes
+    std::array<rte_mbuf*, capacity> mbufs_{};        // contiguous: what rte_eth_tx_burst takes
     std::array<entry, capacity> entries_{};
     std::array<rte_mbuf*, stash_size> stash_{};
     std::uint32_t stashed_ = 0;

@@ -35,7 +35,6 @@ constexpr std::size_t scratch_bytes = 512 * 1024;
 constexpr std::uint32_t scratch_cookie = 0x80000000u;
 static_assert(slots <= scratch_cookie, "mbuf slots and scratch cookies must not overlap");
 
-
 nic_checksum ip_flag(std::uint64_t f) noexcept {
     switch (f & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
     case RTE_MBUF_F_RX_IP_CKSUM_BAD:
@@ -211,7 +210,6 @@ public:
     }
 
 private:
-
     void count_skip(frame_verdict v) noexcept {
         switch (v) {
         case frame_verdict::udp:

@@ -92,7 +92,9 @@ private:
         std::uint64_t opened_ns = 0;
         [[nodiscard]] bool open() const noexcept { return cursor != nullptr; }
         [[nodiscard]] std::size_t room() const noexcept { return static_cast<std::size_t>(end - cursor); }
-        [[nodiscard]] std::uint32_t used() const noexcept { return static_cast<std::uint32_t>(cursor - data); }
+        [[nodiscard]] std::uint32_t used() const noexcept {
+            return static_cast<std::uint32_t>(cursor - data);
+        }
     };
 
     /// The burst metadata the decoders must fill in for the current router.

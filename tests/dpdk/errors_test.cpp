@@ -99,7 +99,8 @@ BOOST_AUTO_TEST_CASE(mbuf_pool_too_small_for_what_ports_and_threads_hold, *boost
     BOOST_TEST_MESSAGE(e);
     BOOST_TEST(contains(e, "dpdk.mempool_mbufs (2047) must exceed what the ports on NUMA socket"), e);
     BOOST_TEST(contains(e, "0 in NIC descriptors"), e);
-    BOOST_TEST(contains(e, "+ 1024 held by sources (1024 per polled rx queue, relayed: dpdk.rx_on_egress)"), e);
+    BOOST_TEST(contains(e, "+ 1024 held by sources (1024 per polled rx queue, relayed: dpdk.rx_on_egress)"),
+               e);
     BOOST_TEST(contains(e, "+ 288 buffered for transmit (96 per tx queue)"), e);
     BOOST_TEST(contains(e, "+ 768 in per-thread caches (1.5 x dpdk.mbuf_cache for each of 2 threads) = 2080"),
                e);

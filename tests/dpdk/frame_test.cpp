@@ -104,7 +104,8 @@ BOOST_AUTO_TEST_CASE(ipv6_atomic_fragments_are_whole_datagrams) {
     // Offset 0, M clear (RFC 6946): the payload follows the fragment header,
     // also after other extension headers; the two reserved bits are ignored.
     expect_payload(ipv6_udp_frame(payload, {{44, ext_header(8)}}), 70);
-    expect_payload(ipv6_udp_frame(payload, {{0, ext_header(8)}, {44, ext_header(8)}, {60, ext_header(8)}}), 86);
+    expect_payload(ipv6_udp_frame(payload, {{0, ext_header(8)}, {44, ext_header(8)}, {60, ext_header(8)}}),
+                   86);
     auto reserved = ext_header(8);
     reserved[3] = std::byte{0x06};
     expect_payload(ipv6_udp_frame(payload, {{44, reserved}}), 70);
@@ -276,7 +277,6 @@ BOOST_AUTO_TEST_CASE(addresses_are_parsed_or_refused_with_the_text) {
     }
 }
 
-
 BOOST_AUTO_TEST_CASE(scratch_is_reused_while_allocations_stay_out) {
     // A relay keeps chunks out all the time: 40 allocations of 1 KiB out at
     // any moment, the oldest given back as each new one is taken. 100 000
@@ -286,8 +286,10 @@ BOOST_AUTO_TEST_CASE(scratch_is_reused_while_allocations_stay_out) {
     std::size_t failed = 0;
     for (int i = 0; i < 100000; ++i) {
         std::uint32_t id = 0;
-        if (s.take(1000 - 64, id) == nullptr) ++failed; // 1000 - rx_padding: 1024 with alignment
-        else out.push_back(id);
+        if (s.take(1000 - 64, id) == nullptr)
+            ++failed; // 1000 - rx_padding: 1024 with alignment
+        else
+            out.push_back(id);
         if (out.size() > 40) {
             s.give_back(out.front());
             out.pop_front();
@@ -343,8 +345,7 @@ BOOST_AUTO_TEST_CASE(scratch_never_hands_out_bytes_in_use) {
             BOOST_REQUIRE(p + len <= s.base() + s.bytes());
             BOOST_REQUIRE(reinterpret_cast<std::uintptr_t>(p) % 64 == 0u);
             std::memset(p, 0xab, len);
-            for (const auto& [other, r] : live)
-                BOOST_REQUIRE(p + len <= r.first || r.first + r.second <= p);
+            for (const auto& [other, r] : live) BOOST_REQUIRE(p + len <= r.first || r.first + r.second <= p);
             live[id] = {p, len};
         } else {
             auto it = live.begin();
@@ -399,7 +400,8 @@ BOOST_AUTO_TEST_CASE(mbufs_held_count_nic_descriptors_and_what_sources_keep_out)
     BOOST_TEST(dpdk_mbufs_held(nic, 3, false).total() == 3u * 1024 + 2u * 512 + 3u * 64 + tx);
     BOOST_TEST(dpdk_mbufs_held(nic, 3, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024 + tx);
     BOOST_TEST(dpdk_mbufs_held(nic, 1, true).total() == 3u * 1024 + 2u * 512 + 1u * 1024 + tx);
-    BOOST_TEST(dpdk_mbufs_held(nic, 9, true).total() == 3u * 1024 + 2u * 512 + 3u * 1024 + tx); // at most rx_queues
+    BOOST_TEST(dpdk_mbufs_held(nic, 9, true).total() ==
+               3u * 1024 + 2u * 512 + 3u * 1024 + tx); // at most rx_queues
     dpdk_port_config vdev = nic;
     vdev.device = "net_pcap0,rx_pcap=in.pcap"; // no descriptors of its own
     BOOST_TEST(dpdk_mbufs_held(vdev, 3, false).total() == 3u * 64 + tx);

@@ -19,16 +19,15 @@
 #include <new>
 #include <thread>
 
-#include "tests/support/allocation_counter.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "shardgate/hash.hpp"
 #include "shardgate/partition_table.hpp"
 #include "tests/dpdk/support.hpp"
+#include "tests/support/allocation_counter.hpp"
 
 using namespace shardgate;
 using namespace shardgate::test;
-
 
 namespace {
 
@@ -453,8 +452,9 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
             for (const auto& t : r.tx) sent += t.frames_sent;
         const std::string text = env->stats_text();
         BOOST_TEST_MESSAGE(text);
-        BOOST_TEST(text.find("skipped not_ip 2, not_udp 2, wrong_port 1, short_ethernet 1, bad_ip_checksum 2; "
-                             "2 payloads copied to scratch\n") != std::string::npos);
+        BOOST_TEST(
+            text.find("skipped not_ip 2, not_udp 2, wrong_port 1, short_ethernet 1, bad_ip_checksum 2; "
+                      "2 payloads copied to scratch\n") != std::string::npos);
         BOOST_TEST(text.find("  sinks: " + std::to_string(sent) + " frames sent, 0 dropped; ") !=
                    std::string::npos);
     }
@@ -542,8 +542,9 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
                         std::uint32_t k = 0, rr = 0;
                         std::memcpy(&k, d + pf.payload_offset + r * record_bytes, 4);
                         std::memcpy(&rr, d + pf.payload_offset + r * record_bytes + 4, 4);
-                        intact &= k == next && rr == r &&
-                                  std::to_integer<char>(d[pf.payload_offset + (r + 1) * record_bytes - 1]) == 'z';
+                        intact &=
+                            k == next && rr == r &&
+                            std::to_integer<char>(d[pf.payload_offset + (r + 1) * record_bytes - 1]) == 'z';
                     }
                     ++next;
                 }

@@ -123,7 +123,8 @@ void set_ip_addresses(udp_endpoints& e, std::string_view src, std::string_view d
     const bool dst6 = dst.find(':') != std::string_view::npos;
     if (src6 != dst6)
         throw std::invalid_argument("source address '" + std::string(src) + "' and destination address '" +
-                                    std::string(dst) + "' are of different families; expected two IPv4 or "
+                                    std::string(dst) +
+                                    "' are of different families; expected two IPv4 or "
                                     "two IPv6 addresses");
     e.ipv6 = src6;
     if (e.ipv6) {

@@ -564,7 +564,8 @@ int run(int argc, char** argv) {
         try {
             a.src_mac = parse_mac(args.get("src-mac").value_or("02:00:00:00:00:01"));
             a.dst_mac = parse_mac(args.get("dst-mac").value_or("02:00:00:00:00:02"));
-            set_ip_addresses(a, args.get("src-ip").value_or("10.0.0.1"), args.get("dst-ip").value_or("10.0.0.2"));
+            set_ip_addresses(a, args.get("src-ip").value_or("10.0.0.1"),
+                             args.get("dst-ip").value_or("10.0.0.2"));
         } catch (const std::invalid_argument& e) {
             throw usage_error(e.what());
         }

@@ -854,12 +854,12 @@ udp_port = 7000
                  {"expected an integer in [64, 9000], found 9001"});
 
     // Every receive queue of a port that sources read has exactly one source.
-    const std::string second = "[[sources]]\nname = \"nic0\"\nkind = \"dpdk\"\ndpdk_port = 1\nudp_port = 7000\n";
+    const std::string second =
+        "[[sources]]\nname = \"nic0\"\nkind = \"dpdk\"\ndpdk_port = 1\nudp_port = 7000\n";
     expect_error(with(second, ""), 27, 13, "dpdk.ports[1].rx_queues",
                  {"rx_queues = 2, but no [[sources]] entry polls queue 0:", "lost uncounted",
                   "dpdk_port = 1 for every queue (dpdk_queue = 0..1), or fewer rx_queues"});
-    expect_error(with(second, second + "dpdk_queue = 1\n"), 36, 14,
-                 "sources[1].dpdk_queue",
+    expect_error(with(second, second + "dpdk_queue = 1\n"), 36, 14, "sources[1].dpdk_queue",
                  {"dpdk port 1 queue 1 is already polled by sources[0] (line 5)",
                   "expected one source per receive queue"});
 

@@ -212,7 +212,8 @@ BOOST_AUTO_TEST_CASE(fixed_framing_counts_whole_records_for_every_record_size) {
         f.kind = format_kind::fixed;
         f.record_size = rs;
         f.fields = {{"k", field_type::str, 0, 1}};
-        for (const std::uint32_t len : {rs - 1, rs, rs + 1, 3 * rs - 1, 3 * rs, 3 * rs + 1, 200 * rs + rs / 2}) {
+        for (const std::uint32_t len :
+             {rs - 1, rs, rs + 1, 3 * rs - 1, 3 * rs, 3 * rs + 1, 200 * rs + rs / 2}) {
             if (len == 0) continue;
             harness fx(f, {column_key("k")}, 65536);
             fx.decode(std::string(len, 'r'));

@@ -394,7 +394,8 @@ BOOST_AUTO_TEST_CASE(csv_lines_arrive_byte_for_byte_and_keyless_ones_are_rejecte
             }
             std::string symbol = "S" + std::to_string(rng() % 40);
             symbol += std::string(rng() % 90, 'x'); // some lines longer than 64 bytes
-            const std::string line = std::to_string(i) + ",1," + symbol + ",7," + std::to_string(rng() % 100000);
+            const std::string line =
+                std::to_string(i) + ",1," + symbol + ",7," + std::to_string(rng() % 100000);
             const auto part = table(xxh3_64(symbol.data(), symbol.size(), params.seed)).value();
             const auto b = bytes_of(line + "\n");
             expected[part].insert(expected[part].end(), b.begin(), b.end());
@@ -600,7 +601,8 @@ BOOST_AUTO_TEST_CASE(a_relayed_source_is_polled_by_egress_and_loses_nothing) {
     std::mt19937 rng(11);
     relayed src(traffic(500, 40, 64, 0, rng));
     BOOST_TEST(src.consumer[0]->name() == "mem");
-    rig r(hash_params(6), std::move(src.consumer), 8, 512, backpressure_policy::block, 0, false, {&src.relay});
+    rig r(hash_params(6), std::move(src.consumer), 8, 512, backpressure_policy::block, 0, false,
+          {&src.relay});
     std::atomic<bool> done{false};
     std::size_t left_out = 1; // chunks the source still had out when egress closed
     std::thread eg([&] {
@@ -633,7 +635,8 @@ BOOST_AUTO_TEST_CASE(a_relayed_source_is_polled_by_egress_and_loses_nothing) {
 BOOST_AUTO_TEST_CASE(a_core_waits_for_chunks_its_relay_has_not_passed_on_yet) {
     std::mt19937 rng(12);
     relayed src(traffic(4, 10, 8, 0, rng));
-    rig r(hash_params(2), std::move(src.consumer), 8, 512, backpressure_policy::block, 0, false, {&src.relay});
+    rig r(hash_params(2), std::move(src.consumer), 8, 512, backpressure_policy::block, 0, false,
+          {&src.relay});
     counter_block relay_counters;
     std::uint64_t now = 0;
     // The core stops before the relay has run: its poll finds nothing, but
@@ -657,7 +660,9 @@ class late_source final : public source {
 public:
     explicit late_source(std::vector<std::vector<std::byte>> d)
         : inner_("late", std::move(d), unknown_source_partition, 1, 8) {}
-    std::size_t poll(std::span<rx_chunk> out, counter_block& c) noexcept override { return inner_.poll(out, c); }
+    std::size_t poll(std::span<rx_chunk> out, counter_block& c) noexcept override {
+        return inner_.poll(out, c);
+    }
     void release(std::span<const rx_chunk> chunks) noexcept override { inner_.release(chunks); }
     [[nodiscard]] bool lossless() const noexcept override { return false; }
     [[nodiscard]] bool finished() const noexcept override { return inner_.finished(); }
@@ -697,7 +702,8 @@ BOOST_AUTO_TEST_CASE(a_core_waits_for_chunks_its_relay_passes_on_after_the_stop)
 BOOST_AUTO_TEST_CASE(abandoning_counts_what_is_still_in_the_relay) {
     std::mt19937 rng(15);
     relayed src(traffic(20, 10, 8, 0, rng));
-    rig r(hash_params(2), std::move(src.consumer), 8, 512, backpressure_policy::block, 0, false, {&src.relay});
+    rig r(hash_params(2), std::move(src.consumer), 8, 512, backpressure_policy::block, 0, false,
+          {&src.relay});
     counter_block relay_counters;
     src.relay.pump(relay_counters); // 8 datagrams (the source's per-poll limit) wait in the ring
     BOOST_TEST(relay_counters.get(counter::datagrams_in) == 8u);
@@ -724,7 +730,8 @@ BOOST_AUTO_TEST_CASE(only_attached_lossy_sources_are_relayed) {
 
 BOOST_AUTO_TEST_CASE(a_relay_keeps_its_chunks_within_its_ring_and_releases_them_all) {
     std::mt19937 rng(13);
-    auto m = std::make_unique<memory_source>("mem", traffic(300, 4, 8, 0, rng), unknown_source_partition, 1, 64);
+    auto m =
+        std::make_unique<memory_source>("mem", traffic(300, 4, 8, 0, rng), unknown_source_partition, 1, 64);
     memory_source* real = m.get();
     source_relay relay(64);
     relay.attach(std::move(m));

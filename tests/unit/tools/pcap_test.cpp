@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(ipv6_frames_carry_the_payload_with_a_checked_udp_checksum) 
     BOOST_REQUIRE_EQUAL(f.size(), 14u + 40u + 8u + payload.size());
     BOOST_TEST(static_cast<unsigned char>(f[12]) == 0x86); // ethertype 0x86dd
     BOOST_TEST(static_cast<unsigned char>(f[13]) == 0xdd);
-    BOOST_TEST(static_cast<unsigned char>(f[14 + 8 + 15]) == 1); // fd00::1 ends in 1
+    BOOST_TEST(static_cast<unsigned char>(f[14 + 8 + 15]) == 1);  // fd00::1 ends in 1
     BOOST_TEST(static_cast<unsigned char>(f[14 + 24 + 13]) == 2); // fd00::2:3
     BOOST_TEST(static_cast<unsigned char>(f[14 + 24 + 15]) == 3);
     auto info = parse_udp_frame({f.data(), f.size()});
@@ -73,7 +73,8 @@ BOOST_AUTO_TEST_CASE(address_families_must_match_and_parse) {
         return std::string("accepted");
     };
     BOOST_TEST(error("10.0.0.1", "fd00::1").find("different families") != std::string::npos);
-    BOOST_TEST(error("fd00::1", "fd00::zz") == "bad IPv6 address 'fd00::zz'; expected an address like fd00::1");
+    BOOST_TEST(error("fd00::1", "fd00::zz") ==
+               "bad IPv6 address 'fd00::zz'; expected an address like fd00::1");
     BOOST_TEST(error("10.0.0", "10.0.0.1").find("bad IPv4 address '10.0.0'") != std::string::npos);
 }
 
