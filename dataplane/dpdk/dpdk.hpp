@@ -161,6 +161,12 @@ struct dpdk_mbufs_held_by {
     std::uint64_t sources = 0;     ///< chunks the sources of its rx queues keep out
     std::uint64_t tx_buffers = 0;  ///< frames buffered and fresh mbufs stashed per tx queue
     [[nodiscard]] std::uint64_t total() const noexcept { return descriptors + sources + tx_buffers; }
+    dpdk_mbufs_held_by& operator+=(const dpdk_mbufs_held_by& o) noexcept {
+        descriptors += o.descriptors;
+        sources += o.sources;
+        tx_buffers += o.tx_buffers;
+        return *this;
+    }
 };
 
 /// Mbufs one tx queue keeps out of the pool at most: the frames it buffers

@@ -547,10 +547,7 @@ private:
             const std::uint32_t polled =
                 p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues;
             polled_total += std::min<std::uint32_t>(polled, p->cfg.rx_queues);
-            const dpdk_mbufs_held_by port = dpdk_mbufs_held(p->cfg, polled, cfg_.rx_on_egress);
-            held[p->socket].descriptors += port.descriptors;
-            held[p->socket].sources += port.sources;
-            held[p->socket].tx_buffers += port.tx_buffers;
+            held[p->socket] += dpdk_mbufs_held(p->cfg, polled, cfg_.rx_on_egress);
         }
         // Threads with a cache in a pool: the egress threads, and at most one
         // core per polled rx queue.

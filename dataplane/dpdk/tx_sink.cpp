@@ -35,10 +35,10 @@ class dpdk_tx_sink final : public sink {
     /// RTE_PKTMBUF_HEADROOM into its buffer (rte_pktmbuf_reset does that for
     /// every mbuf of a pool whose buffers are larger, which bind() checks
     /// before it moves a block into one): its frame's data_off is known
-    /// without reading the mbuf. The
-    /// mbuf's header line was last touched when it was allocated, a block's
-    /// worth of traffic ago, and reading it back cost a cache miss per frame
-    /// (about 2 % of the one-thread benchmark's cycles, in submit).
+    /// without reading the mbuf. The mbuf's header line was last touched
+    /// when it was allocated, a block's worth of traffic ago, and reading it
+    /// back cost a cache miss per frame (about 2 % of the one-thread
+    /// benchmark's cycles, in submit).
     static constexpr std::uint16_t bound_data_off =
         RTE_PKTMBUF_HEADROOM + block_offset - udp_frame_header_bytes;
 
