@@ -541,19 +541,20 @@ private:
             throw std::invalid_argument("dpdk.payload_bytes (" + std::to_string(cfg_.payload_bytes) +
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
         // The pool needs every mbuf the ports can hold at once, and more.
+        // Threads with a cache in a socket's pool: at most one core per rx
+        // queue polled on that socket's ports, and every egress thread (any
+        // of them may send through a port of any socket).
         std::map<int, dpdk_mbufs_held_by> held;
-        std::uint64_t polled_total = 0;
+        std::map<int, std::uint64_t> polled;
         for (const auto& p : ports_) {
-            const std::uint32_t polled =
+            const std::uint32_t queues =
                 p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues;
-            polled_total += std::min<std::uint32_t>(polled, p->cfg.rx_queues);
-            held[p->socket] += dpdk_mbufs_held(p->cfg, polled, cfg_.rx_on_egress);
+            polled[p->socket] += std::min<std::uint32_t>(queues, p->cfg.rx_queues);
+            held[p->socket] += dpdk_mbufs_held(p->cfg, queues, cfg_.rx_on_egress);
         }
-        // Threads with a cache in a pool: the egress threads, and at most one
-        // core per polled rx queue.
-        const std::uint64_t threads = egress_threads_ + polled_total;
-        const std::uint64_t caches = dpdk_mbufs_in_caches(cfg_.mbuf_cache, threads);
         for (const auto& [socket, h] : held) {
+            const std::uint64_t threads = egress_threads_ + polled[socket];
+            const std::uint64_t caches = dpdk_mbufs_in_caches(cfg_.mbuf_cache, threads);
             const std::uint64_t need = h.total() + caches;
             if (need >= cfg_.mempool_mbufs)
                 throw std::invalid_argument(
