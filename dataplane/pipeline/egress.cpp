@@ -22,6 +22,8 @@ std::size_t egress::poll() noexcept {
     // Blocks taken from one lane per turn: enough to fill a sink's send slots,
     // few enough that one busy core does not starve the others.
     constexpr std::size_t per_turn = 16;
+    for (const state& s : parts_)
+        for (const lane* l : s.lanes) l->prefetch_published();
     for (state& s : parts_) {
         if (s.has_pending) {
             if (!s.out->submit(s.pending, counters_)) continue;
@@ -40,7 +42,7 @@ std::size_t egress::poll() noexcept {
             // most one block pending and the rest stay in order in the lane.
             for (std::size_t t = 0; t < per_turn; ++t) {
                 if (!l.take_one(taken)) break;
-                const tx_block b{l.data(taken.index), taken.length, taken.records, &l, taken.index};
+                const tx_block b{l.taken_data(taken.index), taken.length, taken.records, &l, taken.index};
                 if (!s.out->submit(b, counters_)) {
                     s.pending = b;
                     s.has_pending = true;

@@ -15,13 +15,13 @@ std::size_t ring_capacity(std::uint32_t blocks) {
 
 lane::lane(std::uint32_t blocks, std::uint32_t block_bytes, std::pmr::memory_resource* mem)
     : blocks_(blocks), block_bytes_(block_bytes), stride_((std::size_t{block_bytes} + slack + 63) / 64 * 64),
-      mem_(mem), memory_(nullptr), slots_(blocks, mem), stack_(blocks, mem), full_(ring_capacity(blocks), mem),
-      free_(ring_capacity(blocks), mem) {
+      mem_(mem), memory_(nullptr), slots_(blocks, mem), taken_(blocks, mem), stack_(blocks, mem),
+      full_(ring_capacity(blocks), mem), free_(ring_capacity(blocks), mem) {
     if (block_bytes == 0) throw std::invalid_argument("a lane's block size must be positive");
     // 64-byte alignment: blocks are handed to the kernel or a NIC as they are.
     memory_ = static_cast<std::byte*>(mem_->allocate(std::size_t{blocks} * stride_, 64));
     for (std::uint32_t i = 0; i < blocks; ++i) {
-        slots_[i] = slot{own_data(i), nullptr};
+        rebind(i, own_data(i), nullptr);
         give_back(i);
     }
 }
