@@ -1,6 +1,7 @@
 #include "dataplane/pipeline/lane.hpp"
 
 #include <bit>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -15,17 +16,27 @@ std::size_t ring_capacity(std::uint32_t blocks) {
 
 lane::lane(std::uint32_t blocks, std::uint32_t block_bytes, std::pmr::memory_resource* mem)
     : blocks_(blocks), block_bytes_(block_bytes), stride_((std::size_t{block_bytes} + slack + 63) / 64 * 64),
-      mem_(mem), memory_(nullptr), slots_(blocks, mem), taken_(blocks, mem), stack_(blocks, mem),
+      mem_(mem), memory_(nullptr), slots_(blocks, mem), taken_(nullptr), stack_(blocks, mem),
       full_(ring_capacity(blocks), mem), free_(ring_capacity(blocks), mem) {
     if (block_bytes == 0) throw std::invalid_argument("a lane's block size must be positive");
     // 64-byte alignment: blocks are handed to the kernel or a NIC as they are.
-    memory_ = static_cast<std::byte*>(mem_->allocate(std::size_t{blocks} * stride_, 64));
+    taken_ = static_cast<slot*>(mem_->allocate(taken_bytes(), 64));
+    std::uninitialized_fill_n(taken_, blocks, slot{nullptr, nullptr});
+    try {
+        memory_ = static_cast<std::byte*>(mem_->allocate(std::size_t{blocks} * stride_, 64));
+    } catch (...) {
+        mem_->deallocate(taken_, taken_bytes(), 64);
+        throw;
+    }
     for (std::uint32_t i = 0; i < blocks; ++i) {
         rebind(i, own_data(i), nullptr);
         give_back(i);
     }
 }
 
-lane::~lane() { mem_->deallocate(memory_, std::size_t{blocks_} * stride_, 64); }
+lane::~lane() {
+    mem_->deallocate(taken_, taken_bytes(), 64);
+    mem_->deallocate(memory_, std::size_t{blocks_} * stride_, 64);
+}
 
 } // namespace shardgate

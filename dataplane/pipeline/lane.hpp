@@ -126,7 +126,11 @@ private:
         void* handle;
     };
     std::pmr::vector<slot> slots_; ///< per block: its memory and the sink's handle (see rebind)
-    std::pmr::vector<slot> taken_; ///< the consumer's own copy of slots_ (see taken_data)
+    /// The consumer's own copy of slots_ (see taken_data), on lines of its own.
+    slot* taken_;
+    [[nodiscard]] std::size_t taken_bytes() const noexcept {
+        return (std::size_t{blocks_} * sizeof(slot) + 63) / 64 * 64;
+    }
     /// Producer only: pops the newest block, first moving what egress gave
     /// back onto the stack when it is empty.
     bool take_newest(std::uint32_t& index) noexcept {

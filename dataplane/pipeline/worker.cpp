@@ -199,23 +199,28 @@ bool worker::scatter_records(std::uint32_t size) noexcept {
 }
 
 namespace {
-/// Chunks whose bytes are asked into cache before they are decoded: a
-/// datagram's lines are scattered in memory (one buffer each), where the
-/// hardware prefetcher does not follow, and a relayed source's are in
-/// another CPU's cache. Four ahead covers the ~0.6 us a line took to come
-/// from the far CPU of the DPDK benchmark's host: there the relay layout
-/// routed 54-64 M records/s with prefetching and 39-50 M without (10
-/// alternating pairs of 3 s runs); the one-thread layout was unchanged
-/// within the host's noise (per-pair ratio median 0.98 and 1.02 in two sets
-/// of alternating runs).
-constexpr std::size_t prefetch_ahead = 4;
+/// Chunks in flight: the one being decoded and the next three, whose bytes
+/// are asked into cache before they are decoded. A datagram's lines are
+/// scattered in memory (one buffer each), where the hardware prefetcher
+/// does not follow, and a relayed source's are in another CPU's cache.
+/// Three ahead covers the ~0.6 us a line took to come from the far CPU of
+/// the DPDK benchmark's host: there the relay layout routed 54-64 M
+/// records/s with prefetching and 39-50 M without (10 alternating pairs of
+/// 3 s runs); the one-thread layout was unchanged within the host's noise
+/// (per-pair ratio median 0.98 and 1.02 in two sets of alternating runs).
+constexpr std::size_t chunks_in_flight = 4;
 /// Only a chunk's start: an MTU-sized datagram whole, and no more of a
 /// stream's long chunks than the hardware prefetcher needs to pick it up.
 constexpr std::uint32_t prefetch_bytes = 2048;
 
+/// Every line holding one of the chunk's first prefetch_bytes bytes (a
+/// payload rarely starts on a line: 42 bytes into a UDP/IPv4 frame).
 void prefetch_chunk(const rx_chunk& c) noexcept {
-    const std::uint32_t n = std::min(c.length, prefetch_bytes);
-    for (std::uint32_t o = 0; o < n; o += 64) __builtin_prefetch(c.data + o);
+    if (c.length == 0) return;
+    const auto first = reinterpret_cast<std::uintptr_t>(c.data) & ~std::uintptr_t{63};
+    const auto last = reinterpret_cast<std::uintptr_t>(c.data) + std::min(c.length, prefetch_bytes) - 1;
+    for (std::uintptr_t line = first; line <= last; line += 64)
+        __builtin_prefetch(reinterpret_cast<const void*>(line));
 }
 } // namespace
 
@@ -236,7 +241,8 @@ std::size_t worker::advance() noexcept {
         if (in.decoder->decode(chunks_[chunk_], offset_, burst_, options_.burst_size, *this, counters_)) {
             ++chunk_;
             offset_ = 0;
-            if (chunk_ + prefetch_ahead - 1 < nchunks_) prefetch_chunk(chunks_[chunk_ + prefetch_ahead - 1]);
+            if (chunk_ + chunks_in_flight - 1 < nchunks_)
+                prefetch_chunk(chunks_[chunk_ + chunks_in_flight - 1]);
         }
         if (burst_.size == options_.burst_size || (chunk_ == nchunks_ && burst_.size > 0)) {
             router_.route_burst(burst_, *in.decoder, parts_, counters_);
@@ -247,7 +253,7 @@ std::size_t worker::advance() noexcept {
 }
 
 void worker::hold(std::size_t input, std::size_t n) noexcept {
-    for (std::size_t c = 0; c < std::min<std::size_t>(n, prefetch_ahead); ++c) prefetch_chunk(chunks_[c]);
+    for (std::size_t c = 0; c < std::min<std::size_t>(n, chunks_in_flight); ++c) prefetch_chunk(chunks_[c]);
     input_ = input;
     nchunks_ = n;
     chunk_ = 0;

@@ -118,11 +118,15 @@ public:
         return n;
     }
 
-    /// Consumer only. A hint: asks for the producer's index line and the
-    /// oldest slot's line ahead of a dequeue.
+    /// Consumer only. A hint, ahead of a dequeue: asks for the oldest slot's
+    /// line when items are known to be there, else for the producer's index
+    /// line (the dequeue reads it then). An empty ring's next slot is left
+    /// alone: the producer is about to write it.
     void prefetch_consumer() const noexcept {
-        __builtin_prefetch(&tail_);
-        __builtin_prefetch(slots_ + (static_cast<std::size_t>(head_local_) & mask_));
+        if (tail_cache_ != head_local_)
+            __builtin_prefetch(slots_ + (static_cast<std::size_t>(head_local_) & mask_));
+        else
+            __builtin_prefetch(&tail_);
     }
 
     /// Any thread; exact only when both sides are quiescent.

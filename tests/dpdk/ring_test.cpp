@@ -566,7 +566,8 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
                 std::memcpy(rec, &sent, 4);
                 std::memcpy(rec + 4, &r, 4);
             }
-            BOOST_REQUIRE(out->submit(tx_block{l.data(index), per * record_bytes, per, &l, index}, counters));
+            BOOST_REQUIRE(
+                out->submit(tx_block{l.taken_data(index), per * record_bytes, per, &l, index}, counters));
             ++sent;
         }
         out->close(counters);
@@ -584,6 +585,7 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
         for (std::uint32_t i = 0; i < 4; ++i) {
             BOOST_TEST(l.handle(i) == nullptr);
             BOOST_TEST(l.data(i) == l.own_data(i));
+            BOOST_TEST(l.taken_data(i) == l.own_data(i));
         }
     }
 
@@ -600,7 +602,7 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
             std::uint32_t index = 0;
             BOOST_REQUIRE(l.acquire(index));
             std::memset(l.data(index), 'd', record_bytes);
-            BOOST_REQUIRE(via.submit(tx_block{l.data(index), record_bytes, 1, &l, index}, counters));
+            BOOST_REQUIRE(via.submit(tx_block{l.taken_data(index), record_bytes, 1, &l, index}, counters));
         };
         send_one(*second);
         while (dpdk_status(*second).frames_sent == 0 && !past_deadline()) {
@@ -634,7 +636,7 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
         std::uint32_t submitted = 0, index = 0;
         while (submitted < 2000 && l.acquire(index)) {
             std::memset(l.data(index), 'r', record_bytes);
-            const tx_block b{l.data(index), record_bytes, 1, &l, index};
+            const tx_block b{l.taken_data(index), record_bytes, 1, &l, index};
             if (!out->submit(b, counters)) {
                 l.give_back(index);
                 break;

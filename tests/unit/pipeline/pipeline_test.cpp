@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -206,6 +207,31 @@ BOOST_AUTO_TEST_CASE(a_lane_hands_out_the_block_given_back_last) {
     std::vector<std::uint32_t> order;
     while (l.acquire(index)) order.push_back(index);
     BOOST_TEST(order == (std::vector<std::uint32_t>{5, 3, 7}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_rebound_block_shows_its_new_memory_to_both_sides) {
+    // The producer reads a block's memory from the shared slots, the consumer
+    // from its own copy: a rebind must change both, and only that block.
+    lane l(4, 64);
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        BOOST_TEST(l.data(i) == l.own_data(i));
+        BOOST_TEST(l.taken_data(i) == l.own_data(i));
+        BOOST_TEST(l.handle(i) == nullptr);
+    }
+    std::array<std::byte, 64 + lane::slack> other{};
+    int handle = 0;
+    l.rebind(2, other.data(), &handle);
+    BOOST_TEST(l.data(2) == other.data());
+    BOOST_TEST(l.taken_data(2) == other.data());
+    BOOST_TEST(l.handle(2) == static_cast<void*>(&handle));
+    for (const std::uint32_t i : {0u, 1u, 3u}) {
+        BOOST_TEST(l.data(i) == l.own_data(i));
+        BOOST_TEST(l.taken_data(i) == l.own_data(i));
+    }
+    l.rebind(2, l.own_data(2), nullptr);
+    BOOST_TEST(l.data(2) == l.own_data(2));
+    BOOST_TEST(l.taken_data(2) == l.own_data(2));
+    BOOST_TEST(l.handle(2) == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(a_lane_never_hands_out_a_block_twice_and_counts_every_free_one) {
