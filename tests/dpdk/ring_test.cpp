@@ -10,9 +10,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -153,6 +155,9 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     c.ports[2].device = "net_ring2"; // for the error checks: one tx queue, no source ip
     for (auto& p : c.ports) p.rx_descriptors = p.tx_descriptors = 512; // 6144 in all, below mempool_mbufs
     auto env = dpdk_environment::start(c, egress_threads);
+    // The EAL's memory is what the case asked for: hugepages unless --no-huge.
+    const bool huge = std::find(c.eal_args.begin(), c.eal_args.end(), "--no-huge") == c.eal_args.end();
+    BOOST_TEST(rte_eal_has_hugepages() == (huge ? 1 : 0));
     BOOST_TEST_MESSAGE("EAL arguments: " << [&] {
         std::string s;
         for (const auto& a : env->eal_arguments()) s += a + " ";
