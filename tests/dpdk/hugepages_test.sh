@@ -18,6 +18,8 @@ restore() {
     if [[ $(cat "$nr" 2>/dev/null) != "$before" ]]; then echo "$before" >"$nr" 2>/dev/null; fi
 }
 trap restore EXIT
+trap 'exit 143' TERM # meson's timeout: restore on the way out too
+trap 'exit 130' INT
 
 if (($(free_pages) < pages)) && [[ -w $nr ]]; then
     want=$((before + pages - $(free_pages)))
