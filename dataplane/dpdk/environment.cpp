@@ -547,9 +547,10 @@ private:
         std::map<int, dpdk_mbufs_held_by> held;
         std::map<int, std::uint64_t> polled;
         for (const auto& p : ports_) {
-            const std::uint32_t queues =
-                p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues;
-            polled[p->socket] += std::min<std::uint32_t>(queues, p->cfg.rx_queues);
+            const std::uint32_t queues = std::min<std::uint32_t>(
+                p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues,
+                p->cfg.rx_queues);
+            polled[p->socket] += queues;
             held[p->socket] += dpdk_mbufs_held(p->cfg, queues, cfg_.rx_on_egress);
         }
         for (const auto& [socket, h] : held) {
