@@ -831,7 +831,7 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     const impl& m = *impl_;
     if (!options.ready_file.empty()) {
         // Scripts wait for this file before sending: every socket is bound.
-        const std::string tmp = options.ready_file + ".tmp";
+        const std::string tmp = ready_file_staging(options.ready_file);
         {
             std::ofstream f(tmp);
             for (std::size_t i = 0; i < m.cfg.sources.size(); ++i) f << source_port(i) << "\n";

@@ -19,6 +19,10 @@
 
 namespace shardgate::control {
 
+/// The file run() writes the ready file's contents to before renaming it
+/// into place, so the ready file never exists partly written.
+inline std::string ready_file_staging(const std::string& ready_file) { return ready_file + ".tmp"; }
+
 struct run_options {
     double duration_s = 0;                  ///< stop after this long (0 = until stop is requested)
     std::string summary_json;               ///< also write the final summary here ("" = no file)

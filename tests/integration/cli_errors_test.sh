@@ -2,7 +2,7 @@
 # Bad input to the shardgate command gets a precise message and exit 2,
 # before anything runs: unreadable files, a join source naming no input of
 # the query, a sink looping into the router's own source, an unwritable
-# summary file, a routing key the format lacks; and both flag spellings.
+# summary or ready file, a routing key the format lacks; and both flag spellings.
 #
 # usage: cli_errors_test.sh SHARDGATE
 set -uo pipefail
@@ -47,5 +47,20 @@ expect key-field-missing 2 "[format] declares: seq, source, symbol, trader_id, p
 
 expect summary-unwritable 2 "cannot write '/nonexistent/dir/s.json'" -- \
   "$shardgate" run --config "$work/demo.toml" --duration 1 --summary-json /nonexistent/dir/s.json
+
+expect ready-file-directory 2 "cannot write '$work': it is a directory" -- \
+  "$shardgate" run --config "$work/demo.toml" --duration 1 --ready-file "$work"
+expect ready-file-unwritable 2 "cannot write '/nonexistent/dir/r.ready'" -- \
+  "$shardgate" run --config "$work/demo.toml" --duration 1 --ready-file /nonexistent/dir/r.ready
+
+# A ready file left by an earlier run is replaced by this run's bound port.
+sed 's|^bind = .*|bind = "127.0.0.1:0"|' "$work/demo.toml" >"$work/any-port.toml"
+echo stale >"$work/r.ready"
+expect ready-file-stale 0 "" -- \
+  "$shardgate" run --config "$work/any-port.toml" --duration 0.2 --quiet --ready-file "$work/r.ready"
+if ! grep -qE '^[0-9]+$' "$work/r.ready" || [ -e "$work/r.ready.tmp" ]; then
+  echo "FAIL [ready-file-stale]: ready file holds '$(cat "$work/r.ready")', staging file left: $(ls "$work")"
+  failures=$((failures + 1))
+fi
 
 [ "$failures" -eq 0 ]
