@@ -1,5 +1,6 @@
 #include "dataplane/pipeline/lane.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <memory>
 #include <stdexcept>
@@ -19,6 +20,7 @@ lane::lane(std::uint32_t blocks, std::uint32_t block_bytes, std::pmr::memory_res
       mem_(mem), memory_(nullptr), slots_(blocks, mem), taken_(nullptr), stack_(blocks, mem),
       full_(ring_capacity(blocks), mem), free_(ring_capacity(blocks), mem) {
     if (block_bytes == 0) throw std::invalid_argument("a lane's block size must be positive");
+    commit_every_ = std::max<std::uint32_t>(1, blocks / 4);
     // 64-byte alignment: blocks are handed to the kernel or a NIC as they are.
     taken_ = static_cast<slot*>(mem_->allocate(taken_bytes(), 64));
     std::uninitialized_fill_n(taken_, blocks, slot{nullptr, nullptr});

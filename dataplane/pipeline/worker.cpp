@@ -27,6 +27,7 @@ worker::worker(const worker_options& options, const routing_params& routing, std
             throw std::invalid_argument("a worker input needs a source and a decoder");
     for (lane* l : lanes_)
         if (!l) throw std::invalid_argument("a worker lane is missing");
+    uncommitted_.reserve(lanes_.size() + 1); // no allocation in publish
     for (auto& in : inputs_) in.decoder->set_metadata(metadata_wanted());
 }
 
@@ -83,8 +84,18 @@ void worker::publish(lane& l, open_block& b) noexcept {
     // it back here would make this core a second producer on the lane's free
     // ring, which belongs to egress.
     if (!b.open() || b.records == 0) return;
-    l.publish(block_ref{b.index, b.used(), b.records});
+    if (l.publish_deferred(block_ref{b.index, b.used(), b.records})) {
+        // A lane that committed by itself may come back in the same poll:
+        // a full list is committed first, never grown.
+        if (uncommitted_.size() == uncommitted_.capacity()) commit();
+        uncommitted_.push_back(&l);
+    }
     b.cursor = b.end = nullptr;
+}
+
+void worker::commit() noexcept {
+    for (lane* l : uncommitted_) l->commit();
+    uncommitted_.clear();
 }
 
 namespace {
@@ -286,6 +297,7 @@ std::size_t worker::poll(std::uint64_t now_ns) noexcept {
         next_input_ = count ? (next_input_ + 1) % count : 0;
     }
     if (now_ >= next_due_) flush_due();
+    commit();
     if (stopping_) quiet_ = !busy_ && !polled_any && handled == 0;
     return handled;
 }
@@ -307,6 +319,7 @@ void worker::flush_due() noexcept {
 void worker::flush_all() noexcept {
     for (std::size_t p = 0; p < lanes_.size(); ++p) publish(*lanes_[p], blocks_[p]);
     if (dead_letter_) publish(*dead_letter_, dead_block_);
+    commit();
     next_due_ = ~std::uint64_t{0};
 }
 

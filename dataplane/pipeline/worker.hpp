@@ -110,7 +110,10 @@ private:
     /// Room for `bytes` in lane p's open block (publishing a full one and
     /// opening the next); false when the lane has no free block.
     bool reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept;
+    /// Hands b to egress, visible at the next commit() (see
+    /// lane::publish_deferred): poll() and flush_all() end with one.
     void publish(lane& l, open_block& b) noexcept;
+    void commit() noexcept;
     void flush_due() noexcept;
     /// The `n` chunks input `input` just handed over become the unit of work.
     void hold(std::size_t input, std::size_t n) noexcept;
@@ -123,6 +126,7 @@ private:
     router router_;
     std::vector<worker_input> inputs_;
     std::vector<lane*> lanes_;
+    std::vector<lane*> uncommitted_; ///< lanes with published blocks egress cannot see yet
     std::vector<open_block> blocks_;
     lane* dead_letter_;
     open_block dead_block_;

@@ -86,6 +86,22 @@ public:
         return true;
     }
 
+    /// Producer only. Like try_push, but the consumer sees the item only at
+    /// the next commit() or publishing push: the shared tail line, which the
+    /// consumer polls, is written once for a batch.
+    bool try_push_deferred(const T& item) noexcept {
+        const std::uint64_t tail = tail_local_;
+        if (tail - head_cache_ == capacity_) {
+            head_cache_ = head_.load(std::memory_order_acquire); // see room
+            if (tail - head_cache_ == capacity_) return false;
+        }
+        std::memcpy(slots_ + (static_cast<std::size_t>(tail) & mask_), &item, sizeof(T));
+        tail_local_ = tail + 1;
+        return true;
+    }
+    /// Producer only. Makes every deferred push visible to the consumer.
+    void commit() noexcept { publish_tail(tail_local_); }
+
     /// Consumer only. One item; false when the ring is empty.
     bool try_pop(T& out) noexcept {
         const std::uint64_t head = head_local_;
