@@ -209,6 +209,40 @@ BOOST_AUTO_TEST_CASE(a_lane_hands_out_the_block_given_back_last) {
     BOOST_TEST(order == (std::vector<std::uint32_t>{5, 3, 7}), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(deferred_blocks_reach_egress_at_a_commit_a_quarter_full_or_a_full_lane) {
+    lane l(8, 64); // commits by itself once 2 blocks wait
+    std::array<std::uint32_t, 8> held{};
+    for (auto& i : held) BOOST_REQUIRE(l.acquire(i));
+    block_ref b;
+    // The first waiting block tells the caller it owes the lane a commit.
+    BOOST_TEST(l.publish_deferred(block_ref{held[0], 0, 1}));
+    BOOST_TEST(!l.take_one(b));
+    BOOST_TEST(l.published() == 0u);
+    l.commit();
+    BOOST_REQUIRE(l.take_one(b));
+    BOOST_TEST(b.index == held[0]);
+    l.commit(); // nothing waits: no effect
+    BOOST_TEST(!l.take_one(b));
+    // A quarter of the lane waiting: the second block commits both.
+    BOOST_TEST(l.publish_deferred(block_ref{held[1], 0, 1}));
+    BOOST_TEST(!l.publish_deferred(block_ref{held[2], 0, 1}));
+    BOOST_TEST(l.published() == 2u);
+    // A plain publish shows the deferred blocks before it too.
+    BOOST_TEST(l.publish_deferred(block_ref{held[3], 0, 1}));
+    l.publish(block_ref{held[4], 0, 1});
+    BOOST_TEST(l.published() == 4u);
+    // The lane is full (every block acquired): acquire commits what waits
+    // before it reports so, or egress could never give a block back.
+    BOOST_TEST(l.publish_deferred(block_ref{held[5], 0, 1}));
+    std::uint32_t index = 0;
+    BOOST_TEST(!l.acquire(index));
+    BOOST_TEST(l.published() == 5u);
+    std::vector<std::uint32_t> order;
+    while (l.take_one(b)) order.push_back(b.index);
+    BOOST_TEST(order == (std::vector<std::uint32_t>{held[1], held[2], held[3], held[4], held[5]}),
+               boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(a_rebound_block_shows_its_new_memory_to_both_sides) {
     // The producer reads a block's memory from the shared slots, the consumer
     // from its own copy: a rebind must change both, and only that block.
@@ -235,8 +269,9 @@ BOOST_AUTO_TEST_CASE(a_rebound_block_shows_its_new_memory_to_both_sides) {
 }
 
 BOOST_AUTO_TEST_CASE(a_lane_never_hands_out_a_block_twice_and_counts_every_free_one) {
-    // Random acquire / publish / take / give back against a model: acquire
-    // returns only free blocks, fails only when none is free, and all_free()
+    // Random acquire / publish (at once or deferred) / commit / take / give
+    // back against a model: acquire returns only free blocks, fails only when
+    // none is free, take returns only published blocks, and all_free()
     // counts the blocks the producer holds aside as free.
     std::mt19937 rng(11);
     for (const std::uint32_t blocks : {1u, 2u, 5u, 16u}) {
@@ -262,10 +297,14 @@ BOOST_AUTO_TEST_CASE(a_lane_never_hands_out_a_block_twice_and_counts_every_free_
                     const std::uint32_t i = producer[rng() % producer.size()];
                     std::erase(producer, i);
                     state[i] = 2;
-                    l.publish(block_ref{i, 0, 1});
+                    if (rng() % 2)
+                        l.publish(block_ref{i, 0, 1});
+                    else
+                        (void)l.publish_deferred(block_ref{i, 0, 1});
                 }
                 break;
             case 2: {
+                if (rng() % 4 == 0) l.commit();
                 block_ref b;
                 if (l.take_one(b)) {
                     BOOST_REQUIRE_EQUAL(state.at(b.index), 2);
@@ -517,7 +556,9 @@ BOOST_AUTO_TEST_CASE(drop_policy_drops_even_lossless_sources) {
 BOOST_AUTO_TEST_CASE(blocks_leave_at_the_drain_deadline_not_before) {
     std::mt19937 rng(5);
     auto d = traffic(1, 1, 1, 0, rng);
-    rig r(hash_params(1), one_source(std::move(d)), 4, 4096);
+    // 16 blocks: a lane commits deferred blocks by itself only once 4 wait,
+    // so this also checks that the poll which publishes the block commits it.
+    rig r(hash_params(1), one_source(std::move(d)), 16, 4096);
     r.w->poll(1000); // one record into an open block, deadline 1000 ns later
     BOOST_TEST(r.lanes[0]->published() == 0u);
     r.w->poll(1999);

@@ -138,6 +138,36 @@ BOOST_AUTO_TEST_CASE(single_item_push_and_pop_fill_empty_and_wrap) {
     BOOST_TEST(next_out == next_in);
 }
 
+BOOST_AUTO_TEST_CASE(deferred_pushes_show_at_the_commit_or_the_next_publishing_push) {
+    spsc_ring<std::uint32_t> r(4);
+    std::uint32_t v = 0;
+    BOOST_TEST(r.try_push_deferred(1));
+    BOOST_TEST(r.try_push_deferred(2));
+    BOOST_TEST(r.empty());
+    BOOST_TEST(!r.try_pop(v));
+    r.commit();
+    BOOST_TEST(r.size() == 2u);
+    BOOST_REQUIRE(r.try_pop(v));
+    BOOST_TEST(v == 1u);
+    BOOST_REQUIRE(r.try_pop(v));
+    BOOST_TEST(v == 2u);
+    // A publishing push shows the deferred items ahead of it, in order.
+    BOOST_TEST(r.try_push_deferred(3));
+    BOOST_TEST(r.try_push(4));
+    BOOST_TEST(r.size() == 2u);
+    // Deferred items take room at once: two more fill the ring, a third fails.
+    BOOST_TEST(r.try_push_deferred(5));
+    BOOST_TEST(r.try_push_deferred(6));
+    BOOST_TEST(!r.try_push_deferred(7));
+    BOOST_TEST(r.size() == 2u);
+    r.commit();
+    for (const std::uint32_t want : {3u, 4u, 5u, 6u}) {
+        BOOST_REQUIRE(r.try_pop(v));
+        BOOST_TEST(v == want);
+    }
+    BOOST_TEST(!r.try_pop(v));
+}
+
 BOOST_AUTO_TEST_CASE(single_items_between_two_threads_keep_order_and_count) {
     constexpr std::uint64_t total = 5'000'000;
     spsc_ring<std::uint64_t> r(64);
