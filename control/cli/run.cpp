@@ -7,8 +7,6 @@
 #include <optional>
 #include <string>
 
-#include <sys/stat.h>
-
 #include "control/cli/commands.hpp"
 #include "control/cli/setup.hpp"
 #include "control/plan/plan_format.hpp"
@@ -16,13 +14,6 @@
 
 namespace shardgate::cli {
 namespace {
-
-/// Throws the usage error for `shown` unless `path` opens in `mode`.
-void probe_writable(const std::string& path, const std::string& shown, const char* mode) {
-    std::FILE* f = std::fopen(path.c_str(), mode);
-    if (!f) throw std::invalid_argument("cannot write '" + shown + "': " + std::strerror(errno));
-    std::fclose(f);
-}
 
 constexpr const char* run_usage =
     "usage: shardgate run --config FILE [--query FILE] [--duration S] [--summary-json FILE]\n"
@@ -44,7 +35,9 @@ constexpr const char* run_usage =
     "  --drain-timeout MS   longest a stop may spend draining before counting what is\n"
     "                       still held as dropped (default 10000)\n"
     "  --ready-file FILE    write FILE (each source's bound port, one per line) once every\n"
-    "                       socket is bound and every thread runs: scripts wait for it\n"
+    "                       socket is bound and every thread runs: scripts wait for it.\n"
+    "                       A FILE left by an earlier run is removed at start; FILE.tmp\n"
+    "                       is where FILE is written before it is renamed into place\n"
     "  --quiet              no live stats lines\n"
     "  --help               this text\n"
     "\n"
@@ -120,23 +113,13 @@ int run_main(std::span<const std::string_view> raw_args) {
     return guarded("run", [&] {
         const loaded_setup s = load_and_plan(*config_path, query_path);
         // Files the run writes are checked now, not after the run.
-        if (!options.summary_json.empty()) probe_writable(options.summary_json, options.summary_json, "a");
-        if (!options.ready_file.empty()) {
-            // Scripts poll for the ready file, so it must not appear (even
-            // briefly, even empty) before every socket is bound: a stale one
-            // goes now, and the probe writes the staging file the runtime
-            // renames into place, never the ready file itself.
-            const std::string& ready = options.ready_file;
-            struct stat st {};
-            if (::stat(ready.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-                throw std::invalid_argument("cannot write '" + ready + "': it is a directory");
-            if (std::remove(ready.c_str()) != 0 && errno != ENOENT)
-                throw std::invalid_argument("cannot remove the stale ready file '" + ready +
-                                            "': " + std::strerror(errno));
-            const std::string staging = control::ready_file_staging(ready);
-            probe_writable(staging, ready, "w");
-            std::remove(staging.c_str());
+        if (!options.summary_json.empty()) {
+            std::FILE* f = std::fopen(options.summary_json.c_str(), "a");
+            if (!f)
+                throw std::invalid_argument("cannot write '" + options.summary_json + "': " + std::strerror(errno));
+            std::fclose(f);
         }
+        if (!options.ready_file.empty()) control::prepare_ready_file(options.ready_file);
         control::runtime rt(s.cfg, s.the_plan);
         // The runtime's plan: the query's plan plus what the runtime warns about.
         std::printf("%s", control::format_plan_text(rt.current_plan()).c_str());

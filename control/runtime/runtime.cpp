@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -15,6 +17,7 @@
 #include <system_error>
 #include <thread>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "control/plan/plan_format.hpp"
@@ -82,7 +85,53 @@ std::string rate(double v) {
     return buf;
 }
 
+std::string ready_staging(const std::string& ready_file) { return ready_file + ".tmp"; }
+
+/// Creates the ready file's staging file afresh: whatever has its name (a
+/// leftover, or a symlink someone planted) is unlinked first, and the new
+/// file is opened with O_EXCL | O_NOFOLLOW, so nothing else is written
+/// through it. Returns the descriptor, or -1 with errno set.
+int create_staging(const std::string& staging) noexcept {
+    ::unlink(staging.c_str());
+    return ::open(staging.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+std::string staging_error(const std::string& staging, const std::string& ready_file) {
+    return "cannot write '" + staging + "' (the ready file '" + ready_file +
+           "' is written there first): " + std::strerror(errno);
+}
+
+/// Writes `contents` to the staging file and renames it into place: the
+/// ready file appears whole, at once.
+void write_ready_file(const std::string& ready_file, const std::string& contents) {
+    const std::string staging = ready_staging(ready_file);
+    const int fd = create_staging(staging);
+    if (fd < 0) throw std::runtime_error(staging_error(staging, ready_file));
+    const bool written = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
+    const int write_errno = errno;
+    ::close(fd);
+    if (!written) {
+        errno = write_errno;
+        throw std::runtime_error(staging_error(staging, ready_file));
+    }
+    if (std::rename(staging.c_str(), ready_file.c_str()) != 0)
+        throw std::runtime_error("cannot rename '" + staging + "' to the ready file '" + ready_file +
+                                 "': " + std::strerror(errno));
+}
+
 } // namespace
+
+void prepare_ready_file(const std::string& ready_file) {
+    // unlink, not remove: remove() would take an empty directory away.
+    if (::unlink(ready_file.c_str()) != 0 && errno != ENOENT)
+        throw std::invalid_argument("cannot replace the ready file '" + ready_file +
+                                    "': " + std::strerror(errno));
+    const std::string staging = ready_staging(ready_file);
+    const int fd = create_staging(staging);
+    if (fd < 0) throw std::invalid_argument(staging_error(staging, ready_file));
+    ::close(fd);
+    ::unlink(staging.c_str());
+}
 
 bool snapshot::reconciled() const noexcept {
     return get(counter::records_in) == get(counter::records_out) + get(counter::drop_ring_full) +
@@ -831,14 +880,9 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     const impl& m = *impl_;
     if (!options.ready_file.empty()) {
         // Scripts wait for this file before sending: every socket is bound.
-        const std::string tmp = ready_file_staging(options.ready_file);
-        {
-            std::ofstream f(tmp);
-            for (std::size_t i = 0; i < m.cfg.sources.size(); ++i) f << source_port(i) << "\n";
-            if (!f) throw std::runtime_error("cannot write the ready file " + options.ready_file);
-        }
-        if (std::rename(tmp.c_str(), options.ready_file.c_str()) != 0)
-            throw std::runtime_error("cannot write the ready file " + options.ready_file);
+        std::string ports;
+        for (std::size_t i = 0; i < m.cfg.sources.size(); ++i) ports += std::to_string(source_port(i)) + "\n";
+        write_ready_file(options.ready_file, ports);
     }
     const auto interval =
         std::chrono::milliseconds(m.cfg.router.stats_interval_ms ? m.cfg.router.stats_interval_ms : 1000);

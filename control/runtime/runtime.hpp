@@ -19,9 +19,14 @@
 
 namespace shardgate::control {
 
-/// The file run() writes the ready file's contents to before renaming it
-/// into place, so the ready file never exists partly written.
-inline std::string ready_file_staging(const std::string& ready_file) { return ready_file + ".tmp"; }
+/// Readies `ready_file` (run_options::ready_file) before a run: scripts poll
+/// for it, so it must not appear, even briefly or empty, before every socket
+/// is bound. Removes a stale one and checks that its staging file (the name
+/// plus ".tmp", written and then renamed into place) can be created, never
+/// touching the ready file's own name. Throws std::invalid_argument naming
+/// the file and the reason (a directory in the way, no such directory, no
+/// permission).
+void prepare_ready_file(const std::string& ready_file);
 
 struct run_options {
     double duration_s = 0;                  ///< stop after this long (0 = until stop is requested)

@@ -2,7 +2,11 @@
 # Bad input to the shardgate command gets a precise message and exit 2,
 # before anything runs: unreadable files, a join source naming no input of
 # the query, a sink looping into the router's own source, an unwritable
-# summary or ready file, a routing key the format lacks; and both flag spellings.
+# summary or ready file, a routing key the format lacks; and both flag
+# spellings. One short run checks that a stale ready file is replaced and a
+# symlink at its staging name is not written through. (That the ready file
+# never appears before the router is ready is not tested: the window the
+# old check left open was too narrow to hit on demand.)
 #
 # usage: cli_errors_test.sh SHARDGATE
 set -uo pipefail
@@ -48,18 +52,24 @@ expect key-field-missing 2 "[format] declares: seq, source, symbol, trader_id, p
 expect summary-unwritable 2 "cannot write '/nonexistent/dir/s.json'" -- \
   "$shardgate" run --config "$work/demo.toml" --duration 1 --summary-json /nonexistent/dir/s.json
 
-expect ready-file-directory 2 "cannot write '$work': it is a directory" -- \
-  "$shardgate" run --config "$work/demo.toml" --duration 1 --ready-file "$work"
-expect ready-file-unwritable 2 "cannot write '/nonexistent/dir/r.ready'" -- \
+# The ready file: checked before the run, never created before it is whole.
+mkdir "$work/empty-dir"
+expect ready-file-directory 2 "cannot replace the ready file '$work/empty-dir': Is a directory" -- \
+  "$shardgate" run --config "$work/demo.toml" --duration 1 --ready-file "$work/empty-dir"
+[ -d "$work/empty-dir" ] || { echo "FAIL [ready-file-directory]: the directory was removed"; failures=$((failures + 1)); }
+expect ready-file-unwritable 2 "cannot write '/nonexistent/dir/r.ready.tmp' (the ready file '/nonexistent/dir/r.ready' is written there first)" -- \
   "$shardgate" run --config "$work/demo.toml" --duration 1 --ready-file /nonexistent/dir/r.ready
 
-# A ready file left by an earlier run is replaced by this run's bound port.
+# A ready file left by an earlier run is replaced by this run's bound port,
+# and a symlink at the staging name is replaced, not written through.
 sed 's|^bind = .*|bind = "127.0.0.1:0"|' "$work/demo.toml" >"$work/any-port.toml"
 echo stale >"$work/r.ready"
+echo precious >"$work/victim"
+ln -s "$work/victim" "$work/r.ready.tmp"
 expect ready-file-stale 0 "" -- \
   "$shardgate" run --config "$work/any-port.toml" --duration 0.2 --quiet --ready-file "$work/r.ready"
-if ! grep -qE '^[0-9]+$' "$work/r.ready" || [ -e "$work/r.ready.tmp" ]; then
-  echo "FAIL [ready-file-stale]: ready file holds '$(cat "$work/r.ready")', staging file left: $(ls "$work")"
+if ! grep -qE '^[0-9]+$' "$work/r.ready" || [ -e "$work/r.ready.tmp" ] || [ "$(cat "$work/victim")" != precious ]; then
+  echo "FAIL [ready-file-stale]: ready file holds '$(cat "$work/r.ready")', victim holds '$(cat "$work/victim")', files: $(ls "$work")"
   failures=$((failures + 1))
 fi
 

@@ -181,5 +181,16 @@ cases=$((cases + 1)); case_name=usage
   fail "sink --key sym: $(cat "$work/u3")"
 echo "ok   [$case_name]"
 
+# a ready file left by an earlier run goes at start, before the sink
+# listens: here the bind fails (TEST-NET-1 is no address of this host), and
+# the stale file must not be left to tell a script the sink is up
+cases=$((cases + 1)); case_name=stale-ready-file
+echo stale >"$work/stale.ready"
+"$sink" --udp 192.0.2.1:9 --partitions 1 --ready-file "$work/stale.ready" --timeout 2 >/dev/null 2>"$work/stale.err"
+rc=$?
+[ "$rc" -ne 0 ] || fail "sink bound TEST-NET-1: $(cat "$work/stale.err")"
+[ ! -e "$work/stale.ready" ] || fail "the stale ready file is still there after a failed start (exit $rc)"
+echo "ok   [$case_name]"
+
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]

@@ -78,7 +78,7 @@ const std::vector<flag_spec> flags = {
     {"no-price-check", "", "", "do not require price to be the generator's checksum of the other fields"},
     {"ignore-checksums", "", "", "pcap: do not verify IPv4 header and UDP checksums"},
     {"details", "N", "10", "violations reported with details in the summary"},
-    {"ready-file", "FILE", "", "write FILE once every endpoint listens"},
+    {"ready-file", "FILE", "", "write FILE once every endpoint listens (an old FILE is removed at start)"},
     {"summary-json", "FILE", "", "also write the summary JSON to FILE"},
     {"help", "", "", "print this help"},
 };
@@ -475,6 +475,11 @@ int run(int argc, char** argv) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+
+    // A ready file left by an earlier run would tell a script this sink
+    // listens before it does (unlink, not remove: never a directory).
+    if (ready && ::unlink(ready->c_str()) != 0 && errno != ENOENT)
+        sys_fail("cannot replace the ready file " + *ready);
 
     const std::uint64_t started = now_ns();
     std::string mode;
