@@ -132,7 +132,8 @@ public:
     /// Returns a block the sink is done with. Never fails.
     void give_back(std::uint32_t index) noexcept { (void)free_.try_push(index); }
 
-    /// Any thread; exact when both sides are quiescent: blocks waiting for egress.
+    /// Any thread; exact when both sides are quiescent: blocks waiting for
+    /// egress, committed ones only (see publish_deferred).
     [[nodiscard]] std::size_t published() const noexcept { return full_.size(); }
     /// Any thread; exact when quiescent: every block is back in the pool.
     [[nodiscard]] bool all_free() const noexcept {

@@ -390,6 +390,7 @@ void worker::abandon() noexcept {
             release_chunks();
         }
     }
+    commit(); // records rejected while counting may have filled dead-letter blocks
 }
 
 std::uint64_t worker::drop_rest() noexcept {

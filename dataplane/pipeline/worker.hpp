@@ -111,7 +111,7 @@ private:
     /// opening the next); false when the lane has no free block.
     bool reserve(lane& l, open_block& b, std::uint32_t bytes) noexcept;
     /// Hands b to egress, visible at the next commit() (see
-    /// lane::publish_deferred): poll() and flush_all() end with one.
+    /// lane::publish_deferred): poll(), flush_all() and abandon() end with one.
     void publish(lane& l, open_block& b) noexcept;
     void commit() noexcept;
     void flush_due() noexcept;

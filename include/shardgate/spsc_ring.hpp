@@ -76,13 +76,8 @@ public:
     /// Producer only. One item, without the burst path's size arithmetic;
     /// false when the ring is full.
     bool try_push(const T& item) noexcept {
-        const std::uint64_t tail = tail_local_;
-        if (tail - head_cache_ == capacity_) {
-            head_cache_ = head_.load(std::memory_order_acquire); // see room
-            if (tail - head_cache_ == capacity_) return false;
-        }
-        std::memcpy(slots_ + (static_cast<std::size_t>(tail) & mask_), &item, sizeof(T));
-        publish_tail(tail + 1);
+        if (!try_push_deferred(item)) return false;
+        commit();
         return true;
     }
 
@@ -99,7 +94,9 @@ public:
         tail_local_ = tail + 1;
         return true;
     }
-    /// Producer only. Makes every deferred push visible to the consumer.
+    /// Producer only. Makes every deferred push visible to the consumer. It
+    /// writes the shared tail line even when nothing waits: callers that
+    /// commit often keep their own count (lane::commit).
     void commit() noexcept { publish_tail(tail_local_); }
 
     /// Consumer only. One item; false when the ring is empty.

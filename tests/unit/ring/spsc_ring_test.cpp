@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <numeric>
 #include <thread>
@@ -166,6 +167,36 @@ BOOST_AUTO_TEST_CASE(deferred_pushes_show_at_the_commit_or_the_next_publishing_p
         BOOST_TEST(v == want);
     }
     BOOST_TEST(!r.try_pop(v));
+}
+
+BOOST_AUTO_TEST_CASE(deferred_pushes_between_two_threads_keep_order_and_count) {
+    // Committed in batches of 1 to 7: the consumer sees every item, in order,
+    // and never one the producer has not committed yet.
+    constexpr std::uint64_t total = 2'000'000;
+    spsc_ring<std::uint64_t> r(64);
+    std::atomic<std::uint64_t> committed{0};
+    std::thread producer([&] {
+        std::uint64_t next = 0;
+        while (next < total) {
+            const std::uint64_t batch = 1 + next % 7;
+            std::uint64_t pushed = 0;
+            while (pushed < batch && next + pushed < total && r.try_push_deferred(next + pushed)) ++pushed;
+            next += pushed;
+            committed.store(next, std::memory_order_relaxed); // before the commit: an upper bound
+            r.commit();
+        }
+    });
+    std::uint64_t expect = 0, v = 0;
+    bool in_order = true, never_early = true;
+    while (expect < total)
+        if (r.try_pop(v)) {
+            in_order &= v == expect++;
+            never_early &= v < committed.load(std::memory_order_relaxed);
+        }
+    producer.join();
+    BOOST_TEST(in_order);
+    BOOST_TEST(never_early);
+    BOOST_TEST(r.empty());
 }
 
 BOOST_AUTO_TEST_CASE(single_items_between_two_threads_keep_order_and_count) {
