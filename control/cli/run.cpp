@@ -116,7 +116,8 @@ int run_main(std::span<const std::string_view> raw_args) {
         if (!options.summary_json.empty()) {
             std::FILE* f = std::fopen(options.summary_json.c_str(), "a");
             if (!f)
-                throw std::invalid_argument("cannot write '" + options.summary_json + "': " + std::strerror(errno));
+                throw std::invalid_argument("cannot write '" + options.summary_json +
+                                            "': " + std::strerror(errno));
             std::fclose(f);
         }
         if (!options.ready_file.empty()) control::prepare_ready_file(options.ready_file);

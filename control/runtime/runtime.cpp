@@ -1,9 +1,9 @@
 #include "control/runtime/runtime.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -107,7 +107,8 @@ void write_ready_file(const std::string& ready_file, const std::string& contents
     const std::string staging = ready_staging(ready_file);
     const int fd = create_staging(staging);
     if (fd < 0) throw std::runtime_error(staging_error(staging, ready_file));
-    const bool written = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
+    const bool written =
+        ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
     const int write_errno = errno;
     ::close(fd);
     if (!written) {
@@ -203,6 +204,10 @@ struct runtime::impl {
     /// outlive every source and sink (destroyed after the threads are joined).
     std::unique_ptr<dpdk_environment> dpdk;
 #endif
+    /// Per egress thread: memory on its CPU's NUMA node, for what only that
+    /// thread reads of the cores' lanes (lane::taken_data). Declared before
+    /// `cores`, whose lanes give it back when they go.
+    std::vector<std::unique_ptr<numa_memory>> egress_memory;
     std::vector<std::unique_ptr<core>> cores;
     std::vector<std::unique_ptr<egress_thread>> egresses;
     std::atomic<std::size_t> cores_done{0};
@@ -361,17 +366,24 @@ const std::vector<key_expr>& runtime::keys_for(const plan& p, const source_confi
 
 void runtime::allocate_cores(impl& m, const config& cfg, const routing_params& r) {
     const auto& rc = cfg.router;
+    for (const int cpu : rc.egress_cpus)
+        m.egress_memory.push_back(std::make_unique<numa_memory>(numa_node_of(cpu)));
+    // Partition p's lanes go to egress thread p % egress threads, the
+    // dead-letter lanes to egress thread 0 (see the egress threads below).
+    const auto egress_memory = [&](std::uint32_t p) {
+        return m.egress_memory[p % m.egress_memory.size()].get();
+    };
     for (std::size_t c = 0; c < rc.dataplane_cpus.size(); ++c) {
         auto k = std::make_unique<impl::core>();
         k->index = c;
         k->cpu = rc.dataplane_cpus[c];
         k->memory = std::make_unique<numa_memory>(numa_node_of(k->cpu));
         for (std::uint32_t p = 0; p < r.partitions; ++p)
-            k->lanes.push_back(
-                std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, cfg.sinks[p]), k->memory.get()));
+            k->lanes.push_back(std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, cfg.sinks[p]),
+                                                      k->memory.get(), egress_memory(p)));
         if (cfg.dead_letter)
             k->dead = std::make_unique<lane>(rc.ring_blocks, block_bytes_for(cfg, *cfg.dead_letter),
-                                             k->memory.get());
+                                             k->memory.get(), egress_memory(0));
         m.cores.push_back(std::move(k));
     }
 }

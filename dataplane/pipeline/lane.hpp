@@ -29,10 +29,13 @@ struct block_ref {
 class lane {
 public:
     /// `blocks` blocks of `block_bytes` bytes each, from `mem` (the producing
-    /// core's NUMA node). Throws std::invalid_argument when blocks == 0 or
+    /// core's NUMA node); what only the consumer reads (its copy of the
+    /// slots, taken_data) from `consumer_mem` (the egress thread's node),
+    /// `mem` when null. Throws std::invalid_argument when blocks == 0 or
     /// block_bytes == 0.
     lane(std::uint32_t blocks, std::uint32_t block_bytes,
-         std::pmr::memory_resource* mem = std::pmr::new_delete_resource());
+         std::pmr::memory_resource* mem = std::pmr::new_delete_resource(),
+         std::pmr::memory_resource* consumer_mem = nullptr);
     lane(const lane&) = delete;
     lane& operator=(const lane&) = delete;
     ~lane();
@@ -149,6 +152,7 @@ private:
     std::uint32_t block_bytes_;
     std::size_t stride_; ///< block_bytes_ + slack, rounded up to 64 (each block starts on a cache line)
     std::pmr::memory_resource* mem_;
+    std::pmr::memory_resource* consumer_mem_; ///< taken_'s memory
     std::byte* memory_;
     struct slot {
         std::byte* data;
@@ -176,8 +180,8 @@ private:
     std::uint32_t next_ = 0; ///< the block the next acquire returns, when has_next_
     bool has_next_ = false;
     std::atomic<std::uint32_t> free_held_{0}; ///< stacked_ + has_next_, for all_free()
-    std::uint32_t deferred_ = 0;     ///< blocks published but not committed
-    std::uint32_t commit_every_ = 1; ///< blocks_ / 4, at least 1
+    std::uint32_t deferred_ = 0;              ///< blocks published but not committed
+    std::uint32_t commit_every_ = 1;          ///< blocks_ / 4, at least 1
     spsc_ring<block_ref> full_;               // core → egress
     spsc_ring<std::uint32_t> free_;           // egress → core
 };

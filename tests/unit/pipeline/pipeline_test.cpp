@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory_resource>
 #include <new>
 #include <random>
 #include <string>
@@ -266,6 +267,42 @@ BOOST_AUTO_TEST_CASE(a_rebound_block_shows_its_new_memory_to_both_sides) {
     BOOST_TEST(l.data(2) == l.own_data(2));
     BOOST_TEST(l.taken_data(2) == l.own_data(2));
     BOOST_TEST(l.handle(2) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_lane_takes_its_consumer_copy_from_the_consumer_memory) {
+    // The runtime gives each lane its core's NUMA memory and its egress
+    // thread's: only the consumer's copy of the slots comes from the latter.
+    struct counting final : std::pmr::memory_resource {
+        std::size_t live = 0, allocations = 0;
+        void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+            ++allocations;
+            live += bytes;
+            return std::pmr::new_delete_resource()->allocate(bytes, alignment);
+        }
+        void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+            live -= bytes;
+            std::pmr::new_delete_resource()->deallocate(p, bytes, alignment);
+        }
+        bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+    } producer, consumer;
+    {
+        lane l(16, 1024, &producer, &consumer);
+        BOOST_TEST(consumer.allocations == 1u);
+        BOOST_TEST(consumer.live >= 16u * 2 * sizeof(void*)); // a memory pointer and a handle per block
+        BOOST_TEST(consumer.live < 1024u);                    // none of the blocks
+        BOOST_TEST(producer.live >= 16u * 1024);              // the blocks
+        std::uint32_t i = 0;
+        BOOST_REQUIRE(l.acquire(i));
+        BOOST_TEST(l.taken_data(i) == l.own_data(i));
+    }
+    BOOST_TEST(consumer.live == 0u);
+    BOOST_TEST(producer.live == 0u);
+    // Without a consumer memory, everything comes from the producer's.
+    {
+        lane l(16, 1024, &producer);
+        BOOST_TEST(consumer.allocations == 1u);
+    }
+    BOOST_TEST(producer.live == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_lane_never_hands_out_a_block_twice_and_counts_every_free_one) {
