@@ -175,11 +175,12 @@ struct rig {
     }
 };
 
-std::vector<std::unique_ptr<source>> one_source(std::vector<std::vector<std::byte>> d,
-                                                bool lossless = false) {
+/// One memory source replaying `d` `rounds` times (0 = without end), `per_poll` datagrams a poll.
+std::vector<std::unique_ptr<source>> one_source(std::vector<std::vector<std::byte>> d, bool lossless = false,
+                                                std::uint64_t rounds = 1, std::size_t per_poll = 8) {
     std::vector<std::unique_ptr<source>> v;
-    v.push_back(
-        std::make_unique<memory_source>("mem", std::move(d), unknown_source_partition, 1, 8, lossless));
+    v.push_back(std::make_unique<memory_source>("mem", std::move(d), unknown_source_partition, rounds,
+                                                per_poll, lossless));
     return v;
 }
 
@@ -641,10 +642,7 @@ BOOST_AUTO_TEST_CASE(unroutable_records_go_to_the_dead_letter_lane) {
 
 BOOST_AUTO_TEST_CASE(worker_and_egress_poll_without_allocating) {
     std::mt19937 rng(6);
-    auto d = traffic(64, 30, 100, 0, rng);
-    std::vector<std::unique_ptr<source>> v;
-    v.push_back(std::make_unique<memory_source>("mem", std::move(d), unknown_source_partition, 0, 8));
-    rig r(hash_params(4), std::move(v), 64, 1024);
+    rig r(hash_params(4), one_source(traffic(64, 30, 100, 0, rng), false, 0, 8), 64, 1024);
     std::uint64_t now = 0;
     for (int i = 0; i < 100; ++i) { // warm up: every lane block has been used once
         r.w->poll(now += 500);
@@ -667,10 +665,7 @@ BOOST_AUTO_TEST_CASE(every_block_a_poll_publishes_is_visible_when_it_returns) {
     // taken fits the open block. Egress's part is played here, so that the
     // worker's polls can be checked for allocations alone.
     std::mt19937 rng(12);
-    auto d = traffic(16, 30, 50, 0, rng);
-    std::vector<std::unique_ptr<source>> v;
-    v.push_back(std::make_unique<memory_source>("mem", std::move(d), unknown_source_partition, 0, 1));
-    rig r(hash_params(1), std::move(v), 8, 64);
+    rig r(hash_params(1), one_source(traffic(16, 30, 50, 0, rng), false, 0, 1), 8, 64);
     lane& l = *r.lanes[0];
     std::uint64_t now = 0, taken = 0, blocks = 0;
     std::vector<std::uint32_t> back;
