@@ -190,6 +190,13 @@ echo stale >"$work/stale.ready"
 rc=$?
 [ "$rc" -ne 0 ] || fail "sink bound TEST-NET-1: $(cat "$work/stale.err")"
 [ ! -e "$work/stale.ready" ] || fail "the stale ready file is still there after a failed start (exit $rc)"
+# and a symlink at the staging name is replaced, not written through
+echo precious >"$work/victim"
+ln -s "$work/victim" "$work/files.ready.tmp"
+"$sink" --files "$work/a.ndjson" --format ndjson --ready-file "$work/files.ready" >/dev/null ||
+  fail "sink --files with a ready file failed"
+[ "$(cat "$work/victim")" = precious ] || fail "the ready file was written through a symlink at its staging name"
+[ "$(cat "$work/files.ready" 2>/dev/null)" = ready ] || fail "no ready file after a symlinked staging name"
 echo "ok   [$case_name]"
 
 echo "$cases cases, $failures failures"

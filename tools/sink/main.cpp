@@ -123,6 +123,9 @@ struct run_info {
 
 void write_ready_file(const std::string& path) {
     const std::string tmp = path + ".tmp";
+    // Replace whatever has the staging name, as shardgate run does: a
+    // symlink left there is not written through.
+    ::unlink(tmp.c_str());
     {
         std::ofstream out(tmp);
         out << "ready\n";
