@@ -204,11 +204,16 @@ record_decoder::record_decoder(const record_format& format, std::span<const key_
                 break;
             }
             const field_spec& f = format_.fields[slot_field_[*slot]];
+            fixed_parts_.push_back({int_loader(f), f.type == field_type::str ? f.size : 0});
             bytes += f.type == field_type::str ? 5 + f.size : 9;
         }
         if (plain_fixed_keys_) {
-            fixed_key_bytes_ = bytes;
-            fixed_arena_.resize(max_burst * bytes + 16);
+            // Each key's slot has 16 bytes of slack: short strings are
+            // copied with one 16-byte move whatever their length.
+            fixed_key_stride_ = bytes + 16;
+            fixed_arena_.resize(max_burst * fixed_key_stride_);
+        } else {
+            fixed_parts_.clear();
         }
     }
     if (format_.kind == format_kind::ndjson) json_ = std::make_unique<ndjson_reader>(*this);
@@ -222,28 +227,6 @@ std::byte* record_decoder::arena_take(std::size_t n) noexcept {
     arena_used_ += n;
     return p;
 }
-
-namespace {
-/// A fixed-layout integer field read with one unaligned 8-byte load, masked
-/// and sign-extended to its width: no per-record switch. Reading up to 7
-/// bytes past the field is safe (more record bytes, or rx_padding).
-struct int_loader {
-    std::uint32_t offset = 0;
-    std::uint64_t mask = ~std::uint64_t{0};
-    unsigned sign_shift = 0; ///< 64 - bits for signed fields narrower than 64, else 0
-
-    explicit int_loader(const field_spec& f) : offset(f.offset) {
-        const unsigned bits = 8 * fixed_width(f.type);
-        if (bits < 64) mask = (std::uint64_t{1} << bits) - 1;
-        if (f.type == field_type::i32) sign_shift = 64 - bits;
-    }
-    [[nodiscard]] std::int64_t operator()(const std::byte* rec) const noexcept {
-        const std::uint64_t v = load_le<std::uint64_t>(rec + offset) & mask;
-        return sign_shift ? static_cast<std::int64_t>(v << sign_shift) >> sign_shift
-                          : static_cast<std::int64_t>(v);
-    }
-};
-} // namespace
 
 void record_decoder::read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count,
                                      source_partition chunk_partition) noexcept {
@@ -277,6 +260,38 @@ void record_decoder::read_fixed_meta(record_burst& b, std::uint32_t first, std::
     }
 }
 
+key_ref record_decoder::plain_key(const std::byte* p, std::uint32_t i) noexcept {
+    // Plain fields only: the canonical encoding (key.hpp) written straight
+    // from the record, without typed values in between, from the parts
+    // compiled at construction (no per-record lookups or type switch).
+    // x86-64 and the encoding are little-endian: lengths and integers are
+    // stored as they are in registers.
+    std::byte* const out = fixed_arena_.data() + std::size_t{i} * fixed_key_stride_;
+    std::byte* w = out;
+    for (const fixed_key_part& k : fixed_parts_) {
+        const std::byte* src = p + k.field.offset;
+        if (k.str_size) {
+            const std::uint32_t n = trimmed_length(src, k.str_size);
+            w[0] = static_cast<std::byte>(value_type::string);
+            std::memcpy(w + 1, &n, 4);
+            // Up to 16 bytes: one move whatever the length (the slot's slack
+            // takes the rest; reading past the field stays in the record or
+            // its rx_padding).
+            if (k.str_size <= 16)
+                std::memcpy(w + 5, src, 16);
+            else
+                std::memcpy(w + 5, src, n);
+            w += 5 + n;
+        } else {
+            const std::int64_t v = k.field(p);
+            w[0] = static_cast<std::byte>(value_type::int64);
+            std::memcpy(w + 1, &v, 8);
+            w += 9;
+        }
+    }
+    return {out, static_cast<std::uint32_t>(w - out)};
+}
+
 void record_decoder::fixed_keys(record_burst& b, std::uint32_t i) noexcept {
     const std::byte* p = b.records[i].data;
     if (single_str_slot_) {
@@ -287,27 +302,7 @@ void record_decoder::fixed_keys(record_burst& b, std::uint32_t i) noexcept {
         return;
     }
     if (plain_fixed_keys_) {
-        // Plain fields only: write the canonical encoding (key.hpp) straight
-        // from the record, without typed values in between.
-        std::byte* out = fixed_arena_.data() + std::size_t{i} * fixed_key_bytes_;
-        std::byte* w = out;
-        for (std::uint32_t k = 0; k < keys_->size(); ++k) {
-            const field_spec& f = format_.fields[slot_field_[*(*keys_)[k].plain_field()]];
-            const std::byte* src = p + f.offset;
-            if (f.type == field_type::str) {
-                const std::uint32_t n = trimmed_length(src, f.size);
-                *w++ = static_cast<std::byte>(value_type::string);
-                for (int s = 0; s < 4; ++s) *w++ = static_cast<std::byte>(n >> (8 * s));
-                std::memcpy(w, src, n);
-                w += n;
-            } else {
-                const std::int64_t v = fixed_value(f, p).i;
-                *w++ = static_cast<std::byte>(value_type::int64);
-                std::memcpy(w, &v, 8); // little-endian, as encode_canonical_key writes it
-                w += 8;
-            }
-        }
-        b.keys[i] = {out, static_cast<std::uint32_t>(w - out)};
+        b.keys[i] = plain_key(p, i);
         b.key_states[i] = key_status::ok;
         return;
     }
@@ -575,6 +570,13 @@ void record_decoder::extract_all_keys(record_burst& b) noexcept {
                     b.key_states[i] = key_status::ok;
                 }
             });
+            return;
+        }
+        if (plain_fixed_keys_) {
+            for (std::uint32_t i = 0; i < b.size; ++i) {
+                b.keys[i] = plain_key(b.records[i].data, i);
+                b.key_states[i] = key_status::ok;
+            }
             return;
         }
         for (std::uint32_t i = 0; i < b.size; ++i) fixed_keys(b, i);

@@ -6,6 +6,7 @@
 /// handed to a reject sink; they never stop the burst.
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -130,6 +131,8 @@ private:
     void read_fixed_meta(record_burst& b, std::uint32_t first, std::uint32_t count,
                          source_partition chunk_partition) noexcept;
     void fixed_keys(record_burst& b, std::uint32_t i) noexcept;
+    /// plain_fixed_keys_: record `p`'s canonical key, in burst slot i of fixed_arena_.
+    [[gnu::always_inline]] inline key_ref plain_key(const std::byte* p, std::uint32_t i) noexcept;
     bool read_csv(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b,
                   reject_reason& why) noexcept;
     bool read_ndjson(const std::byte* p, std::uint32_t n, std::uint32_t i, record_burst& b,
@@ -146,7 +149,35 @@ private:
     std::uint32_t csv_last_needed_ = 0;  ///< csv: highest column index anything reads
     bool single_str_slot_ = false;       ///< fixed: one plain str key, sliced from the record
     bool plain_fixed_keys_ = false;      ///< fixed: plain field keys, encoded straight from the record
-    std::size_t fixed_key_bytes_ = 0;    ///< largest canonical key of plain_fixed_keys_
+    /// A fixed-layout integer field read with one unaligned 8-byte load,
+    /// masked and sign-extended to its width: no per-record switch. Reading
+    /// up to 7 bytes past the field is safe (more record bytes, or
+    /// rx_padding). x86-64 and the formats are little-endian.
+    struct int_loader {
+        std::uint32_t offset = 0;
+        std::uint64_t mask = ~std::uint64_t{0};
+        unsigned sign_shift = 0; ///< 64 - bits for signed fields narrower than 64, else 0
+
+        explicit int_loader(const field_spec& f) noexcept : offset(f.offset) {
+            const unsigned bits = 8 * fixed_width(f.type); // 0: str, or int64 (64 bits)
+            if (bits != 0 && bits < 64) mask = (std::uint64_t{1} << bits) - 1;
+            if (f.type == field_type::i32) sign_shift = 64 - bits;
+        }
+        [[nodiscard]] std::int64_t operator()(const std::byte* rec) const noexcept {
+            std::uint64_t v;
+            std::memcpy(&v, rec + offset, 8);
+            v &= mask;
+            return sign_shift ? static_cast<std::int64_t>(v << sign_shift) >> sign_shift
+                              : static_cast<std::int64_t>(v);
+        }
+    };
+    /// One plain field of plain_fixed_keys_, in key order.
+    struct fixed_key_part {
+        int_loader field;           ///< its offset; an integer field's width and sign
+        std::uint32_t str_size = 0; ///< a str field's size; 0: an integer field
+    };
+    std::vector<fixed_key_part> fixed_parts_;
+    std::size_t fixed_key_stride_ = 0;   ///< a key's slot in fixed_arena_: its largest size + 16
     record_divider per_record_{1};       ///< fixed: divides by record_size
     std::vector<std::byte> fixed_arena_; ///< one such key per burst record
     /// Per burst record: which format field maps to which slot (csv), fields read.
