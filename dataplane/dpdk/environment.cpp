@@ -253,6 +253,10 @@ std::string finished_text(const dpdk_tx_status& t) {
       << " frames copied into an mbuf, the rest zero-copy from " << t.blocks_bound
       << " lane blocks living in mbufs; " << t.retries << " bursts retried, " << t.no_mbuf
       << " submits without an mbuf";
+    if (t.lanes_unspared)
+        o << "; " << t.lanes_unspared << (t.lanes_unspared == 1 ? " sink" : " sinks")
+          << " copied frames because the mbuf pool could not spare an mbuf per lane block (raise "
+             "dpdk.mempool_mbufs for zero-copy transmit)";
     return o.str();
 }
 
@@ -584,8 +588,13 @@ private:
                     "; give the EAL more memory (\"-m\" in dpdk.eal_args, or more hugepages) or lower "
                     "dpdk.mempool_mbufs");
             pools_.emplace(socket, mp);
+            bindable_.emplace(socket, std::make_unique<std::atomic<std::int64_t>>(
+                                          static_cast<std::int64_t>(cfg_.mempool_mbufs - 1 - need)));
         }
-        for (auto& p : ports_) p->pool = pools_.at(p->socket);
+        for (auto& p : ports_) {
+            p->pool = pools_.at(p->socket);
+            p->bindable = bindable_.at(p->socket).get();
+        }
         room_ = room;
     }
 
@@ -714,6 +723,10 @@ private:
     std::vector<std::unique_ptr<dpdk_port>> ports_;
     std::vector<std::uint16_t> started_;
     std::map<int, rte_mempool*> pools_;
+    /// Per socket: mbufs of its pool beyond what the ports, sources,
+    /// transmit buffers and thread caches can hold, for lane blocks to live
+    /// in (dpdk_port::reserve_bound).
+    std::map<int, std::unique_ptr<std::atomic<std::int64_t>>> bindable_;
     std::uint32_t room_ = 0;
     std::vector<std::string> warnings_;
 };

@@ -114,6 +114,9 @@ struct dpdk_port {
     dpdk_port_config cfg;
     std::string driver;
     rte_mempool* pool = nullptr; ///< the pool of the port's NUMA socket
+    /// Mbufs of `pool` that lane blocks may still live in (shared by the
+    /// ports of one socket; see reserve_bound).
+    std::atomic<std::int64_t>* bindable = nullptr;
     int socket = 0;
     mac_address mac{}; ///< the port's own
     bool rss = false;
@@ -133,6 +136,21 @@ struct dpdk_port {
     std::uint32_t sources_finished = 0, sinks_finished = 0;
     void finish(const dpdk_rx_status& s) noexcept;
     void finish(const dpdk_tx_status& s) noexcept;
+
+    /// Any thread: takes `n` mbufs of the pool's spare for a lane's blocks
+    /// to live in (zero-copy transmit), all or nothing; false when fewer are
+    /// left. The spare is what the pool has beyond everything the ports,
+    /// sources, transmit buffers and thread caches can hold (the
+    /// environment's pool check), so bound blocks never starve reception.
+    bool reserve_bound(std::uint32_t n) noexcept {
+        std::int64_t left = bindable->load(std::memory_order_relaxed);
+        do {
+            if (left < n) return false;
+        } while (!bindable->compare_exchange_weak(left, left - n, std::memory_order_relaxed));
+        return true;
+    }
+    /// Gives back what reserve_bound took (the sink unbound its lane).
+    void release_bound(std::uint32_t n) noexcept { bindable->fetch_add(n, std::memory_order_relaxed); }
 };
 
 /// Makes the source polling (port, cfg.dpdk_queue). `what` names it.

@@ -12,10 +12,13 @@
 // bytes per frame gave shardgate-dpdkbench's one-thread layout about 3 %
 // (113 -> 117 M records/s); with real NICs it also spares the memory bus.
 //
-// Blocks are bound only while the mbuf pool stays at least half free (the
-// rest is for receiving and for frames in flight); later blocks are copied.
-// The sink unbinds its blocks (frees the mbufs, points them back at the
-// lane's own memory) when destroyed: lanes outlive their egress.
+// A lane's blocks are bound only when the pool can spare an mbuf for each of
+// them beyond what the ports, sources, transmit buffers and thread caches can
+// hold; the whole lane is reserved at its first bind (dpdk_port::
+// reserve_bound), and the blocks of lanes that do not fit are copied. The
+// sink unbinds its blocks (frees the mbufs, points them back at the lane's
+// own memory) and gives the reservation back when destroyed: lanes outlive
+// their egress.
 
 #include <algorithm>
 #include <cstring>
@@ -58,6 +61,7 @@ public:
                     rte_pktmbuf_free(static_cast<rte_mbuf*>(h));
                     l.rebind(i, l.own_data(i), nullptr);
                 }
+            port_.release_bound(l.blocks());
         }
     }
 
@@ -177,10 +181,9 @@ private:
         lane** known = std::find(bound_.data(), bound_.data() + bound_lanes_, &l);
         if (known == bound_.data() + bound_lanes_) {
             if (bound_lanes_ == bound_.size()) return; // more lanes than this sink tracks: copy
-            // Half the pool stays free for receiving and frames in flight.
-            rte_mempool* pool = queue_.pool();
-            if (rte_mempool_avail_count(pool) < pool->size / 2 + l.blocks()) {
-                refuse_binding_ = true;
+            if (!port_.reserve_bound(l.blocks())) {
+                refuse_binding_ = true; // the pool cannot spare an mbuf per block: copy
+                ++status_.lanes_unspared;
                 return;
             }
             bound_[bound_lanes_++] = &l;
@@ -342,6 +345,7 @@ dpdk_tx_status& dpdk_tx_status::operator+=(const dpdk_tx_status& o) noexcept {
     retries += o.retries;
     frames_copied += o.frames_copied;
     blocks_bound += o.blocks_bound;
+    lanes_unspared += o.lanes_unspared;
     return *this;
 }
 
