@@ -4,9 +4,9 @@
 # the query, a sink looping into the router's own source, an unwritable
 # summary or ready file, a routing key the format lacks; and both flag
 # spellings. One short run checks that a stale ready file is replaced and a
-# symlink at its staging name is not written through. (That the ready file
-# never appears before the router is ready is not tested: the window the
-# old check left open was too narrow to hit on demand.)
+# symlink at its staging name is not written through; another, watched with
+# inotify, that the ready file's name only ever appears by a rename (whole,
+# once the router is ready), never created or written in place.
 #
 # usage: cli_errors_test.sh SHARDGATE
 set -uo pipefail
@@ -71,6 +71,34 @@ expect ready-file-stale 0 "" -- \
 if ! grep -qE '^[0-9]+$' "$work/r.ready" || [ -e "$work/r.ready.tmp" ] || [ "$(cat "$work/victim")" != precious ]; then
   echo "FAIL [ready-file-stale]: ready file holds '$(cat "$work/r.ready")', victim holds '$(cat "$work/victim")', files: $(ls "$work")"
   failures=$((failures + 1))
+fi
+
+# Scripts poll for the ready file: its name must never exist before the
+# router is ready, not even empty for a moment. inotify sees every event on
+# the name; the only one allowed is the rename that puts it in place.
+mkdir "$work/watched"
+command -v inotifywait >/dev/null ||
+  echo "cli_errors: inotifywait is missing (Debian package inotify-tools; scripts/install-deps installs it)" >&2
+inotifywait -m -e create,open,modify,close_write,moved_to,delete --format '%e %f' "$work/watched" \
+  >"$work/events" 2>"$work/watch.log" &
+watcher=$!
+for _ in $(seq 1 100); do
+  grep -q "Watches established" "$work/watch.log" && break
+  sleep 0.05
+done
+expect ready-file-watched 0 "" -- \
+  "$shardgate" run --config "$work/any-port.toml" --duration 0.2 --quiet --ready-file "$work/watched/r.ready"
+sleep 0.2 # inotifywait prints what it has read
+kill "$watcher" 2>/dev/null
+wait "$watcher" 2>/dev/null
+in_place=$(grep -E ' r\.ready$' "$work/events" | grep -v '^MOVED_TO ' | tr '\n' ';')
+if ! grep -q "Watches established" "$work/watch.log" || ! grep -qx 'MOVED_TO r.ready' "$work/events" ||
+  [ -n "$in_place" ]; then
+  echo "FAIL [ready-file-whole]: events on the ready file's name other than its rename into place:" \
+    "'${in_place}'; all events: $(tr '\n' ';' <"$work/events"); watcher: $(cat "$work/watch.log")"
+  failures=$((failures + 1))
+else
+  echo "ok   [ready-file-whole] $(grep -c . "$work/events") events in the directory, the ready file's name only renamed into place"
 fi
 
 [ "$failures" -eq 0 ]
