@@ -193,7 +193,20 @@ bool worker::scatter_records(std::uint32_t size) noexcept {
             continue;
         }
         const std::uint32_t need = r.length + (Newline ? 1 : 0);
-        if (reserve(*lanes_[p.value()], blocks[p.value()], need)) continue; // place it in the fast loop
+        lane& l = *lanes_[p.value()];
+        if (need > l.block_bytes()) [[unlikely]] {
+            // Larger than any block of its lane: no room will ever come for
+            // it, and holding it would hold the source for good. The
+            // runtime's decoders reject such records already (their
+            // max_record_bytes fits the smallest block); a worker built
+            // otherwise rejects them here.
+            counters_.add(counter::malformed_oversized);
+            dead_letter(std::span(r.data, r.length), reject_reason::oversized);
+            ++rejected;
+            ++i;
+            continue;
+        }
+        if (reserve(l, blocks[p.value()], need)) continue; // place it in the fast loop
         if (options_.policy == backpressure_policy::block && inputs_[input_].src->lossless()) {
             // Hold the rest of the burst; sources stay unpolled until egress
             // gives blocks back, so TCP flow control holds the sender.
