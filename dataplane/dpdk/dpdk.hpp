@@ -72,9 +72,10 @@ struct dpdk_tx_status {
     std::uint64_t retries = 0;        ///< tx bursts that left some of its frames for later
     std::uint64_t frames_copied = 0;  ///< frames whose records were copied into an mbuf (not zero-copy)
     std::uint32_t blocks_bound = 0;   ///< lane blocks living in mbufs (sent without a copy)
-    /// Lanes whose blocks stay copied because the pool could not spare an
-    /// mbuf for each (the sink then copies every lane it has not bound yet).
-    std::uint32_t lanes_unspared = 0;
+    /// 1 when the pool could not spare an mbuf for each block of a lane this
+    /// sink sends: it then binds no more lanes and copies their frames.
+    /// Summed over sinks: how many were refused.
+    std::uint32_t binding_refused = 0;
     std::uint32_t held = 0;           ///< blocks waiting in the tx buffer
     /// Adds another sink's counts (held is a state, not a count: kept).
     dpdk_tx_status& operator+=(const dpdk_tx_status& o) noexcept;

@@ -253,8 +253,8 @@ std::string finished_text(const dpdk_tx_status& t) {
       << " frames copied into an mbuf, the rest zero-copy from " << t.blocks_bound
       << " lane blocks living in mbufs; " << t.retries << " bursts retried, " << t.no_mbuf
       << " submits without an mbuf";
-    if (t.lanes_unspared)
-        o << "; " << t.lanes_unspared << (t.lanes_unspared == 1 ? " sink" : " sinks")
+    if (t.binding_refused)
+        o << "; " << t.binding_refused << (t.binding_refused == 1 ? " sink" : " sinks")
           << " copied frames because the mbuf pool could not spare an mbuf per lane block (raise "
              "dpdk.mempool_mbufs for zero-copy transmit)";
     return o.str();

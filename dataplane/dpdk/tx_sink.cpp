@@ -183,7 +183,7 @@ private:
             if (bound_lanes_ == bound_.size()) return; // more lanes than this sink tracks: copy
             if (!port_.reserve_bound(l.blocks())) {
                 refuse_binding_ = true; // the pool cannot spare an mbuf per block: copy
-                ++status_.lanes_unspared;
+                ++status_.binding_refused;
                 return;
             }
             bound_[bound_lanes_++] = &l;
@@ -345,7 +345,7 @@ dpdk_tx_status& dpdk_tx_status::operator+=(const dpdk_tx_status& o) noexcept {
     retries += o.retries;
     frames_copied += o.frames_copied;
     blocks_bound += o.blocks_bound;
-    lanes_unspared += o.lanes_unspared;
+    binding_refused += o.binding_refused;
     return *this;
 }
 

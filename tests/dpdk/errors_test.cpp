@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(lane_blocks_live_only_in_mbufs_the_pool_can_spare, *boost::
     BOOST_TEST(st.frames_sent == 80u);
     BOOST_TEST(st.blocks_bound == 4u); // lane a's
     BOOST_TEST(st.frames_copied == 4u + 40u);
-    BOOST_TEST(st.lanes_unspared == 1u);
+    BOOST_TEST(st.binding_refused == 1u);
     for (std::uint32_t i = 0; i < 4; ++i) {
         BOOST_TEST(a.handle(i) != nullptr);
         BOOST_TEST(b.handle(i) == nullptr);
@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(lane_blocks_live_only_in_mbufs_the_pool_can_spare, *boost::
     send(*second, b, 40);
     BOOST_TEST(dpdk_status(*second).blocks_bound == 4u);
     BOOST_TEST(dpdk_status(*second).frames_copied == 4u);
-    BOOST_TEST(dpdk_status(*second).lanes_unspared == 0u);
+    BOOST_TEST(dpdk_status(*second).binding_refused == 0u);
     BOOST_TEST(counters.get(counter::records_out) == 120u);
     second.reset();
     // The run summary says why frames were copied.
