@@ -447,6 +447,32 @@ std::vector<std::byte> bytes_of(std::string_view s) {
     const auto* p = reinterpret_cast<const std::byte*>(s.data());
     return {p, p + s.size()};
 }
+
+/// Per partition, the bytes that must arrive there, in order.
+struct expected_bytes {
+    routing_params params;
+    partition_table table;
+    std::vector<std::vector<std::byte>> by_partition;
+
+    explicit expected_bytes(routing_params p)
+        : params(std::move(p)), table(params.partitions, params.key_groups), by_partition(params.partitions) {}
+    /// `bytes` (a record as it leaves) go to the partition of `key`.
+    void add(std::string_view key, std::span<const std::byte> bytes) {
+        auto& to = by_partition[table(xxh3_64(key.data(), key.size(), params.seed)).value()];
+        to.insert(to.end(), bytes.begin(), bytes.end());
+    }
+    void check(const delivered& got) const {
+        for (std::uint32_t p = 0; p < by_partition.size(); ++p)
+            BOOST_TEST(got.bytes[p] == by_partition[p], "partition " << p << ": bytes or order differ");
+    }
+};
+
+/// The trade format's csv lines, hashed by symbol over `n` partitions.
+routing_params csv_symbol_params(std::uint32_t n) {
+    routing_params p = hash_params(n);
+    p.keys = {column_key("symbol")};
+    return p;
+}
 } // namespace
 
 BOOST_AUTO_TEST_CASE(fixed_records_of_every_size_arrive_byte_for_byte) {
@@ -459,11 +485,9 @@ BOOST_AUTO_TEST_CASE(fixed_records_of_every_size_arrive_byte_for_byte) {
             f.kind = format_kind::fixed;
             f.record_size = size;
             f.fields = {{"key", field_type::str, 0, 4}};
-            const routing_params params = hash_params(3);
+            expected_bytes expected(hash_params(3));
             std::mt19937 rng(size);
             std::vector<std::vector<std::byte>> datagrams;
-            std::vector<std::vector<std::byte>> expected(params.partitions);
-            const partition_table table(params.partitions, params.key_groups);
             for (int d = 0; d < 40; ++d) {
                 std::vector<std::byte> dg;
                 for (int i = 0; i < 23; ++i) {
@@ -472,18 +496,16 @@ BOOST_AUTO_TEST_CASE(fixed_records_of_every_size_arrive_byte_for_byte) {
                     char key[5];
                     std::snprintf(key, sizeof key, "K%03u", static_cast<unsigned>(rng() % 30));
                     std::memcpy(rec.data(), key, 4);
-                    const auto part = table(xxh3_64(key, 4, params.seed)).value();
-                    expected[part].insert(expected[part].end(), rec.begin(), rec.end());
+                    expected.add(std::string_view(key, 4), rec);
                     dg.insert(dg.end(), rec.begin(), rec.end());
                 }
                 datagrams.push_back(std::move(dg));
             }
             delivered got;
-            route_bytes(f, params, std::move(datagrams), 7 * size, got); // 7 records a block
+            route_bytes(f, expected.params, std::move(datagrams), 7 * size, got); // 7 records a block
             BOOST_TEST(got.core.get(counter::records_routed) == 40u * 23u);
             BOOST_TEST(got.core.get(counter::drop_ring_full) == 0u);
-            for (std::uint32_t p = 0; p < params.partitions; ++p)
-                BOOST_TEST(got.bytes[p] == expected[p], "partition " << p << ": bytes or order differ");
+            expected.check(got);
         }
     }
 }
@@ -492,13 +514,9 @@ BOOST_AUTO_TEST_CASE(csv_lines_arrive_byte_for_byte_and_keyless_ones_are_rejecte
     // Line-framed records of 20 to ~120 bytes (by length, memcpy past 64),
     // each leaving with its newline, in order; lines without the key column
     // are unroutable and only counted. Small blocks: bursts are held.
-    const record_format f = bench::trade_format(format_kind::csv);
-    routing_params params = hash_params(4);
-    params.keys = {column_key("symbol")};
-    const partition_table table(params.partitions, params.key_groups);
+    expected_bytes expected(csv_symbol_params(4));
     std::mt19937 rng(9);
     std::vector<std::vector<std::byte>> datagrams;
-    std::vector<std::vector<std::byte>> expected(params.partitions);
     std::uint64_t valid = 0, keyless = 0;
     for (int d = 0; d < 60; ++d) {
         std::string dg;
@@ -508,26 +526,24 @@ BOOST_AUTO_TEST_CASE(csv_lines_arrive_byte_for_byte_and_keyless_ones_are_rejecte
                 ++keyless;
                 continue;
             }
-            std::string symbol = "S" + std::to_string(rng() % 40);
+            std::string symbol(1, 'S');
+            symbol += std::to_string(rng() % 40);
             symbol += std::string(rng() % 90, 'x'); // some lines longer than 64 bytes
             const std::string line =
-                std::to_string(i) + ",1," + symbol + ",7," + std::to_string(rng() % 100000);
-            const auto part = table(xxh3_64(symbol.data(), symbol.size(), params.seed)).value();
-            const auto b = bytes_of(line + "\n");
-            expected[part].insert(expected[part].end(), b.begin(), b.end());
-            dg += line + "\n";
+                std::to_string(i) + ",1," + symbol + ",7," + std::to_string(rng() % 100000) + "\n";
+            expected.add(symbol, bytes_of(line));
+            dg += line;
             ++valid;
         }
         datagrams.push_back(bytes_of(dg));
     }
     delivered got;
-    route_bytes(f, params, std::move(datagrams), 256, got);
+    route_bytes(bench::trade_format(format_kind::csv), expected.params, std::move(datagrams), 256, got);
     BOOST_TEST(got.core.get(counter::records_routed) == valid);
     BOOST_TEST(got.core.get(counter::records_rejected) == keyless);
     BOOST_TEST(got.core.get(counter::malformed_missing_key) == keyless);
     BOOST_TEST(got.core.get(counter::drop_ring_full) == 0u);
-    for (std::uint32_t p = 0; p < params.partitions; ++p)
-        BOOST_TEST(got.bytes[p] == expected[p], "partition " << p << ": bytes or order differ");
+    expected.check(got);
 }
 
 BOOST_AUTO_TEST_CASE(a_record_larger_than_its_lanes_blocks_is_rejected_not_held) {
@@ -535,12 +551,8 @@ BOOST_AUTO_TEST_CASE(a_record_larger_than_its_lanes_blocks_is_rejected_not_held)
     // runtime never builds one; an embedder might): such a record can never
     // be placed, so the worker rejects it as oversized instead of holding
     // its lossless source for good. Everything else arrives, in order.
-    const record_format f = bench::trade_format(format_kind::csv);
-    routing_params params = hash_params(2);
-    params.keys = {column_key("symbol")};
-    const partition_table table(params.partitions, params.key_groups);
+    expected_bytes expected(csv_symbol_params(2));
     std::vector<std::vector<std::byte>> datagrams;
-    std::vector<std::vector<std::byte>> expected(params.partitions);
     std::uint64_t valid = 0, oversized = 0;
     for (int d = 0; d < 20; ++d) {
         std::string dg;
@@ -548,28 +560,25 @@ BOOST_AUTO_TEST_CASE(a_record_larger_than_its_lanes_blocks_is_rejected_not_held)
             std::string symbol(1, 'S');
             symbol += std::to_string((d * 10 + i) % 7);
             if (i == 3 || (d % 4 == 0 && i == 9)) symbol += std::string(80, 'y'); // over 64 bytes a line
-            const std::string line = std::to_string(i) + ",1," + symbol + ",7,5";
-            dg += line + "\n";
-            if (line.size() + 1 > 64) {
+            const std::string line = std::to_string(i) + ",1," + symbol + ",7,5\n";
+            dg += line;
+            if (line.size() > 64) {
                 ++oversized;
                 continue;
             }
-            const auto part = table(xxh3_64(symbol.data(), symbol.size(), params.seed)).value();
-            const auto b = bytes_of(line + "\n");
-            expected[part].insert(expected[part].end(), b.begin(), b.end());
+            expected.add(symbol, bytes_of(line));
             ++valid;
         }
         datagrams.push_back(bytes_of(dg));
     }
     delivered got;
-    route_bytes(f, params, std::move(datagrams), 64, got, 4096);
+    route_bytes(bench::trade_format(format_kind::csv), expected.params, std::move(datagrams), 64, got, 4096);
     BOOST_TEST(got.core.get(counter::records_routed) == valid);
     BOOST_TEST(got.core.get(counter::malformed_oversized) == oversized);
     BOOST_TEST(got.core.get(counter::records_rejected) == oversized);
     BOOST_TEST(got.core.get(counter::drop_ring_full) == 0u);
     BOOST_TEST(got.core.get(counter::records_in) == valid + oversized);
-    for (std::uint32_t p = 0; p < params.partitions; ++p)
-        BOOST_TEST(got.bytes[p] == expected[p], "partition " << p << ": bytes or order differ");
+    expected.check(got);
 }
 
 BOOST_AUTO_TEST_CASE(lossy_sources_count_every_drop_when_lanes_are_full) {
