@@ -310,7 +310,8 @@ const key_spec keys[] = {
 {.path = "dpdk.mempool_mbufs", .kind = vk::integer, .default_value = "8191", .min = 1023, .max = 16777215,
  .description = "Mbufs in the packet pool of each NUMA socket with ports (2^k - 1 is optimal for "
                 "DPDK's ring); must exceed what descriptors, sources, tx buffers and per-thread caches "
-                "hold (docs/dpdk.md).",
+                "hold; what it has beyond that (less one) is where DPDK sinks' lane blocks live for "
+                "zero-copy transmit, one mbuf per block (docs/dpdk.md).",
  .store = [](load_context& c, const toml_value& v) { c.cfg.dpdk.mempool_mbufs = as<std::uint32_t>(v); }},
 {.path = "dpdk.mbuf_cache", .kind = vk::integer, .default_value = "256", .min = 0, .max = 512,
  .description = "Per-core mbuf cache size.",
