@@ -13,7 +13,8 @@ set -uo pipefail
 shardgate=${1:?usage: $0 SHARDGATE}
 examples="$(cd "$(dirname "$0")/../../examples" && pwd)"
 work=$(mktemp -d /tmp/shardgate-cli.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+watcher=""
+trap '[ -n "$watcher" ] && kill "$watcher" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 
 # expect NAME WANT_RC NEEDLE -- COMMAND...: exit code and a substring of stderr.
