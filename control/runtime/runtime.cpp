@@ -168,11 +168,20 @@ struct runtime::impl {
         std::thread thread;
         std::atomic<thread_state> state{thread_state::starting};
         std::string error;
-        // Reprogramming: the control thread posts a plan (owned by impl::plans);
-        // the core applies it between bursts and acknowledges its epoch.
+        // Reprogramming, in two phases so that the cores switch together or
+        // not at all: the control thread posts a plan (owned by impl::plans);
+        // the core builds its router and decoders for it, which may fail,
+        // and acknowledges prepared_epoch or failed_epoch. Once every core
+        // has prepared, the control thread sets commit_epoch and each core
+        // puts what it built in force between two bursts, which cannot fail
+        // (applied_epoch); if one failed, it sets abort_epoch and the others
+        // discard theirs.
         std::atomic<const plan*> pending{nullptr};
-        std::atomic<std::uint64_t> applied_epoch{0};
+        std::atomic<std::uint64_t> prepared_epoch{0};
         std::atomic<std::uint64_t> failed_epoch{0};
+        std::atomic<std::uint64_t> commit_epoch{0};
+        std::atomic<std::uint64_t> abort_epoch{0};
+        std::atomic<std::uint64_t> applied_epoch{0};
         std::string reprogram_error; ///< written before failed_epoch is released
     };
     struct egress_thread {
@@ -216,6 +225,25 @@ struct runtime::impl {
     std::uint32_t max_record_bytes = 0;
 
     void core_main(core& c, std::uint32_t drain_timeout_ms);
+
+    /// A plan a core has built (its worker's program and the decoders it
+    /// points to), waiting for the control thread's decision or for the
+    /// core to be between bursts.
+    struct built_plan {
+        std::uint64_t epoch = 0;
+        worker::program program;
+        std::vector<std::unique_ptr<record_decoder>> decoders;
+    };
+    /// One step of a core's side of reprogram(), on the core: builds a
+    /// posted plan into `staged` (any time: it does not touch the worker);
+    /// moves it to `committed` or drops it once the control thread decides;
+    /// installs `committed` when the worker is between bursts. A committed
+    /// plan waits in its own slot, so a newer post that is later aborted
+    /// cannot take its place.
+    void reprogram_step(core& c, worker& w, std::vector<std::unique_ptr<record_decoder>>& decoders,
+                        std::unique_ptr<built_plan>& staged, std::unique_ptr<built_plan>& committed) const;
+    /// Fault injection for tests (runtime::set_prepare_hook).
+    std::function<void(std::size_t, std::uint64_t)> prepare_hook;
 
     /// One decoder per distinct key set among the core's sources under plan
     /// `p` (kept in `store`); returns the decoder of each source, in order.
@@ -451,6 +479,7 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
     std::unique_ptr<uring_context> ctx;
     std::vector<std::unique_ptr<record_decoder>> decoders;
     std::unique_ptr<worker> w;
+    std::unique_ptr<built_plan> staged, committed; // see reprogram_step
     try {
         pin_current_thread(c.cpu, "dataplane core " + std::to_string(c.index));
 #ifdef SHARDGATE_HAVE_DPDK
@@ -503,21 +532,8 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
     std::uint64_t stop_at = 0;
     while (true) {
         if (ctx) ctx->poll();
-        if (c.pending.load(std::memory_order_relaxed) && w->between_bursts()) [[unlikely]] {
-            // A new plan, applied between bursts: the control path, so it may
-            // allocate. exchange: a plan posted meanwhile is not lost.
-            if (const plan* next = c.pending.exchange(nullptr, std::memory_order_acq_rel)) {
-                try {
-                    std::vector<std::unique_ptr<record_decoder>> fresh;
-                    w->reprogram(next->routing, make_decoders(c, *next, fresh));
-                    decoders = std::move(fresh);
-                    c.applied_epoch.store(next->epoch, std::memory_order_release);
-                } catch (const std::exception& e) {
-                    c.reprogram_error = e.what(); // published by the release below
-                    c.failed_epoch.store(next->epoch, std::memory_order_release);
-                }
-            }
-        }
+        if (c.pending.load(std::memory_order_relaxed) || staged || committed) [[unlikely]]
+            reprogram_step(c, *w, decoders, staged, committed);
         const std::uint64_t now = now_ns();
         const std::size_t work = w->poll(now);
         if (!stopping && stop->load(std::memory_order_acquire)) {
@@ -544,6 +560,41 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
 #endif
     c.state.store(thread_state::done, std::memory_order_release);
     cores_done.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void runtime::impl::reprogram_step(core& c, worker& w, std::vector<std::unique_ptr<record_decoder>>& decoders,
+                                   std::unique_ptr<built_plan>& staged,
+                                   std::unique_ptr<built_plan>& committed) const {
+    const auto decided = [&] {
+        if (!staged) return;
+        if (c.commit_epoch.load(std::memory_order_acquire) == staged->epoch)
+            committed = std::move(staged); // replaces an older one not yet installed: this one is newer
+        else if (c.abort_epoch.load(std::memory_order_acquire) == staged->epoch)
+            staged.reset();
+    };
+    decided(); // before a newer post takes the slot
+    // exchange: a plan posted meanwhile is not lost. Building is the control
+    // path, so it may allocate.
+    if (const plan* next = c.pending.exchange(nullptr, std::memory_order_acq_rel)) {
+        staged.reset(); // never decided on: the control thread gave up waiting for it
+        try {
+            if (prepare_hook) prepare_hook(c.index, next->epoch);
+            std::vector<std::unique_ptr<record_decoder>> fresh;
+            std::vector<record_decoder*> used = make_decoders(c, *next, fresh);
+            staged = std::make_unique<built_plan>(
+                built_plan{next->epoch, w.prepare(next->routing, std::move(used)), std::move(fresh)});
+            c.prepared_epoch.store(next->epoch, std::memory_order_release);
+        } catch (const std::exception& e) {
+            c.reprogram_error = e.what(); // published by the release below
+            c.failed_epoch.store(next->epoch, std::memory_order_release);
+        }
+    }
+    if (committed && w.between_bursts()) {
+        w.install(std::move(committed->program));
+        decoders = std::move(committed->decoders);
+        c.applied_epoch.store(committed->epoch, std::memory_order_release);
+        committed.reset();
+    }
 }
 
 void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms) {
@@ -763,6 +814,7 @@ snapshot runtime::take_snapshot() const {
         for (auto& e : m.egresses) v += e->counters.get(c);
         s.counters[k] = v;
     }
+    for (auto& core : m.cores) s.core_epochs.push_back(core->applied_epoch.load(std::memory_order_acquire));
     s.per_partition.assign(m.the_plan.routing.partitions, 0);
     s.per_partition_lost.assign(m.the_plan.routing.partitions, 0);
     for (auto& e : m.egresses) {
@@ -828,6 +880,9 @@ std::string runtime::summary_json(const snapshot& s) const {
     for (std::size_t p = 0; p < s.per_partition_lost.size(); ++p)
         o << (p ? "," : "") << s.per_partition_lost[p];
     o << "],\"dead_letter_out\":" << s.dead_letter_out;
+    o << ",\"core_plan_epochs\":[";
+    for (std::size_t c = 0; c < s.core_epochs.size(); ++c) o << (c ? "," : "") << s.core_epochs[c];
+    o << "]";
     o << ",\"counters\":{";
     for (std::size_t k = 0; k < counter_count; ++k)
         o << (k ? "," : "") << "\"" << counter_infos[k].name << "\":" << s.counters[k];
@@ -858,20 +913,43 @@ runtime::reprogram_result runtime::reprogram(plan next, std::chrono::millisecond
     next.epoch = ++m.last_epoch;
     m.plans.push_back(next);
     const plan* posted = &m.plans.back();
-    // A newer post replaces one a core has not taken yet: every core ends on
-    // this plan, so cores never route by different plans for long.
+    const auto running = [](const impl::core& c) {
+        return c.state.load(std::memory_order_acquire) == thread_state::running;
+    };
+    std::vector<impl::core*> taking; // the cores that route, and so must all switch or none
     for (auto& c : m.cores)
-        if (c->state.load(std::memory_order_acquire) == thread_state::running)
+        if (running(*c)) {
             c->pending.store(posted, std::memory_order_release);
-    reprogram_result r{next.epoch, 0};
+            taking.push_back(c.get());
+        }
     const auto deadline = clock_type::now() + timeout;
-    for (auto& c : m.cores) {
-        while (c->state.load(std::memory_order_acquire) == thread_state::running &&
-               c->applied_epoch.load(std::memory_order_acquire) < next.epoch) {
-            if (c->failed_epoch.load(std::memory_order_acquire) == next.epoch)
-                throw std::runtime_error(
-                    "dataplane core " + std::to_string(c->index) +
-                    " could not apply the new plan (it keeps the previous one): " + c->reprogram_error);
+    // Phase 1: every core builds the plan; none routes with it yet.
+    std::string refused;
+    for (impl::core* c : taking) {
+        while (running(*c) && c->prepared_epoch.load(std::memory_order_acquire) < next.epoch) {
+            if (c->failed_epoch.load(std::memory_order_acquire) == next.epoch) {
+                refused = "dataplane core " + std::to_string(c->index) +
+                          " could not build the new plan: " + c->reprogram_error;
+                break;
+            }
+            if (clock_type::now() >= deadline) {
+                refused = "dataplane core " + std::to_string(c->index) + " did not build the new plan within " +
+                          std::to_string(timeout.count()) + " ms";
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (!refused.empty()) break;
+    }
+    if (!refused.empty()) {
+        for (impl::core* c : taking) c->abort_epoch.store(next.epoch, std::memory_order_release);
+        throw std::runtime_error(refused + "; every core keeps the previous plan");
+    }
+    // Phase 2: every core puts it in force between two bursts, which cannot fail.
+    for (impl::core* c : taking) c->commit_epoch.store(next.epoch, std::memory_order_release);
+    reprogram_result r{next.epoch, 0};
+    for (impl::core* c : taking) {
+        while (running(*c) && c->applied_epoch.load(std::memory_order_acquire) < next.epoch) {
             if (clock_type::now() >= deadline) {
                 ++r.cores_pending; // held by backpressure: it applies the plan when its burst is out
                 break;
@@ -882,6 +960,10 @@ runtime::reprogram_result runtime::reprogram(plan next, std::chrono::millisecond
     // The plan is in force, or will be as soon as the held cores are between bursts.
     m.the_plan = std::move(next);
     return r;
+}
+
+void runtime::set_prepare_hook(std::function<void(std::size_t, std::uint64_t)> hook) {
+    impl_->prepare_hook = std::move(hook);
 }
 
 const plan& runtime::current_plan() const noexcept { return impl_->the_plan; }

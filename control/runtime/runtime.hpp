@@ -49,6 +49,7 @@ struct snapshot {
     std::vector<std::uint64_t> per_partition;      ///< records each partition's sink delivered
     std::vector<std::uint64_t> per_partition_lost; ///< records each partition's sink could not deliver
     std::uint64_t dead_letter_out = 0;             ///< records the dead-letter sink delivered
+    std::vector<std::uint64_t> core_epochs;        ///< the plan epoch each dataplane core routes with
     [[nodiscard]] std::uint64_t get(counter c) const noexcept {
         return counters[static_cast<std::size_t>(c)];
     }
@@ -106,15 +107,24 @@ public:
         std::size_t cores_pending = 0; ///< cores that had not applied it when the wait ended
     };
     /// Control thread, while running: hands `next` to every dataplane core,
-    /// which applies it between two bursts (a router and decoders built from
-    /// it; blocks already filled leave as they are) and acknowledges its
-    /// epoch. Waits up to `timeout` for every acknowledgement; a core held by
-    /// backpressure past that applies the plan as soon as its burst is out
-    /// (counted in cores_pending). Throws std::invalid_argument when the plan
-    /// does not fit the running router (another N, keys the format lacks) and
-    /// std::runtime_error when a core cannot build it.
+    /// in two phases so that the cores switch together or not at all. Each
+    /// core first builds a router and decoders for it, alongside the ones it
+    /// routes with; once every core has, each puts its new ones in force
+    /// between two bursts (blocks already filled leave as they are) and
+    /// acknowledges the plan's epoch. Waits up to `timeout` in all; a core
+    /// held by backpressure past that applies the plan as soon as its burst
+    /// is out (counted in cores_pending). Throws std::invalid_argument when
+    /// the plan does not fit the running router (another N, keys the format
+    /// lacks), and std::runtime_error when a core could not build it in time
+    /// or at all: then no core takes it.
     reprogram_result reprogram(plan next,
                                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+    /// Fault injection for tests, set before start(): called on a dataplane
+    /// core (its index, the posted plan's epoch) as it begins to build a
+    /// plan reprogram() posted; an exception it throws fails that core's
+    /// build, as running out of memory would.
+    void set_prepare_hook(std::function<void(std::size_t core, std::uint64_t epoch)> hook);
     /// The plan in force (or being applied by cores held by backpressure).
     [[nodiscard]] const plan& current_plan() const noexcept;
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace shardgate {
 namespace {
@@ -336,8 +337,7 @@ void worker::flush_all() noexcept {
     next_due_ = ~std::uint64_t{0};
 }
 
-void worker::reprogram(const routing_params& next, const std::vector<record_decoder*>& decoders) {
-    if (busy_) throw std::logic_error("a worker can only be reprogrammed between bursts");
+worker::program worker::prepare(const routing_params& next, std::vector<record_decoder*> decoders) const {
     if (decoders.size() != inputs_.size())
         throw std::invalid_argument("reprogram needs one decoder per input (" +
                                     std::to_string(inputs_.size()) + "), got " +
@@ -346,14 +346,23 @@ void worker::reprogram(const routing_params& next, const std::vector<record_deco
         throw std::invalid_argument("a new plan must keep the partition count (" +
                                     std::to_string(lanes_.size()) + "), got " +
                                     std::to_string(next.partitions));
-    router r(next); // may throw: nothing has changed yet
     for (auto* d : decoders)
         if (!d) throw std::invalid_argument("reprogram: a decoder is missing");
-    router_ = std::move(r);
+    return program{router(next), std::move(decoders)};
+}
+
+void worker::install(program&& p) noexcept {
+    static_assert(std::is_nothrow_move_assignable_v<router>, "install() must not fail half way");
+    router_ = std::move(p.routing);
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
-        inputs_[i].decoder = decoders[i];
+        inputs_[i].decoder = p.decoders[i];
         inputs_[i].decoder->set_metadata(metadata_wanted());
     }
+}
+
+void worker::reprogram(const routing_params& next, const std::vector<record_decoder*>& decoders) {
+    if (busy_) throw std::logic_error("a worker can only be reprogrammed between bursts");
+    install(prepare(next, decoders));
 }
 
 void worker::stop_sources() noexcept {

@@ -75,11 +75,26 @@ public:
     /// True between bursts: nothing is held, a new plan may be applied.
     [[nodiscard]] bool between_bursts() const noexcept { return !busy_; }
 
-    /// Applies a new plan between bursts (precondition: between_bursts()):
-    /// routes with `next` from the next burst on, and decodes input i with
-    /// `decoders[i]` (its keys). The owning thread. Builds a router, so it may
-    /// allocate and throw std::invalid_argument (then nothing changes); it is
-    /// a control-path call, not a per-record one.
+    /// A plan built for this worker and not yet in force: its router, and
+    /// the decoder of each input (their keys).
+    struct program {
+        router routing;
+        std::vector<record_decoder*> decoders;
+    };
+
+    /// Builds `next` for this worker, input i decoded by `decoders[i]`. Any
+    /// time, also while a burst is held: nothing changes until install().
+    /// Allocates; throws std::invalid_argument for a plan this worker cannot
+    /// run (another partition count, a decoder missing).
+    [[nodiscard]] program prepare(const routing_params& next, std::vector<record_decoder*> decoders) const;
+
+    /// Puts a prepared program in force from the next burst on (blocks
+    /// already filled leave as they are). Precondition: between_bursts().
+    /// Cannot fail, so a runtime can make every core switch or none.
+    void install(program&& p) noexcept;
+
+    /// prepare() and install() in one step, between bursts (throws
+    /// std::logic_error otherwise). The owning thread; a control-path call.
     void reprogram(const routing_params& next, const std::vector<record_decoder*>& decoders);
 
 private:
