@@ -548,7 +548,7 @@ void runtime::impl::core_main(core& c, std::uint32_t drain_timeout_ms) {
                 break;
             }
         }
-        idle.after(work, wait);
+        idle.after(work, wait, w->blocked());
     }
     w->flush_all();
     // Sources and their io_uring go before anything else; lanes stay (egress drains them).
@@ -675,7 +675,7 @@ void runtime::impl::egress_main(egress_thread& x, std::uint32_t drain_timeout_ms
                 break;
             }
         }
-        idle.after(work, wait);
+        idle.after(work, wait, work == 0 && (!out->idle() || (dead && !dead->idle())));
     }
     if (timed_out) {
         // Destinations that never came back: what is still held is counted,

@@ -10,8 +10,13 @@ namespace shardgate {
 
 /// After `spins` empty polls in a row a thread sleeps `sleep_us`, doubling
 /// while idleness lasts (up to 1 ms): on a shared or small machine a
-/// spinning core would starve its neighbours. Shared by `shardgate run`'s
-/// threads and the benchmarks that build their own loops.
+/// spinning core would starve its neighbours. A thread that is only waiting
+/// for another to make room (a core holding a burst for a full lane, egress
+/// holding frames a destination has not taken) sleeps `sleep_us` each time,
+/// never longer: the room comes within microseconds, and a millisecond's nap
+/// would let the lanes run dry and the pipeline go stop-and-go under
+/// sustained backpressure. Shared by `shardgate run`'s threads and the
+/// benchmarks that build their own loops.
 ///
 /// A PAUSE loop after every empty poll (to keep an idle egress thread from
 /// re-reading the lanes' ring indices back to back) was tried: 3 to 5 % more
@@ -23,10 +28,11 @@ public:
     idle_policy(std::uint32_t spins, std::uint32_t sleep_us)
         : spins_(spins), sleep_us_(sleep_us), next_(sleep_us) {}
 
-    /// `work` is what the iteration did; `wait(us)` sleeps (or waits on the
+    /// `work` is what the iteration did; `held`: the thread holds work it
+    /// cannot pass on yet (see above); `wait(us)` sleeps (or waits on the
     /// thread's io_uring) for `us` microseconds.
     template <typename Wait>
-    void after(std::size_t work, Wait wait) noexcept {
+    void after(std::size_t work, Wait wait, bool held = false) noexcept {
         if (work) {
             idle_ = 0;
             next_ = sleep_us_;
@@ -34,6 +40,11 @@ public:
         }
         if (sleep_us_ == 0 || ++idle_ < spins_) return;
         idle_ = 0;
+        if (held) {
+            next_ = sleep_us_;
+            wait(sleep_us_);
+            return;
+        }
         wait(next_);
         // The longer a thread stays idle, the longer it sleeps (up to 1 ms):
         // an idle router costs next to nothing, and the first packet after a

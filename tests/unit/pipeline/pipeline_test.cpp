@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/pipeline/egress.hpp"
+#include "dataplane/pipeline/idle.hpp"
 #include "dataplane/pipeline/memory_io.hpp"
 #include "dataplane/pipeline/relay.hpp"
 #include "dataplane/pipeline/worker.hpp"
@@ -1048,6 +1049,43 @@ BOOST_AUTO_TEST_CASE(reprogramming_to_sticky_makes_the_decoder_read_source_parti
     const std::size_t h = hash_to_three / 2;
     BOOST_TEST(r.got.by_partition[3].size() == 600u + h);
     BOOST_TEST(r.got.total() - r.got.by_partition[3].size() == 600u - h);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(idle_suite)
+
+/// The sleeps an idle_policy asks for over `polls` polls, each with the
+/// given work and held flag.
+std::vector<unsigned> sleeps(idle_policy& idle, int polls, std::size_t work, bool held) {
+    std::vector<unsigned> out;
+    for (int i = 0; i < polls; ++i) idle.after(work, [&](unsigned us) { out.push_back(us); }, held);
+    return out;
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_thread_sleeps_longer_and_longer_up_to_a_millisecond) {
+    idle_policy idle(2, 50);
+    const std::vector<unsigned> want{50, 100, 200, 400, 800, 1000, 1000};
+    BOOST_TEST(sleeps(idle, 14, 0, false) == want, boost::test_tools::per_element());
+    BOOST_TEST(sleeps(idle, 3, 1, false).empty()); // work: no sleep, and the next idle spell starts over
+    BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_thread_waiting_for_room_never_sleeps_longer_than_sleep_us) {
+    // A core holding a burst for a full lane: egress frees a block within
+    // microseconds, and a 1 ms nap would let every lane run dry.
+    idle_policy idle(2, 50);
+    BOOST_TEST(sleeps(idle, 6, 0, false) == std::vector<unsigned>({50, 100, 200}),
+               boost::test_tools::per_element());
+    BOOST_TEST(sleeps(idle, 20, 0, true) == std::vector<unsigned>(10, 50u), boost::test_tools::per_element());
+    // Idle again, not held: the back-off starts over from sleep_us.
+    BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(sleep_us_zero_is_pure_polling_held_or_not) {
+    idle_policy idle(0, 0);
+    BOOST_TEST(sleeps(idle, 100, 0, false).empty());
+    BOOST_TEST(sleeps(idle, 100, 0, true).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
