@@ -12,11 +12,13 @@ namespace shardgate {
 /// while idleness lasts (up to 1 ms): on a shared or small machine a
 /// spinning core would starve its neighbours. A thread that is only waiting
 /// for another to make room (a core holding a burst for a full lane, egress
-/// holding frames a destination has not taken) sleeps `sleep_us` each time,
-/// never longer: the room comes within microseconds, and a millisecond's nap
-/// would let the lanes run dry and the pipeline go stop-and-go under
-/// sustained backpressure. Shared by `shardgate run`'s threads and the
-/// benchmarks that build their own loops.
+/// holding frames a destination has not taken) first naps `sleep_us` at a
+/// time, for up to a millisecond in all, and only then backs off like an
+/// idle one: room usually comes within microseconds, and a millisecond's nap
+/// right away would let the lanes run dry and the pipeline go stop-and-go
+/// under sustained backpressure; a destination gone for good costs no more
+/// than an idle router once that millisecond has passed. Shared by
+/// `shardgate run`'s threads and the benchmarks that build their own loops.
 ///
 /// A PAUSE loop after every empty poll (to keep an idle egress thread from
 /// re-reading the lanes' ring indices back to back) was tried: 3 to 5 % more
@@ -36,11 +38,13 @@ public:
         if (work) {
             idle_ = 0;
             next_ = sleep_us_;
+            held_slept_ = 0;
             return;
         }
         if (sleep_us_ == 0 || ++idle_ < spins_) return;
         idle_ = 0;
-        if (held) {
+        if (held && held_slept_ < max_sleep_us) {
+            held_slept_ += sleep_us_;
             next_ = sleep_us_;
             wait(sleep_us_);
             return;
@@ -56,6 +60,7 @@ public:
 private:
     static constexpr std::uint32_t max_sleep_us = 1000;
     std::uint32_t spins_, sleep_us_, next_, idle_ = 0;
+    std::uint32_t held_slept_ = 0; ///< microseconds napped while held since the last work
 };
 
 } // namespace shardgate

@@ -1071,14 +1071,20 @@ BOOST_AUTO_TEST_CASE(an_idle_thread_sleeps_longer_and_longer_up_to_a_millisecond
     BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}), boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(a_thread_waiting_for_room_never_sleeps_longer_than_sleep_us) {
+BOOST_AUTO_TEST_CASE(a_thread_waiting_for_room_naps_sleep_us_for_a_millisecond_then_backs_off) {
     // A core holding a burst for a full lane: egress frees a block within
-    // microseconds, and a 1 ms nap would let every lane run dry.
+    // microseconds, and a 1 ms nap right away would let every lane run dry.
     idle_policy idle(2, 50);
     BOOST_TEST(sleeps(idle, 6, 0, false) == std::vector<unsigned>({50, 100, 200}),
                boost::test_tools::per_element());
-    BOOST_TEST(sleeps(idle, 20, 0, true) == std::vector<unsigned>(10, 50u), boost::test_tools::per_element());
-    // Idle again, not held: the back-off starts over from sleep_us.
+    std::vector<unsigned> want(20, 50u); // a millisecond of short naps
+    for (unsigned us : {50u, 100u, 200u, 400u, 800u, 1000u, 1000u}) want.push_back(us);
+    BOOST_TEST(sleeps(idle, 2 * 27, 0, true) == want, boost::test_tools::per_element());
+    // Work, then held again: short naps again.
+    BOOST_TEST(sleeps(idle, 1, 1, true).empty());
+    BOOST_TEST(sleeps(idle, 6, 0, true) == std::vector<unsigned>(3, 50u), boost::test_tools::per_element());
+    // Idle, not held, after work: the back-off starts over from sleep_us.
+    BOOST_TEST(sleeps(idle, 1, 1, false).empty());
     BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}), boost::test_tools::per_element());
 }
 
