@@ -182,7 +182,10 @@ struct runtime::impl {
         std::atomic<std::uint64_t> commit_epoch{0};
         std::atomic<std::uint64_t> abort_epoch{0};
         std::atomic<std::uint64_t> applied_epoch{0};
-        std::string reprogram_error; ///< written before failed_epoch is released
+        /// Why the core could not build a plan: written before failed_epoch
+        /// is released. Fixed-size, so that reporting an allocation failure
+        /// does not need to allocate.
+        std::array<char, 256> reprogram_error{};
     };
     struct egress_thread {
         std::size_t index = 0;
@@ -576,7 +579,11 @@ void runtime::impl::reprogram_step(core& c, worker& w, std::vector<std::unique_p
     // exchange: a plan posted meanwhile is not lost. Building is the control
     // path, so it may allocate.
     if (const plan* next = c.pending.exchange(nullptr, std::memory_order_acq_rel)) {
-        staged.reset(); // never decided on: the control thread gave up waiting for it
+        // The decision on the staged plan was stored before this post (the
+        // control thread decides before it returns): seen now for certain,
+        // even if this core read the epochs above before it was made.
+        decided();
+        staged.reset(); // every post is decided before the next: only defensive
         try {
             if (prepare_hook) prepare_hook(c.index, next->epoch);
             std::vector<std::unique_ptr<record_decoder>> fresh;
@@ -585,7 +592,8 @@ void runtime::impl::reprogram_step(core& c, worker& w, std::vector<std::unique_p
                 built_plan{next->epoch, w.prepare(next->routing, std::move(used)), std::move(fresh)});
             c.prepared_epoch.store(next->epoch, std::memory_order_release);
         } catch (const std::exception& e) {
-            c.reprogram_error = e.what(); // published by the release below
+            // Published by the release below.
+            std::snprintf(c.reprogram_error.data(), c.reprogram_error.size(), "%s", e.what());
             c.failed_epoch.store(next->epoch, std::memory_order_release);
         }
     }
@@ -929,7 +937,7 @@ runtime::reprogram_result runtime::reprogram(plan next, std::chrono::millisecond
         while (running(*c) && c->prepared_epoch.load(std::memory_order_acquire) < next.epoch) {
             if (c->failed_epoch.load(std::memory_order_acquire) == next.epoch) {
                 refused = "dataplane core " + std::to_string(c->index) +
-                          " could not build the new plan: " + c->reprogram_error;
+                          " could not build the new plan: " + c->reprogram_error.data();
                 break;
             }
             if (clock_type::now() >= deadline) {
