@@ -77,6 +77,10 @@ record_generator::record_generator(generator_config cfg) : cfg_(std::move(cfg)),
                                     std::to_string(cfg_.keys));
     if (cfg_.traders == 0) throw std::invalid_argument("traders must be at least 1, got 0");
     if (cfg_.sources == 0) throw std::invalid_argument("sources must be at least 1, got 0");
+    if (cfg_.first_source > UINT32_MAX - (cfg_.sources - 1))
+        throw std::invalid_argument("first source + sources - 1 must fit 32 bits, got " +
+                                    std::to_string(cfg_.first_source) + " + " + std::to_string(cfg_.sources) +
+                                    " - 1");
     if (cfg_.dist == key_dist::zipf && !(cfg_.zipf_s > 0 && std::isfinite(cfg_.zipf_s)))
         throw std::invalid_argument("zipf exponent must be a finite number > 0, got " +
                                     std::to_string(cfg_.zipf_s));
@@ -148,7 +152,7 @@ record_generator::item record_generator::next(char* out) {
         source = (kafka_murmur2(t.symbol.data(), t.symbol_view().size()) & 0x7fffffffu) % cfg_.sources;
     std::uint64_t& seq = seq_slot(source, symbol);
     t.seq = seq + 1;
-    t.source = source;
+    t.source = cfg_.first_source + source;
     t.trader_id = trader;
     t.price = trade_price(t.seq, t.source, t.symbol, t.trader_id);
 

@@ -20,8 +20,9 @@ enum class key_dist : std::uint8_t { uniform, zipf };
 
 /// How a record's `source` is chosen.
 enum class source_mode : std::uint8_t {
-    random,        ///< uniform in [0, sources)
-    kafka_murmur2, ///< Kafka's default partition of the symbol: (murmur2(symbol) & 0x7fffffff) % sources,
+    random,        ///< uniform in [0, sources), plus first_source
+    kafka_murmur2, ///< Kafka's default partition of the symbol: (murmur2(symbol) & 0x7fffffff) % sources
+                   ///< (plus first_source),
                    ///< so the traffic is aligned the way smart_repartition expects
 };
 
@@ -41,6 +42,9 @@ struct generator_config {
     key_dist dist = key_dist::uniform;
     double zipf_s = 1.1;
     std::uint32_t sources = 4;
+    /// Source ids are first_source .. first_source + sources - 1: generators
+    /// feeding one router side by side keep their (source, symbol) keys apart.
+    std::uint32_t first_source = 0;
     source_mode source_by = source_mode::random;
     std::uint64_t seed = 1;
     std::uint64_t malformed_every = 0; ///< 0 = none; else record i (1-based) with i % K == 0

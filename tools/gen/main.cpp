@@ -73,6 +73,8 @@ const std::vector<flag_spec> flags = {
     {"dist", "D", "uniform", "symbol distribution: uniform or zipf"},
     {"zipf-s", "S", "1.1", "zipf exponent (> 0)"},
     {"sources", "S", "4", "source partitions: each record's source is uniform in [0, S)"},
+    {"first-source", "F", "0",
+     "source ids start at F: F..F+S-1 (generators feeding one router side by side keep their keys apart)"},
     {"source-by-key", "P", "random",
      "how source is chosen: random (uniform in [0, S)) or kafka_murmur2 (Kafka's default partition of the "
      "symbol "
@@ -467,6 +469,7 @@ int run(int argc, char** argv) {
                                                                                  : key_dist::uniform;
     cfg.zipf_s = args.get_double("zipf-s", 1.1, 1e-6, 100);
     cfg.sources = static_cast<std::uint32_t>(args.get_u64("sources", 4, 1, UINT32_MAX));
+    cfg.first_source = static_cast<std::uint32_t>(args.get_u64("first-source", 0, 0, UINT32_MAX - (cfg.sources - 1)));
     cfg.seed = args.get_u64("seed", 1);
     cfg.source_by = args.get_choice("source-by-key", "random", {"random", "kafka_murmur2"}) == "kafka_murmur2"
                         ? source_mode::kafka_murmur2

@@ -196,6 +196,31 @@ BOOST_AUTO_TEST_CASE(datagrams_hold_whole_records_within_the_limit) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(first_source_shifts_source_ids_and_nothing_else) {
+    auto c = config(record_format::fixed, 5000);
+    c.sources = 3;
+    const auto base = records_of(c.format, datagrams(c));
+    c.first_source = 100;
+    const auto shifted = records_of(c.format, datagrams(c));
+    BOOST_REQUIRE_EQUAL(base.size(), shifted.size());
+    std::set<std::uint32_t> used;
+    for (std::size_t i = 0; i < base.size(); ++i) {
+        trade a, b;
+        BOOST_REQUIRE(decode(c.format, base[i], a).reason == malformed_reason::none);
+        BOOST_REQUIRE(decode(c.format, shifted[i], b).reason == malformed_reason::none);
+        BOOST_REQUIRE_EQUAL(b.source, a.source + 100);
+        BOOST_REQUIRE_EQUAL(b.seq, a.seq); // the same (source, symbol) sequences, renamed
+        BOOST_REQUIRE(b.symbol_view() == a.symbol_view());
+        BOOST_REQUIRE_EQUAL(b.price, trade_price(b.seq, b.source, b.symbol, b.trader_id));
+        used.insert(b.source);
+    }
+    BOOST_TEST((used == std::set<std::uint32_t>{100, 101, 102}));
+    c.first_source = UINT32_MAX - 1; // sources UINT32_MAX - 1 .. UINT32_MAX + 1: does not fit
+    BOOST_CHECK_EXCEPTION(record_generator{c}, std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()).find("first source") == 0;
+    });
+}
+
 BOOST_AUTO_TEST_CASE(bad_configs_are_refused_with_the_setting_named) {
     auto c = config(record_format::fixed, 0);
     BOOST_CHECK_EXCEPTION(record_generator{c}, std::invalid_argument, [](const std::invalid_argument& e) {
