@@ -397,7 +397,16 @@ public:
               << " frames " << s.obytes << " bytes, errors " << s.oerrors << "\n";
             dpdk_port& port = *ports_.at(s.index);
             std::lock_guard lock(port.finished_mutex);
-            if (port.sources_finished) o << "  " << finished_text(port.rx_finished) << "\n";
+            if (port.sources_finished) {
+                o << "  " << finished_text(port.rx_finished) << "\n";
+                if (port.rx_queue_frames.size() > 1) {
+                    // How the device spread the frames: by RSS, or its own rule.
+                    o << "  rx queues (" << (s.rss ? "RSS" : "the device's own spread") << "), frames:";
+                    for (std::size_t q = 0; q < port.rx_queue_frames.size(); ++q)
+                        o << " " << q << "=" << port.rx_queue_frames[q];
+                    o << "\n";
+                }
+            }
             if (port.sinks_finished) o << "  " << finished_text(port.tx_finished) << "\n";
         }
         return o.str();
@@ -527,6 +536,7 @@ private:
         if (rte_eth_macaddr_get(id, &mac) == 0)
             std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), p->mac.begin());
         p->rx_claimed = std::make_unique<std::atomic<bool>[]>(pc.rx_queues);
+        p->rx_queue_frames.assign(pc.rx_queues, 0);
         ports_.push_back(std::move(p));
     }
 

@@ -133,8 +133,9 @@ struct dpdk_port {
     std::mutex finished_mutex;
     dpdk_rx_status rx_finished;
     dpdk_tx_status tx_finished;
+    std::vector<std::uint64_t> rx_queue_frames; ///< frames each rx queue's finished source received
     std::uint32_t sources_finished = 0, sinks_finished = 0;
-    void finish(const dpdk_rx_status& s) noexcept;
+    void finish(const dpdk_rx_status& s, std::uint16_t queue) noexcept;
     void finish(const dpdk_tx_status& s) noexcept;
 
     /// Any thread: takes `n` mbufs of the pool's spare for a lane's blocks

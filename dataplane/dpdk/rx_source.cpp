@@ -69,7 +69,7 @@ public:
         for (std::uint32_t s = 0; s < slots; ++s)
             if (!is_free[s]) held_[n++] = held_[s];
         if (n) rte_pktmbuf_free_bulk(held_.data(), n);
-        port_.finish(status_);
+        port_.finish(status_, queue_);
         port_.rx_claimed[queue_].store(false, std::memory_order_release);
     }
 
@@ -266,9 +266,10 @@ std::unique_ptr<source> make_rx_source(dpdk_port& port, const source_config& cfg
     return std::make_unique<dpdk_rx_source>(port, cfg, std::move(what));
 }
 
-void dpdk_port::finish(const dpdk_rx_status& s) noexcept {
+void dpdk_port::finish(const dpdk_rx_status& s, std::uint16_t queue) noexcept {
     std::lock_guard lock(finished_mutex);
     rx_finished += s;
+    if (queue < rx_queue_frames.size()) rx_queue_frames[queue] += s.frames;
     ++sources_finished;
 }
 

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# `shardgate run` on a DPDK port with two receive queues, each polled by its
+# own dataplane core, fed by real traffic: a net_tap port in a network
+# namespace of its own. The kernel sends shardgate-gen's datagrams out of
+# the tap interface; the tap device spreads them over its queues by flow
+# (one flow per generator), so both cores route. Each partition leaves
+# through its own net_pcap port; shardgate-sink verifies the captures: every
+# record once, no symbol in two partitions, per-(source, symbol) order
+# (each generator has its own sources, and a flow stays on one queue),
+# exact counts.
+#
+# usage: run_tap_test.sh SHARDGATE GEN SINK PMD_DIR
+# Skips (exit 77), saying why, without root, /dev/net/tun, a network
+# namespace or DPDK's net_tap driver in PMD_DIR.
+set -uo pipefail
+shardgate=${1:?usage: $0 SHARDGATE GEN SINK PMD_DIR}
+gen=${2:?}
+sink=${3:?}
+pmd_dir=${4:?}
+
+if [ -z "${SHARDGATE_TAP_NETNS:-}" ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "SKIP: net_tap needs root (a tap interface and a network namespace)"; exit 77; }
+  [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun on this machine"; exit 77; }
+  compgen -G "$pmd_dir/librte_net_tap.so*" >/dev/null ||
+    { echo "SKIP: DPDK's net_tap driver is not installed in $pmd_dir (Debian package dpdk)"; exit 77; }
+  unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
+  # Everything below runs in a network namespace of its own: the tap
+  # interface, its address and the generators' traffic never leave it.
+  SHARDGATE_TAP_NETNS=1 exec unshare -n "$0" "$@"
+fi
+
+# shellcheck source=../../scripts/lib/loopback.sh
+. "$(dirname "$0")/../../scripts/lib/loopback.sh"
+work=$(mktemp -d /tmp/shardgate-dpdk-tap.XXXXXX)
+router_pid=
+cleanup() {
+  [ -n "$router_pid" ] && kill -9 "$router_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "router stdout: $(cat "$work/router.out" 2>/dev/null)"
+  echo "router stderr: $(tail -20 "$work/router.err" 2>/dev/null)"
+  exit 1
+}
+
+ip link set lo up
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null # less kernel chatter on the tap
+flows=16            # generators, one UDP flow each
+per_flow=12500      # records each
+records=$((flows * per_flow))
+partitions=4
+dpdk_mac=02:00:00:00:99:02
+{
+  cat <<TOML
+[router]
+partitions = $partitions
+dataplane_cpus = [-1, -1]
+egress_cpus = [-1]
+query = "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol"
+stats_interval_ms = 0
+ring_blocks = 512
+
+$(trade_format_toml fixed 1024)
+
+[dpdk]
+eal_args = ["--no-huge", "--no-pci", "-m", "256"]
+payload_bytes = 1400
+
+# The tap device needs as many transmit queues as receive queues.
+[[dpdk.ports]]
+device = "net_tap0,iface=sgtap0,mac=$dpdk_mac"
+rx_queues = 2
+tx_queues = 2
+
+TOML
+  for p in $(seq 0 $((partitions - 1))); do
+    printf '[[dpdk.ports]]\ndevice = "net_pcap%d,tx_pcap=%s/out-%d.pcap"\nip = "10.0.0.1"\nudp_port = 5000\n\n' \
+      $((p + 1)) "$work" "$p"
+  done
+  cat <<TOML
+[[sources]]
+kind = "dpdk"
+dpdk_port = 0
+dpdk_queue = 0
+core = 0
+
+[[sources]]
+kind = "dpdk"
+dpdk_port = 0
+dpdk_queue = 1
+core = 1
+
+[sinks]
+uris = [$(for p in $(seq 0 $((partitions - 1))); do printf '"dpdk://%d/02:00:00:00:00:02/10.0.1.%d:9000",' $((p + 1)) "$p"; done)]
+TOML
+} >"$work/router.toml"
+
+"$shardgate" run --config "$work/router.toml" --duration 60 --ready-file "$work/router.ready" \
+  --summary-json "$work/router.json" >"$work/router.out" 2>"$work/router.err" &
+router_pid=$!
+for _ in $(seq 1 400); do
+  [ -f "$work/router.ready" ] && break
+  kill -0 "$router_pid" 2>/dev/null || fail "shardgate run exited before it was ready"
+  sleep 0.05
+done
+[ -f "$work/router.ready" ] || fail "shardgate run was not ready within 20 s"
+ip link set sgtap0 up || fail "no tap interface sgtap0"
+ip addr add 10.99.0.1/24 dev sgtap0
+ip neigh replace 10.99.0.2 lladdr "$dpdk_mac" dev sgtap0 nud permanent
+
+gen_pids=()
+for f in $(seq 0 $((flows - 1))); do
+  # Flow f: its own socket and destination port, its own sources 4f..4f+3.
+  "$gen" --udp "10.99.0.2:$((9000 + f))" --records "$per_flow" --keys 200 --sources 4 \
+    --first-source $((4 * f)) --seed $((f + 1)) --rate 25000 --datagram-bytes 1400 \
+    >"$work/gen-$f.json" 2>&1 &
+  gen_pids+=($!)
+done
+for p in "${gen_pids[@]}"; do wait "$p" || fail "a generator failed: $(cat "$work"/gen-*.json)"; done
+# The last datagrams are through the tap queues within microseconds; the
+# stop then drains what the router holds.
+sleep 0.5
+kill -INT "$router_pid"
+wait "$router_pid"
+rc=$?
+router_pid=
+[ "$rc" -eq 0 ] || fail "shardgate run exited $rc"
+
+grep -q '"reconciled":true' "$work/router.json" || fail "router counts do not reconcile"
+routed=$(grep -o '"records_out":[0-9]*' "$work/router.json" | head -1 | cut -d: -f2)
+[ "${routed:-0}" -eq "$records" ] ||
+  fail "the router delivered ${routed:-0} records, the generators sent $records (lost in the tap queues?)"
+queues=$(grep -o 'rx queues ([^)]*), frames: 0=[0-9]* 1=[0-9]*' "$work/router.out") ||
+  fail "no per-queue receive counts in the router's summary"
+q0=$(sed -E 's/.* 0=([0-9]+) 1=([0-9]+)/\1/' <<<"$queues")
+q1=$(sed -E 's/.* 0=([0-9]+) 1=([0-9]+)/\2/' <<<"$queues")
+[ "$q0" -gt 0 ] && [ "$q1" -gt 0 ] ||
+  fail "the device did not spread $flows flows over both queues ($queues): one core routed everything"
+outs=$(for p in $(seq 0 $((partitions - 1))); do printf '%s/out-%d.pcap,' "$work" "$p"; done)
+if ! "$sink" --pcap "${outs%,}" --format fixed --key symbol --expect "$records" \
+    --summary-json "$work/sink.json" >"$work/sink.out" 2>&1; then
+  fail "the captures do not verify: $(head -c 1500 "$work/sink.json" 2>/dev/null || cat "$work/sink.out")"
+fi
+echo "ok   $records records from $flows flows over net_tap's 2 queues ($queues) verify:" \
+  "$(grep -o '"per_partition":\[[0-9,]*\]' "$work/sink.json")"
