@@ -23,6 +23,8 @@ if ! compgen -G "$pmd_dir/librte_net_pcap.so*" >/dev/null; then
 fi
 # shellcheck source=../../scripts/lib/loopback.sh
 . "$(dirname "$0")/../../scripts/lib/loopback.sh"
+# shellcheck source=pcap_partitions.sh
+. "$(dirname "$0")/pcap_partitions.sh"
 work=$(mktemp -d /tmp/shardgate-dpdk-run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 records=200000
@@ -72,10 +74,7 @@ rx_on_egress = $rx_on_egress
 device = "net_pcap0,rx_pcap=$d/in.pcap"
 
 TOML
-    for p in $(seq 0 $((partitions - 1))); do
-      printf '[[dpdk.ports]]\ndevice = "net_pcap%d,tx_pcap=%s/out-%d.pcap"\nip = "10.0.0.1"\nudp_port = 5000\n\n' \
-        $((p + 1)) "$d" "$p"
-    done
+    pcap_partition_ports_toml "$partitions" "$d"
     cat <<TOML
 [[sources]]
 kind = "dpdk"
@@ -83,9 +82,8 @@ dpdk_port = 0
 dpdk_queue = 0
 udp_port = 9000
 
-[sinks]
-uris = [$(for p in $(seq 0 $((partitions - 1))); do printf '"dpdk://%d/02:00:00:00:00:02/10.0.1.%d:9000",' $((p + 1)) "$p"; done)]
 TOML
+    pcap_partition_sinks_toml "$partitions"
   } >"$d/router.toml"
   # The capture replays once; a few seconds is plenty, then the stop drains.
   if ! "$shardgate" run --config "$d/router.toml" --duration 3 --summary-json "$d/router.json" \
@@ -93,9 +91,8 @@ TOML
     echo "FAIL [$run]: shardgate run failed: $(tail -5 "$d/router.err" "$d/router.out")"
     exit 1
   fi
-  outs=$(for p in $(seq 0 $((partitions - 1))); do printf '%s/out-%d.pcap,' "$d" "$p"; done)
-  if ! "$sink" --pcap "${outs%,}" --format "$fmt" --key symbol --expect "$records" \
-      --summary-json "$d/sink.json" >"$d/sink.out" 2>&1; then
+  if ! "$sink" --pcap "$(pcap_partition_files "$partitions" "$d")" --format "$fmt" --key symbol \
+      --expect "$records" --summary-json "$d/sink.json" >"$d/sink.out" 2>&1; then
     echo "FAIL [$run]: the captures do not verify: $(head -c 1500 "$d/sink.json" 2>/dev/null || cat "$d/sink.out")"
     echo "router: $(cat "$d/router.out")"
     exit 1

@@ -31,6 +31,8 @@ fi
 
 # shellcheck source=../../scripts/lib/loopback.sh
 . "$(dirname "$0")/../../scripts/lib/loopback.sh"
+# shellcheck source=pcap_partitions.sh
+. "$(dirname "$0")/pcap_partitions.sh"
 work=$(mktemp -d /tmp/shardgate-dpdk-tap.XXXXXX)
 router_pid=
 cleanup() {
@@ -75,10 +77,7 @@ rx_queues = 2
 tx_queues = 2
 
 TOML
-  for p in $(seq 0 $((partitions - 1))); do
-    printf '[[dpdk.ports]]\ndevice = "net_pcap%d,tx_pcap=%s/out-%d.pcap"\nip = "10.0.0.1"\nudp_port = 5000\n\n' \
-      $((p + 1)) "$work" "$p"
-  done
+  pcap_partition_ports_toml "$partitions" "$work"
   cat <<TOML
 [[sources]]
 kind = "dpdk"
@@ -92,9 +91,8 @@ dpdk_port = 0
 dpdk_queue = 1
 core = 1
 
-[sinks]
-uris = [$(for p in $(seq 0 $((partitions - 1))); do printf '"dpdk://%d/02:00:00:00:00:02/10.0.1.%d:9000",' $((p + 1)) "$p"; done)]
 TOML
+  pcap_partition_sinks_toml "$partitions"
 } >"$work/router.toml"
 
 "$shardgate" run --config "$work/router.toml" --duration 60 --ready-file "$work/router.ready" \
@@ -136,11 +134,11 @@ queues=$(grep -o 'rx queues ([^)]*), frames: 0=[0-9]* 1=[0-9]*' "$work/router.ou
   fail "no per-queue receive counts in the router's summary"
 q0=$(sed -E 's/.* 0=([0-9]+) 1=([0-9]+)/\1/' <<<"$queues")
 q1=$(sed -E 's/.* 0=([0-9]+) 1=([0-9]+)/\2/' <<<"$queues")
-[ "$q0" -gt 0 ] && [ "$q1" -gt 0 ] ||
+if [ "$q0" -eq 0 ] || [ "$q1" -eq 0 ]; then
   fail "the device did not spread $flows flows over both queues ($queues): one core routed everything"
-outs=$(for p in $(seq 0 $((partitions - 1))); do printf '%s/out-%d.pcap,' "$work" "$p"; done)
-if ! "$sink" --pcap "${outs%,}" --format fixed --key symbol --expect "$records" \
-    --summary-json "$work/sink.json" >"$work/sink.out" 2>&1; then
+fi
+if ! "$sink" --pcap "$(pcap_partition_files "$partitions" "$work")" --format fixed --key symbol \
+    --expect "$records" --summary-json "$work/sink.json" >"$work/sink.out" 2>&1; then
   fail "the captures do not verify: $(head -c 1500 "$work/sink.json" 2>/dev/null || cat "$work/sink.out")"
 fi
 echo "ok   $records records from $flows flows over net_tap's 2 queues ($queues) verify:" \
