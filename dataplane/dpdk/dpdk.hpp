@@ -52,9 +52,12 @@ struct dpdk_port_stats {
 
 /// What one DPDK rx source skipped, by reason (frame_verdict in frame.hpp).
 struct dpdk_rx_status {
-    std::uint64_t frames = 0;    ///< frames received (every kind)
+    /// Frames received (every kind): datagrams + no_scratch + every skip reason below.
+    std::uint64_t frames = 0;
     std::uint64_t datagrams = 0; ///< UDP datagrams handed to the core (empty ones included)
-    std::uint64_t copied = 0; ///< payloads copied to scratch (multi-segment, or too close to the buffer end)
+    /// Frames linearised into scratch (multi-segment; counted even if then
+    /// skipped) and payloads moved there (too close to their buffer's end).
+    std::uint64_t copied = 0;
     std::uint64_t no_scratch = 0; ///< frames skipped because the scratch area was full (drop_rx_no_buffer)
     std::uint64_t not_ip = 0, not_udp = 0, fragment = 0, wrong_port = 0; ///< counted as not_ipv4_udp
     std::uint64_t short_ethernet = 0, bad_ip_header = 0, bad_ip_length = 0, bad_ip_checksum = 0,

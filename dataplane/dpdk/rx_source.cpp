@@ -98,7 +98,11 @@ public:
                 if (in_scratch) scratch_.give_back(scratch_id);
             };
             if (m->nb_segs > 1) [[unlikely]] {
-                // Chained mbufs (a frame larger than one buffer): linearise.
+                // Chained mbufs (a frame larger than one buffer): linearise,
+                // then parse. With scratch full such a frame is counted as
+                // no_scratch (drop_rx_no_buffer) whatever it carried: it was
+                // not looked at. Chains are rare (frames above one mbuf's
+                // data room), so they are not parsed twice to tell.
                 // A chain whose segments do not add up to pkt_len (a driver
                 // bug) would make rte_pktmbuf_read walk past its last
                 // segment: counted as a short frame instead.
@@ -132,8 +136,8 @@ public:
                 skip();
                 continue;
             }
-            ++status_.datagrams;
             if (f.payload_length == 0) { // nothing to decode
+                ++status_.datagrams;
                 skip();
                 continue;
             }
@@ -153,6 +157,9 @@ public:
                 in_scratch = true;
                 ++status_.copied;
             }
+            // Counted here, once it is handed on: a datagram dropped for want
+            // of scratch above is counted in no_scratch alone.
+            ++status_.datagrams;
             rx_chunk& c = out[nout++];
             c.data = payload;
             c.length = f.payload_length;

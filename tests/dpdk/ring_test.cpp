@@ -448,6 +448,13 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     BOOST_TEST(core_reports[1].rx.held == 0u);
     BOOST_TEST(core_reports[0].rx.copied == 2u); // the chained frame and the one at its buffer's end
     BOOST_TEST(core_reports[1].rx.copied == 0u);
+    for (const auto& r : core_reports) {
+        // Every frame counted once: handed on, dropped for want of scratch, or skipped by reason.
+        const dpdk_rx_status& x = r.rx;
+        BOOST_TEST(x.frames == x.datagrams + x.no_scratch + x.not_ip + x.not_udp + x.fragment + x.wrong_port +
+                                   x.short_ethernet + x.bad_ip_header + x.bad_ip_length + x.bad_ip_checksum +
+                                   x.bad_udp_length + x.bad_l4_checksum);
+    }
     BOOST_TEST(g_allocs.load() == 0u); // worker and egress loops allocated nothing
     {
         // The run summary's port lines add what the finished sources and
@@ -462,6 +469,10 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
                       "2 payloads copied to scratch\n") != std::string::npos);
         BOOST_TEST(text.find("  sinks: " + std::to_string(sent) + " frames sent, 0 dropped; ") !=
                    std::string::npos);
+        // net_ring has no RSS: one ring per queue, each polled by one core.
+        BOOST_TEST(text.find("  rx queues (the device's own spread), frames: 0=" +
+                             std::to_string(core_reports[0].rx.frames) +
+                             " 1=" + std::to_string(core_reports[1].rx.frames) + "\n") != std::string::npos);
     }
 
     // Frames: headers per partition, on the egress thread's queue, checksums valid.
