@@ -654,10 +654,18 @@ private:
         // Every tx mbuf comes from one pool with refcount 1.
         conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
-        if (int r = rte_eth_dev_configure(p.id, p.cfg.rx_queues, p.cfg.tx_queues, &conf); r != 0)
-            fail("rte_eth_dev_configure(" + std::to_string(p.cfg.rx_queues) + " rx, " +
-                     std::to_string(p.cfg.tx_queues) + " tx queues, mtu " + std::to_string(mtu) + ")",
-                 r);
+        if (int r = rte_eth_dev_configure(p.id, p.cfg.rx_queues, p.cfg.tx_queues, &conf); r != 0) {
+            std::string why = k + " (" + dev + "): rte_eth_dev_configure(" + std::to_string(p.cfg.rx_queues) +
+                              " rx, " + std::to_string(p.cfg.tx_queues) + " tx queues, mtu " +
+                              std::to_string(mtu) + "): " + rte_strerror(r < 0 ? -r : r);
+            // Drivers refuse some queue counts with a bare -1 (EPERM) and say
+            // why only in DPDK's log; the commonest case gets its remedy here.
+            if (p.cfg.rx_queues != p.cfg.tx_queues)
+                why += std::string("; ") + (p.driver == "net_tap" ? "net_tap needs" : "some drivers need") +
+                       " as many tx as rx queues: try " + k + ".tx_queues = " +
+                       std::to_string(p.cfg.rx_queues) + " (DPDK's log above says why it refused)";
+            throw std::runtime_error(why);
+        }
         std::uint16_t rxd = p.cfg.rx_descriptors, txd = p.cfg.tx_descriptors;
         if (int r = rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &rxd, &txd); r != 0)
             fail("rte_eth_dev_adjust_nb_rx_tx_desc", r);

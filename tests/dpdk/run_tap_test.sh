@@ -95,6 +95,15 @@ TOML
   pcap_partition_sinks_toml "$partitions"
 } >"$work/router.toml"
 
+# First with one transmit queue: net_tap refuses that with a bare EPERM;
+# the error must name the remedy.
+sed 's/^tx_queues = 2$/tx_queues = 1/' "$work/router.toml" >"$work/one-txq.toml"
+if "$shardgate" run --config "$work/one-txq.toml" --duration 1 >"$work/one-txq.out" 2>"$work/one-txq.err"; then
+  fail "shardgate run started a net_tap port with 2 rx queues and 1 tx queue"
+fi
+grep -q "net_tap needs as many tx as rx queues: try dpdk.ports\[0\].tx_queues = 2" "$work/one-txq.err" ||
+  fail "unequal queues: the error does not name the remedy: $(tail -3 "$work/one-txq.err")"
+
 "$shardgate" run --config "$work/router.toml" --duration 60 --ready-file "$work/router.ready" \
   --summary-json "$work/router.json" >"$work/router.out" 2>"$work/router.err" &
 router_pid=$!
