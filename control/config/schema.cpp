@@ -340,7 +340,9 @@ const key_spec keys[] = {
                 "polled by one [[sources]] entry, spread over the cores by sources[].core.",
  .store = [](load_context& c, const toml_value& v) { port(c).rx_queues = as<std::uint16_t>(v); }},
 {.path = "dpdk.ports[].tx_queues", .kind = vk::integer, .default_value = "1", .min = 1, .max = 64,
- .description = "Transmit queues.",
+ .notes = "when sinks send on the port: > the index of every egress thread that sends on it",
+ .description = "Transmit queues; egress thread e (partition p goes to thread p % the number of "
+                "router.egress_cpus) sends on queue e. Some drivers (net_tap) need as many as rx_queues.",
  .store = [](load_context& c, const toml_value& v) { port(c).tx_queues = as<std::uint16_t>(v); }},
 {.path = "dpdk.ports[].rx_descriptors", .kind = vk::integer, .default_value = "1024", .min = 64, .max = 16384,
  .rule = int_rule::power_of_two,
