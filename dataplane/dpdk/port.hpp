@@ -58,19 +58,23 @@ public:
         if (count_ == 0 || backlog_) stamp_ = rte_rdtsc();
         return stamp_;
     }
-    /// Precondition: !full().
-    void push(rte_mbuf* m, dpdk_tx_sink* owner, const tx_block& b, std::uint64_t now) noexcept;
+    /// Precondition: !full(). `counters` are the owner's egress's: the frame
+    /// is counted there whichever of the queue's sinks flushes it (a
+    /// dead-letter sink sharing the queue counts apart from the partitions').
+    void push(rte_mbuf* m, dpdk_tx_sink* owner, const tx_block& b, std::uint64_t now,
+              counter_block& counters) noexcept;
     /// The oldest buffered frame has waited the drain deadline.
     [[nodiscard]] bool due(std::uint64_t now) const noexcept {
         return count_ != 0 && now - oldest() >= drain_;
     }
     /// Offers every buffered frame to the NIC (rte_eth_tx_burst); completes
     /// what it accepted, drops what it refused once that is retry_cycles old
-    /// (or everything refused when `give_up`). Returns frames accepted.
-    std::uint32_t flush(counter_block& counters, std::uint64_t now, bool give_up = false) noexcept;
-    /// Forgets `owner`'s frames without completing their blocks (a sink
-    /// destroyed without close()).
-    void forget(const dpdk_tx_sink* owner) noexcept;
+    /// (or everything refused when `give_up`), each in its owner's counters.
+    /// Returns frames accepted.
+    std::uint32_t flush(std::uint64_t now, bool give_up = false) noexcept;
+    /// Drops `owner`'s frames, counted and their blocks given back, as lost
+    /// (a sink destroyed without close()).
+    void forget(dpdk_tx_sink* owner) noexcept;
     /// Whether `sink` is the one of the queue's sinks that checks the drain
     /// deadline when polled (the first to ask, until it is forgotten). The
     /// check reads the TSC, about 10 ns here; the egress thread polls every
@@ -88,6 +92,7 @@ public:
 private:
     struct entry {
         dpdk_tx_sink* owner;
+        counter_block* counters; ///< the owner's egress's
         tx_block block;
         std::uint64_t pushed; ///< TSC when buffered
     };

@@ -51,7 +51,7 @@ public:
         : port_(port), queue_(queue), template_(tmpl), max_payload_(max_payload), what_(std::move(what)) {}
 
     ~dpdk_tx_sink() override {
-        queue_.forget(this);
+        queue_.forget(this); // frames still buffered (no close()): dropped, counted, blocks back
         port_.finish(status_);
         // Blocks that live in mbufs go back to the lane's own memory.
         for (std::uint32_t k = 0; k < bound_lanes_; ++k) {
@@ -76,7 +76,7 @@ public:
             return true;
         }
         if (queue_.full()) {
-            queue_.flush(counters, now);
+            queue_.flush(now);
             if (queue_.full()) return false; // the NIC is behind: egress offers the block again
         }
         // The frame's mbuf: the block's own (its records are already in
@@ -116,16 +116,16 @@ public:
             m->ol_flags = RTE_MBUF_F_TX_IPV4 | (port_.ipv4_checksum_offload ? RTE_MBUF_F_TX_IP_CKSUM : 0) |
                           (port_.udp_checksum_offload ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
         }
-        queue_.push(m, this, b, now);
+        queue_.push(m, this, b, now, counters);
         ++held_;
-        if (queue_.count() >= tx_queue::burst) queue_.flush(counters, now);
+        if (queue_.count() >= tx_queue::burst) queue_.flush(now);
         return true;
     }
 
     std::size_t poll(counter_block& counters) noexcept override {
         if (queue_.count() != 0 && queue_.checks_deadline(this)) {
             const std::uint64_t now = rte_rdtsc();
-            if (queue_.due(now)) queue_.flush(counters, now);
+            if (queue_.due(now)) queue_.flush(now);
         }
         const std::size_t n = completed_;
         completed_ = 0;
@@ -141,7 +141,7 @@ public:
         while (held_ != 0) {
             const std::uint64_t now = rte_rdtsc();
             const bool give_up = now - start >= queue_.retry_cycles();
-            queue_.flush(counters, now, give_up);
+            queue_.flush(now, give_up);
             if (give_up) break;
             if (held_ != 0) rte_pause();
         }
@@ -164,7 +164,6 @@ public:
         lost(b, counters);
     }
     void on_retry() noexcept { ++status_.retries; }
-    void on_forgotten() noexcept { --held_; }
 
     [[nodiscard]] dpdk_tx_status status() const noexcept {
         dpdk_tx_status s = status_;
@@ -238,9 +237,10 @@ rte_mbuf* tx_queue::alloc() noexcept {
     return stash_[--stashed_];
 }
 
-void tx_queue::push(rte_mbuf* m, dpdk_tx_sink* owner, const tx_block& b, std::uint64_t now) noexcept {
+void tx_queue::push(rte_mbuf* m, dpdk_tx_sink* owner, const tx_block& b, std::uint64_t now,
+                    counter_block& counters) noexcept {
     mbufs_[count_] = m;
-    entries_[count_] = entry{owner, b, now};
+    entries_[count_] = entry{owner, &counters, b, now};
     ++count_;
 }
 
@@ -254,13 +254,13 @@ void tx_queue::remove_front(std::uint32_t n) noexcept {
     count_ = rest;
 }
 
-std::uint32_t tx_queue::flush(counter_block& counters, std::uint64_t now, bool give_up) noexcept {
+std::uint32_t tx_queue::flush(std::uint64_t now, bool give_up) noexcept {
     if (now > stamp_) stamp_ = now;
     backlog_ = false;
     if (count_ == 0) return 0;
     const std::uint16_t sent =
         rte_eth_tx_burst(port_, queue_, mbufs_.data(), static_cast<std::uint16_t>(count_));
-    for (std::uint32_t i = 0; i < sent; ++i) entries_[i].owner->on_sent(entries_[i].block, counters);
+    for (std::uint32_t i = 0; i < sent; ++i) entries_[i].owner->on_sent(entries_[i].block, *entries_[i].counters);
     remove_front(sent);
     if (count_ == 0) [[likely]]
         return sent;
@@ -269,19 +269,19 @@ std::uint32_t tx_queue::flush(counter_block& counters, std::uint64_t now, bool g
     // window (all of them when giving up) are dropped and counted.
     std::uint32_t expired = 0;
     while (expired < count_ && (give_up || now - entries_[expired].pushed >= retry_)) ++expired;
-    for (std::uint32_t i = 0; i < expired; ++i) entries_[i].owner->on_lost(entries_[i].block, counters);
+    for (std::uint32_t i = 0; i < expired; ++i) entries_[i].owner->on_lost(entries_[i].block, *entries_[i].counters);
     if (expired) rte_pktmbuf_free_bulk(mbufs_.data(), expired);
     remove_front(expired);
     if (count_) entries_[0].owner->on_retry();
     return sent;
 }
 
-void tx_queue::forget(const dpdk_tx_sink* owner) noexcept {
+void tx_queue::forget(dpdk_tx_sink* owner) noexcept {
     if (deadline_checker_ == owner) deadline_checker_ = nullptr;
     std::uint32_t kept = 0;
     for (std::uint32_t i = 0; i < count_; ++i) {
         if (entries_[i].owner == owner) {
-            entries_[i].owner->on_forgotten();
+            entries_[i].owner->on_lost(entries_[i].block, *entries_[i].counters);
             rte_pktmbuf_free(mbufs_[i]);
             continue;
         }
