@@ -91,6 +91,29 @@ dpdk_config pool_check_config(std::uint32_t mbufs) {
     c.ports[1].tx_queues = 2;
     return c;
 }
+
+/// An environment on pool_check_config(mbufs) whose port 1 sinks can send
+/// on, its thread registered (the caller unregisters it).
+std::unique_ptr<dpdk_environment> start_for_sinks(std::uint32_t mbufs) {
+    require_drivers({"net_null"});
+    claim_eal();
+    dpdk_config c = pool_check_config(mbufs);
+    c.ports[1].ip = "10.0.0.1";
+    auto env = dpdk_environment::start(c, 1, {1, 0});
+    env->register_thread();
+    return env;
+}
+
+/// A sink sending out of port 1 to one destination.
+sink_config port1_sink() {
+    sink_config sc;
+    sc.kind = sink_kind::dpdk;
+    sc.dpdk_port = 1;
+    sc.dpdk_mac = "02:00:00:00:01:01";
+    sc.destination = {"10.0.1.1", 9101};
+    sc.uri = "dpdk://1/" + sc.dpdk_mac + "/" + sc.destination.to_string();
+    return sc;
+}
 } // namespace
 
 BOOST_AUTO_TEST_CASE(mbuf_pool_one_above_what_is_held_starts, *boost::unit_test::disabled()) {
@@ -117,18 +140,8 @@ BOOST_AUTO_TEST_CASE(lane_blocks_live_only_in_mbufs_the_pool_can_spare, *boost::
     // can hold 2080: 6 to spare for lane blocks to live in (zero-copy
     // transmit). A lane of 4 blocks fits; the next lane does not, and its
     // frames are copied; destroying the sink gives its 4 back.
-    require_drivers({"net_null"});
-    claim_eal();
-    dpdk_config c = pool_check_config(2087);
-    c.ports[1].ip = "10.0.0.1";
-    auto env = dpdk_environment::start(c, 1, {1, 0});
-    env->register_thread();
-    sink_config sc;
-    sc.kind = sink_kind::dpdk;
-    sc.dpdk_port = 1;
-    sc.dpdk_mac = "02:00:00:00:01:01";
-    sc.destination = {"10.0.1.1", 9101};
-    sc.uri = "dpdk://1/" + sc.dpdk_mac + "/" + sc.destination.to_string();
+    auto env = start_for_sinks(2087);
+    const sink_config sc = port1_sink();
     counter_block counters;
     lane a(4, 256), b(4, 256);
     const auto send = [&](sink& out, lane& l, std::uint32_t frames) {
@@ -179,18 +192,8 @@ BOOST_AUTO_TEST_CASE(a_shared_tx_queue_counts_each_frame_where_its_sink_belongs,
     // each frame must be counted in its own sink's counters; and a sink
     // destroyed with frames still queued drops them, counted, and gives
     // their blocks back.
-    require_drivers({"net_null"});
-    claim_eal();
-    dpdk_config c = pool_check_config(8191);
-    c.ports[1].ip = "10.0.0.1";
-    auto env = dpdk_environment::start(c, 1, {1, 0});
-    env->register_thread();
-    sink_config sc;
-    sc.kind = sink_kind::dpdk;
-    sc.dpdk_port = 1;
-    sc.dpdk_mac = "02:00:00:00:01:01";
-    sc.destination = {"10.0.1.1", 9101};
-    sc.uri = "dpdk://1/" + sc.dpdk_mac + "/" + sc.destination.to_string();
+    auto env = start_for_sinks(8191);
+    const sink_config sc = port1_sink();
     counter_block part_counters, dead_counters, gone_counters;
     lane part_lane(4, 256), dead_lane(4, 256), gone_lane(4, 256);
     auto part = env->make_sink(sc, 0, 0);
