@@ -552,6 +552,44 @@ void check_dpdk_queues(load_context& c) {
     }
 }
 
+/// What `shardgate run` would refuse only once the EAL is up, refused here
+/// (and so by `check` too): dpdk sinks need their port's source address and
+/// a transmit queue per egress thread that sends on it (partition p goes to
+/// egress thread p % the number of egress CPUs, the dead-letter sink to
+/// thread 0).
+void check_dpdk_sink_ports(load_context& c) {
+    const config& cfg = c.cfg;
+    const std::size_t egress = std::max<std::size_t>(cfg.router.egress_cpus.size(), 1);
+    const std::size_t ports = cfg.dpdk.ports.size();
+    std::vector<std::size_t> queues_needed(ports, 0);
+    std::vector<std::string> first_user(ports);
+    const auto use = [&](const sink_config& s, std::size_t thread, const std::string& who) {
+        if (s.kind != sink_kind::dpdk || s.dpdk_port >= ports) return; // check_sink refused the latter
+        if (thread + 1 > queues_needed[s.dpdk_port]) queues_needed[s.dpdk_port] = thread + 1;
+        if (first_user[s.dpdk_port].empty()) first_user[s.dpdk_port] = who;
+    };
+    for (std::size_t p = 0; p < cfg.sinks.size(); ++p)
+        use(cfg.sinks[p], p % egress, "partition " + std::to_string(p) + "'s sink");
+    if (cfg.dead_letter) use(*cfg.dead_letter, 0, "the dead-letter sink");
+    for (std::size_t i = 0; i < ports; ++i) {
+        if (queues_needed[i] == 0) continue;
+        const dpdk_port_config& port = cfg.dpdk.ports[i];
+        const std::string k = "dpdk.ports[" + std::to_string(i) + "]";
+        if (port.ip.empty())
+            c.fail_at(c.given(k + ".ip") ? k + ".ip" : k,
+                      first_user[i] + " sends from this port, whose ip is empty; expected the frames' source "
+                                      "IPv4 address (e.g. ip = \"10.0.0.1\")");
+        if (port.tx_queues < queues_needed[i])
+            c.fail_at(c.given(k + ".tx_queues") ? k + ".tx_queues" : k,
+                      "tx_queues = " + std::to_string(port.tx_queues) + ", but egress thread " +
+                          std::to_string(queues_needed[i] - 1) +
+                          " sends on this port and each egress thread needs its own transmit queue "
+                          "(partition p goes to thread p % " +
+                          std::to_string(egress) + ", the number of router.egress_cpus); expected tx_queues >= " +
+                          std::to_string(queues_needed[i]));
+    }
+}
+
 void check_dpdk(load_context& c) {
     for (std::size_t i = 0; i < c.cfg.dpdk.ports.size(); ++i) {
         const dpdk_port_config& p = c.cfg.dpdk.ports[i];
@@ -561,8 +599,19 @@ void check_dpdk(load_context& c) {
             c.fail_at(k + ".mac", "expected \"\" or six hex pairs aa:bb:cc:dd:ee:ff, found " + quote(p.mac));
         if (!p.ip.empty() && !is_ipv4(p.ip))
             c.fail_at(k + ".ip", "expected \"\" or a dotted IPv4 address, found " + quote(p.ip));
+        // DPDK 22.11's net_tap passes its queues' descriptors to secondary
+        // processes in one message of at most 8, and aborts the process
+        // (stack smashing) when there are more; it also needs as many tx as
+        // rx queues.
+        if (p.device.starts_with("net_tap") && p.rx_queues + p.tx_queues > 8)
+            c.fail_at(c.given(k + ".rx_queues") ? k + ".rx_queues" : k + ".tx_queues",
+                      "net_tap ports take at most 8 queues in all (rx_queues + tx_queues; DPDK aborts the "
+                      "process beyond), found " +
+                          std::to_string(p.rx_queues) + " + " + std::to_string(p.tx_queues) +
+                          "; expected rx_queues = tx_queues <= 4");
     }
     check_dpdk_queues(c);
+    check_dpdk_sink_ports(c);
 }
 
 } // namespace

@@ -821,12 +821,12 @@ udp_port = 7000
     BOOST_TEST(c.dpdk.ports[1].rx_descriptors == 64);
     BOOST_TEST(c.dpdk.ports[1].tx_descriptors == 16384);
 
-    const auto with = [&](std::string_view from, std::string_view to) {
-        std::string s = ok;
+    const auto edit = [](std::string s, std::string_view from, std::string_view to) {
         const auto at = s.find(from);
         BOOST_REQUIRE(at != std::string::npos);
         return s.replace(at, from.size(), to);
     };
+    const auto with = [&](std::string_view from, std::string_view to) { return edit(ok, from, to); };
     expect_error(with("dpdk_port = 1", "dpdk_port = 2"), 8, 13, "sources[0].dpdk_port",
                  {"expected an index into [[dpdk.ports]] (0..1), found 2"});
     expect_error(with("dpdk_queue = 1", "dpdk_queue = 2"), 9, 14, "sources[0].dpdk_queue",
@@ -862,6 +862,22 @@ udp_port = 7000
     expect_error(with(second, second + "dpdk_queue = 1\n"), 36, 14, "sources[1].dpdk_queue",
                  {"dpdk port 1 queue 1 is already polled by sources[0] (line 5)",
                   "expected one source per receive queue"});
+
+    // What shardgate run would refuse only with the EAL up is refused here:
+    // a sink port without a source address, too few transmit queues for the
+    // egress threads that send on it, net_tap beyond 8 queues.
+    expect_error(with("ip = \"10.0.0.1\"\n", ""), 20, 1, "dpdk.ports[0]",
+                 {"partition 0's sink sends from this port, whose ip is empty; expected the frames' source IPv4 "
+                  "address"});
+    expect_error(with("partitions = 2", "partitions = 2\negress_cpus = [-1, -1]"), 21, 1, "dpdk.ports[0]",
+                 {"tx_queues = 1, but egress thread 1 sends on this port",
+                  "partition p goes to thread p % 2, the number of router.egress_cpus); expected tx_queues >= 2"});
+    (void)load(edit(with("partitions = 2", "partitions = 2\negress_cpus = [-1, -1]"), "udp_port = 9000",
+                    "udp_port = 9000\ntx_queues = 2")); // a queue per egress thread: loads
+    expect_error(edit(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"net_tap0\""), "tx_queues = 4",
+                      "tx_queues = 7"),
+                 27, 13, "dpdk.ports[1].rx_queues",
+                 {"net_tap ports take at most 8 queues in all", "found 2 + 7; expected rx_queues = tx_queues <= 4"});
 
     // No ports at all.
     const std::string no_ports = ok.substr(0, ok.find("[dpdk]"));
