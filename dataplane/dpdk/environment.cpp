@@ -476,8 +476,15 @@ private:
         std::vector<char*> argv;
         for (auto& a : copy) argv.push_back(a.data());
         argv.push_back(nullptr);
+        // rte_eal_init pins the calling thread to the main lcore's CPUs. With
+        // an lcore option of the user's (-l 1) that is one CPU, and every
+        // thread the router starts afterwards would inherit it, unpinned
+        // ones (-1) included: give the thread its CPUs back.
+        cpu_set_t before;
+        const bool saved = sched_getaffinity(0, sizeof before, &before) == 0;
         const int r = rte_eal_init(static_cast<int>(argv.size() - 1), argv.data());
         const int err = rte_errno;
+        if (saved) sched_setaffinity(0, sizeof before, &before);
         // The EAL makes its runtime directory (/var/run/dpdk/PREFIX) early,
         // so it exists even when the start fails.
         if (const char* dir = rte_eal_get_runtime_dir(); dir != nullptr) runtime_dir_ = dir;

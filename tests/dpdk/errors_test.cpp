@@ -4,8 +4,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sched.h>
+
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "dataplane/pipeline/lane.hpp"
 #include "dataplane/pipeline/sink.hpp"
@@ -232,6 +235,34 @@ BOOST_AUTO_TEST_CASE(a_shared_tx_queue_counts_each_frame_where_its_sink_belongs,
     part.reset();
     dead.reset();
     env->unregister_thread();
+}
+
+BOOST_AUTO_TEST_CASE(an_lcore_option_does_not_pin_the_threads_the_router_starts, *boost::unit_test::disabled()) {
+    // With "-l 0" in eal_args, rte_eal_init pins the calling thread to CPU
+    // 0; the router's threads, started from it afterwards, would inherit
+    // that, unpinned ones (-1) included. The environment gives the thread
+    // its CPUs back.
+    cpu_set_t before;
+    BOOST_REQUIRE(sched_getaffinity(0, sizeof before, &before) == 0);
+    if (CPU_COUNT(&before) < 2 || !CPU_ISSET(0, &before)) {
+        std::printf("SKIP: needs CPU 0 and another CPU to tell a pinned thread from a free one\n");
+        std::exit(77);
+    }
+    require_drivers({"net_null"});
+    claim_eal();
+    dpdk_config c;
+    c.eal_args = no_huge_args();
+    c.eal_args.insert(c.eal_args.end(), {"-l", "0"});
+    c.ports.resize(1);
+    c.ports[0].device = "net_null0";
+    auto env = dpdk_environment::start(c, 1, {0});
+    cpu_set_t after;
+    BOOST_REQUIRE(sched_getaffinity(0, sizeof after, &after) == 0);
+    BOOST_TEST(CPU_EQUAL(&before, &after), "the thread was left on " << CPU_COUNT(&after) << " CPU(s) of "
+                                                                      << CPU_COUNT(&before));
+    cpu_set_t child{};
+    std::thread([&] { sched_getaffinity(0, sizeof child, &child); }).join();
+    BOOST_TEST(CPU_EQUAL(&before, &child));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
