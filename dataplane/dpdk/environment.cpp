@@ -272,6 +272,7 @@ public:
             for (std::size_t i = 0; i < cfg_.ports.size(); ++i) probe(i);
             make_pools();
             for (auto& p : ports_) configure(*p);
+            check_pools_after_start();
             wait_for_links();
             for (const auto& d : missing_dpdk_drivers())
                 warnings_.push_back("the DPDK driver " + d +
@@ -607,12 +608,43 @@ private:
             pools_.emplace(socket, mp);
             bindable_.emplace(socket, std::make_unique<std::atomic<std::int64_t>>(
                                           static_cast<std::int64_t>(cfg_.mempool_mbufs - 1 - need)));
+            pool_needs_.emplace(socket, pool_need{need, h.descriptors});
         }
         for (auto& p : ports_) {
             p->pool = pools_.at(p->socket);
             p->bindable = bindable_.at(p->socket).get();
         }
         room_ = room;
+    }
+
+    /// Virtual devices count no descriptors in make_pools' check, but some
+    /// (net_tap, and any that fill receive rings from the pool) take mbufs
+    /// when they start: what the started devices hold is measured, and the
+    /// check (and the spare for lane blocks) redone with it when it is more
+    /// than was counted. A pool that passed the first check could otherwise
+    /// leave reception without mbufs once traffic came.
+    void check_pools_after_start() {
+        for (const auto& [socket, mp] : pools_) {
+            const pool_need& n = pool_needs_.at(socket);
+            const std::uint64_t taken = rte_mempool_in_use_count(mp); // nothing else has allocated yet
+            if (taken <= n.descriptors) continue;
+            const std::uint64_t need = n.total - n.descriptors + taken;
+            if (need >= cfg_.mempool_mbufs) {
+                std::string which;
+                for (const auto& p : ports_)
+                    if (p->socket == socket)
+                        which += (which.empty() ? "" : ", ") + ("dpdk.ports[" + std::to_string(p->index) + "] " +
+                                                                quote(p->cfg.device));
+                throw std::invalid_argument(
+                    "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) + ") is too small once the ports on "
+                    "NUMA socket " + std::to_string(socket) + " (" + which + ") started: their devices took " +
+                    std::to_string(taken) + " mbufs for their rings, on top of the " +
+                    std::to_string(n.total - n.descriptors) +
+                    " the sources, transmit buffers and per-thread caches can hold; set dpdk.mempool_mbufs to "
+                    "at least " + std::to_string(need + 1) + ", or lower those ports' rx_descriptors");
+            }
+            bindable_.at(socket)->store(static_cast<std::int64_t>(cfg_.mempool_mbufs - 1 - need));
+        }
     }
 
     void configure(dpdk_port& p) {
@@ -752,6 +784,11 @@ private:
     /// transmit buffers and thread caches can hold, for lane blocks to live
     /// in (dpdk_port::reserve_bound).
     std::map<int, std::unique_ptr<std::atomic<std::int64_t>>> bindable_;
+    /// Per socket, what make_pools counted: the total, and of it the descriptors.
+    struct pool_need {
+        std::uint64_t total = 0, descriptors = 0;
+    };
+    std::map<int, pool_need> pool_needs_;
     std::uint32_t room_ = 0;
     std::vector<std::string> warnings_;
 };

@@ -103,6 +103,15 @@ if "$shardgate" run --config "$work/one-txq.toml" --duration 1 >"$work/one-txq.o
 fi
 grep -q "net_tap needs as many tx as rx queues: try dpdk.ports\[0\].tx_queues = 2" "$work/one-txq.err" ||
   fail "unequal queues: the error does not name the remedy: $(tail -3 "$work/one-txq.err")"
+# Then with a pool that covers what the sources, transmit buffers and caches
+# hold but not the receive rings net_tap fills from it when it starts: the
+# start must be refused, not leave reception without mbufs.
+sed 's/^\[dpdk\]$/[dpdk]\nmempool_mbufs = 3000/' "$work/router.toml" >"$work/small-pool.toml"
+if "$shardgate" run --config "$work/small-pool.toml" --duration 1 >"$work/small-pool.out" 2>"$work/small-pool.err"; then
+  fail "shardgate run started net_tap with a pool its receive rings do not leave room in"
+fi
+grep -q "dpdk.mempool_mbufs (3000) is too small once the ports on NUMA socket .* started: their devices took" \
+  "$work/small-pool.err" || fail "small pool: unexpected error: $(tail -3 "$work/small-pool.err")"
 
 "$shardgate" run --config "$work/router.toml" --duration 60 --ready-file "$work/router.ready" \
   --summary-json "$work/router.json" >"$work/router.out" 2>"$work/router.err" &
