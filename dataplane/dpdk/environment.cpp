@@ -291,7 +291,10 @@ public:
         if (rte_thread_register() != 0)
             throw std::runtime_error("rte_thread_register: " + std::string(rte_strerror(rte_errno)) +
                                      " (DPDK has " + std::to_string(RTE_MAX_LCORE) +
-                                     " lcore ids for EAL and registered threads together)");
+                                     " lcore ids for EAL and registered threads together, and every "
+                                     "dataplane and egress thread registers one: use at most " +
+                                     std::to_string(RTE_MAX_LCORE - 1) +
+                                     " router.dataplane_cpus and router.egress_cpus entries in all)");
     }
 
     void unregister_thread() noexcept override {
