@@ -184,7 +184,8 @@ std::string probe_hint(const std::string& device, const std::vector<std::string>
 
 /// The EAL's message for a failed rte_eal_init, with the remedy we know of.
 std::string eal_failure(int err, const std::vector<std::string>& args) {
-    std::string msg = "DPDK EAL initialisation failed (rte_eal_init: " + std::string(rte_strerror(err)) +
+    std::string msg = "DPDK EAL initialisation failed (rte_eal_init: " +
+                      (err != 0 ? std::string(rte_strerror(err)) : std::string("no reason given")) +
                       "; EAL arguments: " + join(args) + "): ";
     const bool no_huge = has_option(args, "--no-huge");
     if (!no_huge && hugepages_free() <= 0)
@@ -202,6 +203,12 @@ std::string eal_failure(int err, const std::vector<std::string>& args) {
                      "/var/run/dpdk and the hugepages)";
     if (err == EINVAL)
         return msg + "an EAL argument was rejected (DPDK's log above names it); check dpdk.eal_args";
+    // DPDK leaves rte_errno at 0 when another primary process holds the
+    // runtime config of the same file prefix ("Cannot init config" above).
+    if (err == 0 && has_option(args, "--file-prefix") && !has_option(args, "--no-shconf"))
+        return msg + "see DPDK's log above; if it says \"Cannot init config\", another DPDK process uses "
+                     "this file prefix (" +
+               option_value(args, "--file-prefix") + "): give each process its own \"--file-prefix=NAME\"";
     return msg + "see DPDK's log above";
 }
 

@@ -100,3 +100,51 @@ TOML
   grep -q '"reconciled":true' "$d/router.json" || { echo "FAIL [$run]: router counts do not reconcile"; exit 1; }
   echo "ok   [$run] $records records through DPDK net_pcap ports verify: $(grep -o '"per_partition":\[[0-9,]*\]' "$d/sink.json")"
 done
+
+# Two processes with one --file-prefix: the second cannot start its EAL,
+# and DPDK gives no reason (rte_errno 0); the error must name the clash.
+d="$work/prefix-clash"
+mkdir -p "$d"
+prefix="sg-clash-$$"
+{
+  cat <<TOML
+[router]
+partitions = 1
+dataplane_cpus = [-1]
+egress_cpus = [-1]
+query = "SELECT COUNT(*) FROM trades"
+stats_interval_ms = 0
+
+$(trade_format_toml fixed 1024)
+
+[[sources]]
+kind = "udp"
+bind = "127.0.0.1:0"
+
+[dpdk]
+eal_args = ["--no-huge", "--no-pci", "-m", "256", "--file-prefix=$prefix"]
+
+[[dpdk.ports]]
+device = "net_null0"
+ip = "10.0.0.1"
+
+[sinks]
+uri = "dpdk://0/02:00:00:00:00:02/10.0.1.1:9000"
+TOML
+} >"$d/router.toml"
+"$shardgate" run --config "$d/router.toml" --duration 10 --ready-file "$d/first.ready" >"$d/first.out" 2>"$d/first.err" &
+first=$!
+for _ in $(seq 1 200); do [ -f "$d/first.ready" ] && break; sleep 0.05; done
+[ -f "$d/first.ready" ] || { echo "FAIL [prefix-clash]: the first run did not start: $(tail -3 "$d/first.err")"; kill "$first"; exit 1; }
+if "$shardgate" run --config "$d/router.toml" --duration 1 >"$d/second.out" 2>"$d/second.err"; then
+  echo "FAIL [prefix-clash]: a second process started on the file prefix the first one holds"
+  kill "$first"
+  exit 1
+fi
+kill -INT "$first"
+wait "$first"
+rm -rf "/var/run/dpdk/$prefix"
+grep -q "another DPDK process uses this file prefix ($prefix): give each process its own" "$d/second.err" ||
+  { echo "FAIL [prefix-clash]: the error does not name the clash: $(tail -2 "$d/second.err")"; exit 1; }
+echo "ok   [prefix-clash] a second process on one --file-prefix is refused with the reason"
+
