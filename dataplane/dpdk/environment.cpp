@@ -603,7 +603,8 @@ private:
                     std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " + std::to_string(caches) +
                     " in per-thread caches (1.5 x dpdk.mbuf_cache for each of " + std::to_string(threads) +
                     " threads) = " + std::to_string(need) + "; set dpdk.mempool_mbufs to at least " +
-                    std::to_string(need + 1) + ", or lower the descriptors or dpdk.mbuf_cache" +
+                    std::to_string(need + 1) + ", or lower " +
+                    (h.descriptors != 0 ? "the descriptors or " : "") + "dpdk.mbuf_cache" +
                     (cfg_.rx_on_egress ? ", or turn dpdk.rx_on_egress off" : ""));
             const std::string name = "sg_mbufs_s" + std::to_string(socket);
             rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg_.mempool_mbufs, cfg_.mbuf_cache, 0,
