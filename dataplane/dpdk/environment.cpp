@@ -9,6 +9,7 @@
 #include <rte_lcore.h>
 #include <rte_version.h>
 
+#include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -182,11 +183,29 @@ std::string probe_hint(const std::string& device, const std::vector<std::string>
     return "check the " + match + " arguments (DPDK's log above says which one it rejected)";
 }
 
+/// Whether another process holds the lock a DPDK primary process takes on
+/// its runtime config file (`config` in the file prefix's runtime directory).
+bool runtime_config_locked(const std::string& runtime_dir) {
+    if (runtime_dir.empty()) return false;
+    const int fd = ::open((runtime_dir + "/config").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct flock lk {};
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    const bool locked = ::fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type != F_UNLCK;
+    ::close(fd);
+    return locked;
+}
+
 /// The EAL's message for a failed rte_eal_init, with the remedy we know of.
-std::string eal_failure(int err, const std::vector<std::string>& args) {
+/// `prefix_in_use`: another process holds the file prefix's runtime config.
+std::string eal_failure(int err, const std::vector<std::string>& args, bool prefix_in_use) {
     std::string msg = "DPDK EAL initialisation failed (rte_eal_init: " +
                       (err != 0 ? std::string(rte_strerror(err)) : std::string("no reason given")) +
                       "; EAL arguments: " + join(args) + "): ";
+    if (prefix_in_use)
+        return msg + "another DPDK process uses this file prefix (" + option_value(args, "--file-prefix") +
+               "): give each process its own \"--file-prefix=NAME\"";
     const bool no_huge = has_option(args, "--no-huge");
     if (!no_huge && hugepages_free() <= 0)
         return msg +
@@ -203,12 +222,6 @@ std::string eal_failure(int err, const std::vector<std::string>& args) {
                      "/var/run/dpdk and the hugepages)";
     if (err == EINVAL)
         return msg + "an EAL argument was rejected (DPDK's log above names it); check dpdk.eal_args";
-    // DPDK leaves rte_errno at 0 when another primary process holds the
-    // runtime config of the same file prefix ("Cannot init config" above).
-    if (err == 0 && has_option(args, "--file-prefix") && !has_option(args, "--no-shconf"))
-        return msg + "see DPDK's log above; if it says \"Cannot init config\", another DPDK process uses "
-                     "this file prefix (" +
-               option_value(args, "--file-prefix") + "): give each process its own \"--file-prefix=NAME\"";
     return msg + "see DPDK's log above";
 }
 
@@ -295,13 +308,16 @@ public:
 
     void register_thread() override {
         if (rte_lcore_id() != LCORE_ID_ANY) return; // the EAL's own lcore, or registered already
-        if (rte_thread_register() != 0)
-            throw std::runtime_error("rte_thread_register: " + std::string(rte_strerror(rte_errno)) +
-                                     " (DPDK has " + std::to_string(RTE_MAX_LCORE) +
-                                     " lcore ids for EAL and registered threads together, and every "
-                                     "dataplane and egress thread registers one: use at most " +
-                                     std::to_string(RTE_MAX_LCORE - 1) +
-                                     " router.dataplane_cpus and router.egress_cpus entries in all)");
+        if (rte_thread_register() != 0) {
+            const int err = rte_errno;
+            std::string why = "rte_thread_register: " + std::string(rte_strerror(err));
+            if (err == ENOMEM)
+                why += " (DPDK has " + std::to_string(RTE_MAX_LCORE) +
+                       " lcore ids for the EAL's own lcores and registered threads together, and every "
+                       "dataplane and egress thread registers one: use fewer router.dataplane_cpus and "
+                       "router.egress_cpus entries, or fewer EAL lcores)";
+            throw std::runtime_error(why);
+        }
     }
 
     void unregister_thread() noexcept override {
@@ -502,7 +518,10 @@ private:
         if (r < 0) {
             remove_runtime_dir();
             g_eal_started.store(false); // the EAL may accept another attempt after an early failure
-            throw std::runtime_error(eal_failure(err, args_));
+            // DPDK leaves rte_errno at 0 when another primary process holds
+            // the prefix ("Cannot init config"): look at the lock itself.
+            const bool in_use = !own_prefix_ && runtime_config_locked(runtime_dir_);
+            throw std::runtime_error(eal_failure(err, args_, in_use));
         }
         eal_up_ = true;
     }
@@ -578,12 +597,15 @@ private:
         // of them may send through a port of any socket).
         std::map<int, dpdk_mbufs_held_by> held;
         std::map<int, std::uint64_t> polled;
+        std::map<int, std::uint64_t> rx_descriptors; // of what `held` counts: the rx rings a start may fill
         for (const auto& p : ports_) {
             const std::uint32_t queues = std::min<std::uint32_t>(
                 p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues,
                 p->cfg.rx_queues);
             polled[p->socket] += queues;
-            held[p->socket] += dpdk_mbufs_held(p->cfg, queues, cfg_.rx_on_egress);
+            const dpdk_mbufs_held_by h = dpdk_mbufs_held(p->cfg, queues, cfg_.rx_on_egress);
+            held[p->socket] += h;
+            if (h.descriptors) rx_descriptors[p->socket] += std::uint64_t{p->cfg.rx_queues} * p->cfg.rx_descriptors;
         }
         for (const auto& [socket, h] : held) {
             const std::uint64_t threads = egress_threads_ + polled[socket];
@@ -619,7 +641,7 @@ private:
             pools_.emplace(socket, mp);
             bindable_.emplace(socket, std::make_unique<std::atomic<std::int64_t>>(
                                           static_cast<std::int64_t>(cfg_.mempool_mbufs - 1 - need)));
-            pool_needs_.emplace(socket, pool_need{need, h.descriptors});
+            pool_needs_.emplace(socket, pool_need{need, rx_descriptors[socket]});
         }
         for (auto& p : ports_) {
             p->pool = pools_.at(p->socket);
@@ -638,8 +660,10 @@ private:
         for (const auto& [socket, mp] : pools_) {
             const pool_need& n = pool_needs_.at(socket);
             const std::uint64_t taken = rte_mempool_in_use_count(mp); // nothing else has allocated yet
-            if (taken <= n.descriptors) continue;
-            const std::uint64_t need = n.total - n.descriptors + taken;
+            // A start fills rx rings only: what the devices took beyond the
+            // rx descriptors counted comes on top of everything counted.
+            if (taken <= n.rx_descriptors) continue;
+            const std::uint64_t need = n.total + (taken - n.rx_descriptors);
             if (need >= cfg_.mempool_mbufs) {
                 std::string which;
                 for (const auto& p : ports_)
@@ -649,12 +673,16 @@ private:
                 throw std::invalid_argument(
                     "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) + ") is too small once the ports on "
                     "NUMA socket " + std::to_string(socket) + " (" + which + ") started: their devices took " +
-                    std::to_string(taken) + " mbufs for their rings, on top of the " +
-                    std::to_string(n.total - n.descriptors) +
-                    " the sources, transmit buffers and per-thread caches can hold; set dpdk.mempool_mbufs to "
-                    "at least " + std::to_string(need + 1) + ", or lower those ports' rx_descriptors");
+                    std::to_string(taken) + " mbufs for their rings, " + std::to_string(taken - n.rx_descriptors) +
+                    " more than counted, on top of the " + std::to_string(n.total) +
+                    " counted for descriptors, sources, transmit buffers and per-thread caches; set "
+                    "dpdk.mempool_mbufs to at least " + std::to_string(need + 1) +
+                    ", or lower those ports' rx_descriptors");
             }
-            bindable_.at(socket)->store(static_cast<std::int64_t>(cfg_.mempool_mbufs - 1 - need));
+            // Only ever lowered: never more spare than make_pools found.
+            auto& spare = *bindable_.at(socket);
+            const auto now_spare = static_cast<std::int64_t>(cfg_.mempool_mbufs - 1 - need);
+            if (now_spare < spare.load()) spare.store(now_spare);
         }
     }
 
@@ -795,9 +823,9 @@ private:
     /// transmit buffers and thread caches can hold, for lane blocks to live
     /// in (dpdk_port::reserve_bound).
     std::map<int, std::unique_ptr<std::atomic<std::int64_t>>> bindable_;
-    /// Per socket, what make_pools counted: the total, and of it the descriptors.
+    /// Per socket, what make_pools counted: the total, and of it the NICs' rx descriptors.
     struct pool_need {
-        std::uint64_t total = 0, descriptors = 0;
+        std::uint64_t total = 0, rx_descriptors = 0;
     };
     std::map<int, pool_need> pool_needs_;
     std::uint32_t room_ = 0;
