@@ -599,15 +599,19 @@ void check_dpdk(load_context& c) {
             c.fail_at(k + ".mac", "expected \"\" or six hex pairs aa:bb:cc:dd:ee:ff, found " + quote(p.mac));
         if (!p.ip.empty() && !is_ipv4(p.ip))
             c.fail_at(k + ".ip", "expected \"\" or a dotted IPv4 address, found " + quote(p.ip));
-        // DPDK 22.11's net_tap passes its queues' descriptors to secondary
-        // processes in one message of at most 8, and aborts the process
-        // (stack smashing) when there are more; it also needs as many tx as
-        // rx queues.
-        if (p.device.starts_with("net_tap") && p.rx_queues + p.tx_queues > 8)
-            c.fail_at(c.given(k + ".rx_queues") ? k + ".rx_queues" : k + ".tx_queues",
-                      "net_tap ports take at most 8 queues in all (rx_queues + tx_queues; DPDK aborts the "
-                      "process beyond), found " +
-                          std::to_string(p.rx_queues) + " + " + std::to_string(p.tx_queues) +
+        // The tap driver (vdevs net_tap, net_tun and their eth_ aliases)
+        // needs as many tx as rx queues, and DPDK 22.11's passes its queues'
+        // descriptors to secondary processes in one message of at most 8,
+        // aborting the process (stack smashing) when there are more.
+        const std::string_view name = std::string_view(p.device).substr(0, p.device.find(','));
+        const bool tap = name.starts_with("net_tap") || name.starts_with("net_tun") ||
+                         name.starts_with("eth_tap") || name.starts_with("eth_tun");
+        if (tap && (p.rx_queues != p.tx_queues || p.rx_queues > 4))
+            c.fail_at(c.given(k + ".tx_queues") ? k + ".tx_queues" : k + ".rx_queues",
+                      "the tap driver (" + std::string(name) +
+                          ") needs as many tx as rx queues, and at most 4 of each (DPDK aborts the process "
+                          "beyond); found rx_queues = " +
+                          std::to_string(p.rx_queues) + ", tx_queues = " + std::to_string(p.tx_queues) +
                           "; expected rx_queues = tx_queues <= 4");
     }
     check_dpdk_queues(c);

@@ -26,7 +26,19 @@ fi
 # shellcheck source=pcap_partitions.sh
 . "$(dirname "$0")/pcap_partitions.sh"
 work=$(mktemp -d /tmp/shardgate-dpdk-run.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+first=''
+prefix=''
+cleanup() {
+  # The prefix-clash case's first process and its runtime files (shardgate
+  # leaves a prefix the user named in place), whatever happened.
+  if [ -n "$first" ]; then
+    kill -INT "$first" 2>/dev/null
+    wait "$first" 2>/dev/null
+  fi
+  [ -n "$prefix" ] && rm -rf "/var/run/dpdk/$prefix"
+  rm -rf "$work"
+}
+trap cleanup EXIT
 records=200000
 
 for run in fixed csv fixed:rx_on_egress fixed:ipv6; do
@@ -135,15 +147,14 @@ TOML
 "$shardgate" run --config "$d/router.toml" --duration 10 --ready-file "$d/first.ready" >"$d/first.out" 2>"$d/first.err" &
 first=$!
 for _ in $(seq 1 200); do [ -f "$d/first.ready" ] && break; sleep 0.05; done
-[ -f "$d/first.ready" ] || { echo "FAIL [prefix-clash]: the first run did not start: $(tail -3 "$d/first.err")"; kill "$first"; exit 1; }
+[ -f "$d/first.ready" ] || { echo "FAIL [prefix-clash]: the first run did not start: $(tail -3 "$d/first.err")"; exit 1; }
 if "$shardgate" run --config "$d/router.toml" --duration 1 >"$d/second.out" 2>"$d/second.err"; then
   echo "FAIL [prefix-clash]: a second process started on the file prefix the first one holds"
-  kill "$first"
   exit 1
 fi
 kill -INT "$first"
-wait "$first"
-rm -rf "/var/run/dpdk/$prefix"
+wait "$first" || { echo "FAIL [prefix-clash]: the first run did not end cleanly: $(tail -3 "$d/first.err")"; exit 1; }
+first=
 grep -q "another DPDK process uses this file prefix ($prefix): give each process its own" "$d/second.err" ||
   { echo "FAIL [prefix-clash]: the error does not name the clash: $(tail -2 "$d/second.err")"; exit 1; }
 echo "ok   [prefix-clash] a second process on one --file-prefix is refused with the reason"

@@ -23,11 +23,16 @@ if [ -z "${SHARDGATE_TAP_NETNS:-}" ]; then
   [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun on this machine"; exit 77; }
   compgen -G "$pmd_dir/librte_net_tap.so*" >/dev/null ||
     { echo "SKIP: DPDK's net_tap driver is not installed in $pmd_dir (Debian package dpdk)"; exit 77; }
-  unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace (unshare -n)"; exit 77; }
-  # Everything below runs in a network namespace of its own: the tap
-  # interface, its address and the generators' traffic never leave it.
-  SHARDGATE_TAP_NETNS=1 exec unshare -n "$0" "$@"
+  unshare -n -m true 2>/dev/null ||
+    { echo "SKIP: cannot create a network and mount namespace (unshare -n -m)"; exit 77; }
+  # Everything below runs in network and mount namespaces of its own: the
+  # tap interface, its address and the generators' traffic never leave it,
+  # and DPDK's runtime files go to a tmpfs that goes with it, whatever
+  # becomes of the processes.
+  mkdir -p /var/run/dpdk
+  SHARDGATE_TAP_NETNS=1 exec unshare -n -m --propagation private "$0" "$@"
 fi
+mount -t tmpfs shardgate-tap /var/run/dpdk || { echo "FAIL: cannot mount a tmpfs on /var/run/dpdk"; exit 1; }
 
 # shellcheck source=../../scripts/lib/loopback.sh
 . "$(dirname "$0")/../../scripts/lib/loopback.sh"
@@ -35,8 +40,10 @@ fi
 . "$(dirname "$0")/pcap_partitions.sh"
 work=$(mktemp -d /tmp/shardgate-dpdk-tap.XXXXXX)
 router_pid=
+gen_pids=()
 cleanup() {
-  [ -n "$router_pid" ] && kill -9 "$router_pid" 2>/dev/null
+  for p in "${gen_pids[@]}" $router_pid; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -95,13 +102,13 @@ TOML
   pcap_partition_sinks_toml "$partitions"
 } >"$work/router.toml"
 
-# First with one transmit queue: net_tap refuses that with a bare EPERM;
-# the error must name the remedy.
+# First with one transmit queue: net_tap itself would refuse that with a
+# bare EPERM; the loader refuses it first, naming the rule.
 sed 's/^tx_queues = 2$/tx_queues = 1/' "$work/router.toml" >"$work/one-txq.toml"
 if "$shardgate" run --config "$work/one-txq.toml" --duration 1 >"$work/one-txq.out" 2>"$work/one-txq.err"; then
   fail "shardgate run started a net_tap port with 2 rx queues and 1 tx queue"
 fi
-grep -q "net_tap needs as many tx as rx queues: try dpdk.ports\[0\].tx_queues = 2" "$work/one-txq.err" ||
+grep -q "the tap driver (net_tap0) needs as many tx as rx queues" "$work/one-txq.err" ||
   fail "unequal queues: the error does not name the remedy: $(tail -3 "$work/one-txq.err")"
 # Then with a pool that covers what the sources, transmit buffers and caches
 # hold but not the receive rings net_tap fills from it when it starts: the
@@ -126,7 +133,6 @@ ip link set sgtap0 up || fail "no tap interface sgtap0"
 ip addr add 10.99.0.1/24 dev sgtap0
 ip neigh replace 10.99.0.2 lladdr "$dpdk_mac" dev sgtap0 nud permanent
 
-gen_pids=()
 for f in $(seq 0 $((flows - 1))); do
   # Flow f: its own socket and destination port, its own sources 4f..4f+3.
   "$gen" --udp "10.99.0.2:$((9000 + f))" --records "$per_flow" --keys 200 --sources 4 \

@@ -874,10 +874,14 @@ udp_port = 7000
                   "partition p goes to thread p % 2, the number of router.egress_cpus); expected tx_queues >= 2"});
     (void)load(edit(with("partitions = 2", "partitions = 2\negress_cpus = [-1, -1]"), "udp_port = 9000",
                     "udp_port = 9000\ntx_queues = 2")); // a queue per egress thread: loads
-    expect_error(edit(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"net_tap0\""), "tx_queues = 4",
-                      "tx_queues = 7"),
-                 27, 13, "dpdk.ports[1].rx_queues",
-                 {"net_tap ports take at most 8 queues in all", "found 2 + 7; expected rx_queues = tx_queues <= 4"});
+    expect_error(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"net_tap0,iface=t0\""), 28, 13,
+                 "dpdk.ports[1].tx_queues",
+                 {"the tap driver (net_tap0) needs as many tx as rx queues, and at most 4 of each",
+                  "found rx_queues = 2, tx_queues = 4; expected rx_queues = tx_queues <= 4"});
+    expect_error(edit(edit(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"eth_tun3\""), "rx_queues = 2",
+                           "rx_queues = 5"),
+                      "tx_queues = 4", "tx_queues = 5"),
+                 28, 13, "dpdk.ports[1].tx_queues", {"the tap driver (eth_tun3)", "found rx_queues = 5, tx_queues = 5"});
 
     // No ports at all.
     const std::string no_ports = ok.substr(0, ok.find("[dpdk]"));
