@@ -689,8 +689,9 @@ private:
     void configure(dpdk_port& p) {
         const std::string k = "dpdk.ports[" + std::to_string(p.index) + "]";
         const std::string dev = quote(p.cfg.device);
-        const auto fail = [&](const std::string& call, int r) {
-            throw std::runtime_error(k + " (" + dev + "): " + call + ": " + rte_strerror(r < 0 ? -r : r));
+        const auto fail = [&](const std::string& call, int r, const std::string& remedy = {}) {
+            throw std::runtime_error(k + " (" + dev + "): " + call + ": " + rte_strerror(r < 0 ? -r : r) +
+                                     (remedy.empty() ? "" : "; " + remedy));
         };
         rte_eth_dev_info info{};
         if (int r = rte_eth_dev_info_get(p.id, &info); r != 0) fail("rte_eth_dev_info_get", r);
@@ -733,16 +734,17 @@ private:
         conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
         if (int r = rte_eth_dev_configure(p.id, p.cfg.rx_queues, p.cfg.tx_queues, &conf); r != 0) {
-            std::string why = k + " (" + dev + "): rte_eth_dev_configure(" + std::to_string(p.cfg.rx_queues) +
-                              " rx, " + std::to_string(p.cfg.tx_queues) + " tx queues, mtu " +
-                              std::to_string(mtu) + "): " + rte_strerror(r < 0 ? -r : r);
             // Drivers refuse some queue counts with a bare -1 (EPERM) and say
             // why only in DPDK's log; the commonest case gets its remedy here.
-            if (p.cfg.rx_queues != p.cfg.tx_queues)
-                why += std::string("; ") + (p.driver == "net_tap" ? "net_tap needs" : "some drivers need") +
-                       " as many tx as rx queues: try " + k + ".tx_queues = " +
-                       std::to_string(p.cfg.rx_queues) + " (DPDK's log above says why it refused)";
-            throw std::runtime_error(why);
+            const std::string remedy =
+                p.cfg.rx_queues == p.cfg.tx_queues
+                    ? ""
+                    : (p.driver == "net_tap" ? "net_tap needs" : "some drivers need") +
+                          std::string(" as many tx as rx queues: try ") + k + ".tx_queues = " +
+                          std::to_string(p.cfg.rx_queues) + " (DPDK's log above says why it refused)";
+            fail("rte_eth_dev_configure(" + std::to_string(p.cfg.rx_queues) + " rx, " +
+                     std::to_string(p.cfg.tx_queues) + " tx queues, mtu " + std::to_string(mtu) + ")",
+                 r, remedy);
         }
         std::uint16_t rxd = p.cfg.rx_descriptors, txd = p.cfg.tx_descriptors;
         if (int r = rte_eth_dev_adjust_nb_rx_tx_desc(p.id, &rxd, &txd); r != 0)
