@@ -585,7 +585,8 @@ void check_dpdk_sink_ports(load_context& c) {
                           std::to_string(queues_needed[i] - 1) +
                           " sends on this port and each egress thread needs its own transmit queue "
                           "(partition p goes to thread p % " +
-                          std::to_string(egress) + ", the number of router.egress_cpus); expected tx_queues >= " +
+                          std::to_string(egress) +
+                          ", the number of router.egress_cpus); expected tx_queues >= " +
                           std::to_string(queues_needed[i]));
     }
 }

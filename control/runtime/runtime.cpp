@@ -941,8 +941,8 @@ runtime::reprogram_result runtime::reprogram(plan next, std::chrono::millisecond
                 break;
             }
             if (clock_type::now() >= deadline) {
-                refused = "dataplane core " + std::to_string(c->index) + " did not build the new plan within " +
-                          std::to_string(timeout.count()) + " ms";
+                refused = "dataplane core " + std::to_string(c->index) +
+                          " did not build the new plan within " + std::to_string(timeout.count()) + " ms";
                 break;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(1));

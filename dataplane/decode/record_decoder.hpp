@@ -146,9 +146,9 @@ private:
     // Special fields (format field index, or -1 when not configured).
     int source_field_ = -1, sequence_field_ = -1, event_time_field_ = -1;
     std::uint8_t wanted_ = metadata_all;
-    std::uint32_t csv_last_needed_ = 0;  ///< csv: highest column index anything reads
-    bool single_str_slot_ = false;       ///< fixed: one plain str key, sliced from the record
-    bool plain_fixed_keys_ = false;      ///< fixed: plain field keys, encoded straight from the record
+    std::uint32_t csv_last_needed_ = 0; ///< csv: highest column index anything reads
+    bool single_str_slot_ = false;      ///< fixed: one plain str key, sliced from the record
+    bool plain_fixed_keys_ = false;     ///< fixed: plain field keys, encoded straight from the record
     /// A fixed-layout integer field read with one unaligned 8-byte load,
     /// masked and sign-extended to its width: no per-record switch. Reading
     /// up to 7 bytes past the field is safe (more record bytes, or

@@ -79,7 +79,7 @@ struct dpdk_tx_status {
     /// sink sends: it then binds no more lanes and copies their frames.
     /// Summed over sinks: how many were refused.
     std::uint32_t binding_refused = 0;
-    std::uint32_t held = 0;           ///< blocks waiting in the tx buffer
+    std::uint32_t held = 0; ///< blocks waiting in the tx buffer
     /// Adds another sink's counts (held is a state, not a count: kept).
     dpdk_tx_status& operator+=(const dpdk_tx_status& o) noexcept;
 };

@@ -605,7 +605,8 @@ private:
             polled[p->socket] += queues;
             const dpdk_mbufs_held_by h = dpdk_mbufs_held(p->cfg, queues, cfg_.rx_on_egress);
             held[p->socket] += h;
-            if (h.descriptors) rx_descriptors[p->socket] += std::uint64_t{p->cfg.rx_queues} * p->cfg.rx_descriptors;
+            if (h.descriptors)
+                rx_descriptors[p->socket] += std::uint64_t{p->cfg.rx_queues} * p->cfg.rx_descriptors;
         }
         for (const auto& [socket, h] : held) {
             const std::uint64_t threads = egress_threads_ + polled[socket];
@@ -668,16 +669,19 @@ private:
                 std::string which;
                 for (const auto& p : ports_)
                     if (p->socket == socket)
-                        which += (which.empty() ? "" : ", ") + ("dpdk.ports[" + std::to_string(p->index) + "] " +
-                                                                quote(p->cfg.device));
+                        which += (which.empty() ? "" : ", ") +
+                                 ("dpdk.ports[" + std::to_string(p->index) + "] " + quote(p->cfg.device));
                 throw std::invalid_argument(
-                    "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) + ") is too small once the ports on "
-                    "NUMA socket " + std::to_string(socket) + " (" + which + ") started: their devices took " +
-                    std::to_string(taken) + " mbufs for their rings, " + std::to_string(taken - n.rx_descriptors) +
-                    " more than counted, on top of the " + std::to_string(n.total) +
+                    "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
+                    ") is too small once the ports on "
+                    "NUMA socket " +
+                    std::to_string(socket) + " (" + which + ") started: their devices took " +
+                    std::to_string(taken) + " mbufs for their rings, " +
+                    std::to_string(taken - n.rx_descriptors) + " more than counted, on top of the " +
+                    std::to_string(n.total) +
                     " counted for descriptors, sources, transmit buffers and per-thread caches; set "
-                    "dpdk.mempool_mbufs to at least " + std::to_string(need + 1) +
-                    ", or lower those ports' rx_descriptors");
+                    "dpdk.mempool_mbufs to at least " +
+                    std::to_string(need + 1) + ", or lower those ports' rx_descriptors");
             }
             // Only ever lowered: never more spare than make_pools found.
             auto& spare = *bindable_.at(socket);
@@ -736,12 +740,12 @@ private:
         if (int r = rte_eth_dev_configure(p.id, p.cfg.rx_queues, p.cfg.tx_queues, &conf); r != 0) {
             // Drivers refuse some queue counts with a bare -1 (EPERM) and say
             // why only in DPDK's log; the commonest case gets its remedy here.
-            const std::string remedy =
-                p.cfg.rx_queues == p.cfg.tx_queues
-                    ? ""
-                    : (p.driver == "net_tap" ? "net_tap needs" : "some drivers need") +
-                          std::string(" as many tx as rx queues: try ") + k + ".tx_queues = " +
-                          std::to_string(p.cfg.rx_queues) + " (DPDK's log above says why it refused)";
+            const std::string remedy = p.cfg.rx_queues == p.cfg.tx_queues
+                                           ? ""
+                                           : (p.driver == "net_tap" ? "net_tap needs" : "some drivers need") +
+                                                 std::string(" as many tx as rx queues: try ") + k +
+                                                 ".tx_queues = " + std::to_string(p.cfg.rx_queues) +
+                                                 " (DPDK's log above says why it refused)";
             fail("rte_eth_dev_configure(" + std::to_string(p.cfg.rx_queues) + " rx, " +
                      std::to_string(p.cfg.tx_queues) + " tx queues, mtu " + std::to_string(mtu) + ")",
                  r, remedy);

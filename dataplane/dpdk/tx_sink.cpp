@@ -260,7 +260,8 @@ std::uint32_t tx_queue::flush(std::uint64_t now, bool give_up) noexcept {
     if (count_ == 0) return 0;
     const std::uint16_t sent =
         rte_eth_tx_burst(port_, queue_, mbufs_.data(), static_cast<std::uint16_t>(count_));
-    for (std::uint32_t i = 0; i < sent; ++i) entries_[i].owner->on_sent(entries_[i].block, *entries_[i].counters);
+    for (std::uint32_t i = 0; i < sent; ++i)
+        entries_[i].owner->on_sent(entries_[i].block, *entries_[i].counters);
     remove_front(sent);
     if (count_ == 0) [[likely]]
         return sent;
@@ -269,7 +270,8 @@ std::uint32_t tx_queue::flush(std::uint64_t now, bool give_up) noexcept {
     // window (all of them when giving up) are dropped and counted.
     std::uint32_t expired = 0;
     while (expired < count_ && (give_up || now - entries_[expired].pushed >= retry_)) ++expired;
-    for (std::uint32_t i = 0; i < expired; ++i) entries_[i].owner->on_lost(entries_[i].block, *entries_[i].counters);
+    for (std::uint32_t i = 0; i < expired; ++i)
+        entries_[i].owner->on_lost(entries_[i].block, *entries_[i].counters);
     if (expired) rte_pktmbuf_free_bulk(mbufs_.data(), expired);
     remove_front(expired);
     if (count_) entries_[0].owner->on_retry();

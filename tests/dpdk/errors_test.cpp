@@ -183,13 +183,15 @@ BOOST_AUTO_TEST_CASE(lane_blocks_live_only_in_mbufs_the_pool_can_spare, *boost::
     BOOST_TEST(counters.get(counter::records_out) == 120u);
     second.reset();
     // The run summary says why frames were copied.
-    BOOST_TEST(env->stats_text().find("1 sink copied frames because the mbuf pool could not spare an mbuf per "
-                                      "lane block (raise dpdk.mempool_mbufs") != std::string::npos,
-               env->stats_text());
+    BOOST_TEST(
+        env->stats_text().find("1 sink copied frames because the mbuf pool could not spare an mbuf per "
+                               "lane block (raise dpdk.mempool_mbufs") != std::string::npos,
+        env->stats_text());
     env->unregister_thread();
 }
 
-BOOST_AUTO_TEST_CASE(a_shared_tx_queue_counts_each_frame_where_its_sink_belongs, *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(a_shared_tx_queue_counts_each_frame_where_its_sink_belongs,
+                     *boost::unit_test::disabled()) {
     // Sinks of one egress thread that send on one port share its transmit
     // queue; a dead-letter sink has counters of its own (its deliveries are
     // not records_out of the partitions). Whichever sink flushes the queue,
@@ -238,7 +240,8 @@ BOOST_AUTO_TEST_CASE(a_shared_tx_queue_counts_each_frame_where_its_sink_belongs,
     env->unregister_thread();
 }
 
-BOOST_AUTO_TEST_CASE(an_lcore_option_does_not_pin_the_threads_the_router_starts, *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(an_lcore_option_does_not_pin_the_threads_the_router_starts,
+                     *boost::unit_test::disabled()) {
     // With "-l 0" in eal_args, rte_eal_init pins the calling thread to CPU
     // 0; the router's threads, started from it afterwards, would inherit
     // that, unpinned ones (-1) included. The environment gives the thread
@@ -259,8 +262,8 @@ BOOST_AUTO_TEST_CASE(an_lcore_option_does_not_pin_the_threads_the_router_starts,
     auto env = dpdk_environment::start(c, 1, {0});
     cpu_set_t after;
     BOOST_REQUIRE(sched_getaffinity(0, sizeof after, &after) == 0);
-    BOOST_TEST(CPU_EQUAL(&before, &after), "the thread was left on " << CPU_COUNT(&after) << " CPU(s) of "
-                                                                      << CPU_COUNT(&before));
+    BOOST_TEST(CPU_EQUAL(&before, &after),
+               "the thread was left on " << CPU_COUNT(&after) << " CPU(s) of " << CPU_COUNT(&before));
     cpu_set_t child{};
     std::thread([&] { sched_getaffinity(0, sizeof child, &child); }).join();
     BOOST_TEST(CPU_EQUAL(&before, &child));

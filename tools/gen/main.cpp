@@ -469,7 +469,8 @@ int run(int argc, char** argv) {
                                                                                  : key_dist::uniform;
     cfg.zipf_s = args.get_double("zipf-s", 1.1, 1e-6, 100);
     cfg.sources = static_cast<std::uint32_t>(args.get_u64("sources", 4, 1, UINT32_MAX));
-    cfg.first_source = static_cast<std::uint32_t>(args.get_u64("first-source", 0, 0, UINT32_MAX - (cfg.sources - 1)));
+    cfg.first_source =
+        static_cast<std::uint32_t>(args.get_u64("first-source", 0, 0, UINT32_MAX - (cfg.sources - 1)));
     cfg.seed = args.get_u64("seed", 1);
     cfg.source_by = args.get_choice("source-by-key", "random", {"random", "kafka_murmur2"}) == "kafka_murmur2"
                         ? source_mode::kafka_murmur2

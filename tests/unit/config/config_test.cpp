@@ -866,22 +866,25 @@ udp_port = 7000
     // What shardgate run would refuse only with the EAL up is refused here:
     // a sink port without a source address, too few transmit queues for the
     // egress threads that send on it, net_tap beyond 8 queues.
-    expect_error(with("ip = \"10.0.0.1\"\n", ""), 20, 1, "dpdk.ports[0]",
-                 {"partition 0's sink sends from this port, whose ip is empty; expected the frames' source IPv4 "
-                  "address"});
-    expect_error(with("partitions = 2", "partitions = 2\negress_cpus = [-1, -1]"), 21, 1, "dpdk.ports[0]",
-                 {"tx_queues = 1, but egress thread 1 sends on this port",
-                  "partition p goes to thread p % 2, the number of router.egress_cpus); expected tx_queues >= 2"});
+    expect_error(
+        with("ip = \"10.0.0.1\"\n", ""), 20, 1, "dpdk.ports[0]",
+        {"partition 0's sink sends from this port, whose ip is empty; expected the frames' source IPv4 "
+         "address"});
+    expect_error(
+        with("partitions = 2", "partitions = 2\negress_cpus = [-1, -1]"), 21, 1, "dpdk.ports[0]",
+        {"tx_queues = 1, but egress thread 1 sends on this port",
+         "partition p goes to thread p % 2, the number of router.egress_cpus); expected tx_queues >= 2"});
     (void)load(edit(with("partitions = 2", "partitions = 2\negress_cpus = [-1, -1]"), "udp_port = 9000",
                     "udp_port = 9000\ntx_queues = 2")); // a queue per egress thread: loads
     expect_error(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"net_tap0,iface=t0\""), 28, 13,
                  "dpdk.ports[1].tx_queues",
                  {"the tap driver (net_tap0) needs as many tx as rx queues, and at most 4 of each",
                   "found rx_queues = 2, tx_queues = 4; expected rx_queues = tx_queues <= 4"});
-    expect_error(edit(edit(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"eth_tun3\""), "rx_queues = 2",
-                           "rx_queues = 5"),
+    expect_error(edit(edit(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"eth_tun3\""),
+                           "rx_queues = 2", "rx_queues = 5"),
                       "tx_queues = 4", "tx_queues = 5"),
-                 28, 13, "dpdk.ports[1].tx_queues", {"the tap driver (eth_tun3)", "found rx_queues = 5, tx_queues = 5"});
+                 28, 13, "dpdk.ports[1].tx_queues",
+                 {"the tap driver (eth_tun3)", "found rx_queues = 5, tx_queues = 5"});
 
     // No ports at all.
     const std::string no_ports = ok.substr(0, ok.find("[dpdk]"));

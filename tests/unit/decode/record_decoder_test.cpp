@@ -185,11 +185,11 @@ BOOST_AUTO_TEST_CASE(composite_fixed_keys_are_the_canonical_encoding_of_every_fi
     record_format f;
     f.kind = format_kind::fixed;
     f.record_size = 88;
-    f.fields = {{"a8", field_type::u8, 0, 1},     {"a16", field_type::u16, 1, 2},
-                {"a32", field_type::u32, 3, 4},   {"s32", field_type::i32, 7, 4},
-                {"a64", field_type::u64, 11, 8},  {"s64", field_type::i64, 19, 8},
-                {"t5", field_type::str, 27, 5},   {"t16", field_type::str, 32, 16},
-                {"t17", field_type::str, 48, 17}, {"tail", field_type::u64, 65, 8},
+    f.fields = {{"a8", field_type::u8, 0, 1},      {"a16", field_type::u16, 1, 2},
+                {"a32", field_type::u32, 3, 4},    {"s32", field_type::i32, 7, 4},
+                {"a64", field_type::u64, 11, 8},   {"s64", field_type::i64, 19, 8},
+                {"t5", field_type::str, 27, 5},    {"t16", field_type::str, 32, 16},
+                {"t17", field_type::str, 48, 17},  {"tail", field_type::u64, 65, 8},
                 {"wide", field_type::int64, 73, 8}}; // 64 bits, as fixed_value reads it
     std::mt19937_64 rng(7);
     std::string data;
@@ -228,8 +228,11 @@ BOOST_AUTO_TEST_CASE(composite_fixed_keys_are_the_canonical_encoding_of_every_fi
             return key_value::of_int(static_cast<std::int64_t>(raw));
         }
     };
-    const std::vector<std::vector<std::string>> key_sets{
-        {"a8", "t5"}, {"s32", "t16", "a16"}, {"t17", "a64", "s64", "a32"}, {"t5", "t16", "t17"}, {"tail", "s32", "wide"}};
+    const std::vector<std::vector<std::string>> key_sets{{"a8", "t5"},
+                                                         {"s32", "t16", "a16"},
+                                                         {"t17", "a64", "s64", "a32"},
+                                                         {"t5", "t16", "t17"},
+                                                         {"tail", "s32", "wide"}};
     for (const auto& names : key_sets) {
         std::vector<key_expr> keys;
         for (const auto& n : names) keys.push_back(column_key(n));

@@ -456,7 +456,8 @@ struct expected_bytes {
     std::vector<std::vector<std::byte>> by_partition;
 
     explicit expected_bytes(routing_params p)
-        : params(std::move(p)), table(params.partitions, params.key_groups), by_partition(params.partitions) {}
+        : params(std::move(p)), table(params.partitions, params.key_groups), by_partition(params.partitions) {
+    }
     /// `bytes` (a record as it leaves) go to the partition of `key`.
     void add(std::string_view key, std::span<const std::byte> bytes) {
         auto& to = by_partition[table(xxh3_64(key.data(), key.size(), params.seed)).value()];
@@ -1059,7 +1060,9 @@ BOOST_AUTO_TEST_SUITE(idle_suite)
 /// given work and held flag.
 std::vector<unsigned> sleeps(idle_policy& idle, int polls, std::size_t work, bool held) {
     std::vector<unsigned> out;
-    for (int i = 0; i < polls; ++i) idle.after(work, [&](unsigned us) { out.push_back(us); }, held);
+    for (int i = 0; i < polls; ++i)
+        idle.after(
+            work, [&](unsigned us) { out.push_back(us); }, held);
     return out;
 }
 
@@ -1068,7 +1071,8 @@ BOOST_AUTO_TEST_CASE(an_idle_thread_sleeps_longer_and_longer_up_to_a_millisecond
     const std::vector<unsigned> want{50, 100, 200, 400, 800, 1000, 1000};
     BOOST_TEST(sleeps(idle, 14, 0, false) == want, boost::test_tools::per_element());
     BOOST_TEST(sleeps(idle, 3, 1, false).empty()); // work: no sleep, and the next idle spell starts over
-    BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}), boost::test_tools::per_element());
+    BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}),
+               boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_thread_waiting_for_room_naps_sleep_us_for_a_millisecond_then_backs_off) {
@@ -1085,7 +1089,8 @@ BOOST_AUTO_TEST_CASE(a_thread_waiting_for_room_naps_sleep_us_for_a_millisecond_t
     BOOST_TEST(sleeps(idle, 6, 0, true) == std::vector<unsigned>(3, 50u), boost::test_tools::per_element());
     // Idle, not held, after work: the back-off starts over from sleep_us.
     BOOST_TEST(sleeps(idle, 1, 1, false).empty());
-    BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}), boost::test_tools::per_element());
+    BOOST_TEST(sleeps(idle, 4, 0, false) == std::vector<unsigned>({50, 100}),
+               boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(sleep_us_zero_is_pure_polling_held_or_not) {

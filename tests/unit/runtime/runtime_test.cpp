@@ -94,7 +94,8 @@ public:
         reader_ = std::thread([this] {
             const int fd = ::accept(listener_, nullptr, nullptr);
             if (fd < 0) return;
-            while (!reading_.load() && !closing_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            while (!reading_.load() && !closing_.load())
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
             char buf[65536];
             while (!closing_.load() && ::recv(fd, buf, sizeof buf, 0) > 0) {
             }
@@ -130,7 +131,7 @@ int write_until_full(std::uint16_t port, std::chrono::milliseconds quiet) {
     BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     std::vector<char> chunk(40 * 1024, 'x'); // whole records: 1024 of 40 bytes
-    std::size_t pending = 0;                  // bytes of the current chunk still to write
+    std::size_t pending = 0;                 // bytes of the current chunk still to write
     auto last = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - last < quiet) {
         if (pending == 0) pending = chunk.size();
@@ -148,7 +149,8 @@ int write_until_full(std::uint16_t port, std::chrono::milliseconds quiet) {
 struct running_router {
     config cfg;
     runtime rt{cfg, plan_for(cfg.router.query_text)};
-    explicit running_router(std::function<void(std::size_t, std::uint64_t)> hook, config c = two_core_config())
+    explicit running_router(std::function<void(std::size_t, std::uint64_t)> hook,
+                            config c = two_core_config())
         : cfg(std::move(c)) {
         rt.set_prepare_hook(std::move(hook));
         rt.start();
@@ -217,7 +219,8 @@ BOOST_AUTO_TEST_CASE(a_core_that_does_not_build_in_time_holds_every_core_back) {
         BOOST_FAIL("reprogram took a plan core 1 had not built");
     } catch (const std::runtime_error& e) {
         const std::string what = e.what();
-        BOOST_TEST(what.find("dataplane core 1 did not build the new plan within 100 ms") != std::string::npos,
+        BOOST_TEST(what.find("dataplane core 1 did not build the new plan within 100 ms") !=
+                       std::string::npos,
                    what);
     }
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
