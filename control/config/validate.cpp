@@ -591,8 +591,59 @@ void check_dpdk_sink_ports(load_context& c) {
     }
 }
 
+/// Whether a vdev string's arguments ("net_pcap0,rx_pcap=a,tx_pcap=b")
+/// include one of `keys`.
+bool has_device_arg(std::string_view device, std::initializer_list<std::string_view> keys) {
+    std::size_t at = device.find(',');
+    while (at != std::string_view::npos) {
+        const std::size_t next = device.find(',', at + 1);
+        const std::string_view arg =
+            device.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+        const std::string_view key = arg.substr(0, arg.find('='));
+        for (std::string_view k : keys)
+            if (key == k) return true;
+        at = next;
+    }
+    return false;
+}
+
+/// net_pcap gives each side it has no file or interface for a stand-in:
+/// receive returns nothing, and transmit drops every frame while counting
+/// it sent. A source on such a port would wait for nothing, and a sink
+/// would lose every record it counted out: both are refused.
+void check_pcap_sides(load_context& c, std::size_t i) {
+    const config& cfg = c.cfg;
+    const dpdk_port_config& p = cfg.dpdk.ports[i];
+    const std::string_view name = std::string_view(p.device).substr(0, p.device.find(','));
+    if (!name.starts_with("net_pcap") && !name.starts_with("eth_pcap")) return;
+    const std::string k = "dpdk.ports[" + std::to_string(i) + "].device";
+    for (std::size_t s = 0; s < cfg.sources.size(); ++s) {
+        if (cfg.sources[s].kind != source_kind::dpdk || cfg.sources[s].dpdk_port != i) continue;
+        if (!has_device_arg(p.device, {"rx_pcap", "rx_iface", "rx_iface_in", "iface"}))
+            c.fail_at(k, "sources[" + std::to_string(s) + "]" +
+                             at_line(c, "sources[" + std::to_string(s) + "]") + " receives from " +
+                             quote(p.device) +
+                             ", which has no receive side: net_pcap would hand it nothing; expected "
+                             "rx_pcap=FILE, rx_iface=IF, rx_iface_in=IF or iface=IF in the device string");
+        break;
+    }
+    std::string sender;
+    for (std::size_t s = 0; s < cfg.sinks.size() && sender.empty(); ++s)
+        if (cfg.sinks[s].kind == sink_kind::dpdk && cfg.sinks[s].dpdk_port == i)
+            sender = "partition " + std::to_string(s) + "'s sink";
+    if (sender.empty() && cfg.dead_letter && cfg.dead_letter->kind == sink_kind::dpdk &&
+        cfg.dead_letter->dpdk_port == i)
+        sender = "the dead-letter sink";
+    if (!sender.empty() && !has_device_arg(p.device, {"tx_pcap", "tx_iface", "iface"}))
+        c.fail_at(k, sender + " sends to " + quote(p.device) +
+                         ", which has no transmit side: net_pcap would drop every frame and count it sent; "
+                         "expected tx_pcap=FILE, tx_iface=IF or iface=IF in the device string (net_null "
+                         "discards frames on purpose)");
+}
+
 void check_dpdk(load_context& c) {
     for (std::size_t i = 0; i < c.cfg.dpdk.ports.size(); ++i) {
+        check_pcap_sides(c, i);
         const dpdk_port_config& p = c.cfg.dpdk.ports[i];
         const std::string k = "dpdk.ports[" + std::to_string(i) + "]";
         if (!c.given(k + ".device")) missing(c, k, k + ".device", "expected a PCI address or vdev string");

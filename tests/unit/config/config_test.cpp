@@ -886,6 +886,22 @@ udp_port = 7000
                  28, 13, "dpdk.ports[1].tx_queues",
                  {"the tap driver (eth_tun3)", "found rx_queues = 5, tx_queues = 5"});
 
+    // A net_pcap port without the side it is used for: net_pcap would
+    // receive nothing for the source, or drop the sink's frames as sent.
+    expect_error(
+        with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"net_pcap0,tx_pcap=out.pcap\""), 26, 10,
+        "dpdk.ports[1].device",
+        {"sources[0] (line 5) receives from \"net_pcap0,tx_pcap=out.pcap\", which has no receive side",
+         "expected rx_pcap=FILE, rx_iface=IF, rx_iface_in=IF or iface=IF"});
+    (void)load(with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"eth_pcap0,iface=lo\""));
+    expect_error(
+        with("device = \"net_null0\"", "device = \"net_pcap1,rx_pcap=in.pcap,infinite_rx=1\""), 21, 10,
+        "dpdk.ports[0].device",
+        {"partition 0's sink sends to \"net_pcap1,rx_pcap=in.pcap,infinite_rx=1\", which has no transmit "
+         "side: net_pcap would drop every frame and count it sent",
+         "expected tx_pcap=FILE, tx_iface=IF or iface=IF"});
+    (void)load(with("device = \"net_null0\"", "device = \"net_pcap1,rx_pcap=in.pcap,tx_iface=lo\""));
+
     // No ports at all.
     const std::string no_ports = ok.substr(0, ok.find("[dpdk]"));
     expect_error(no_ports, 7, 8, "sources[0].kind",
