@@ -192,6 +192,28 @@ std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept;
 /// What port `p` holds when sources poll `polled_queues` of its rx queues.
 dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress);
 
+/// What the mbuf pool of one NUMA socket must exceed: everything its ports
+/// can hold at once, and the per-thread caches of every egress thread and of
+/// a core per rx queue polled there.
+struct dpdk_pool_need {
+    dpdk_mbufs_held_by held;
+    std::uint64_t threads = 0;        ///< threads with a cache in the pool
+    std::uint64_t caches = 0;         ///< dpdk_mbufs_in_caches(mbuf_cache, threads)
+    std::uint64_t rx_descriptors = 0; ///< of held.descriptors: the rx rings a start may fill
+    [[nodiscard]] std::uint64_t total() const noexcept { return held.total() + caches; }
+};
+
+/// The need of `ports` (indices into cfg.ports) on one socket;
+/// `polled_rx_queues[i]`: how many of port i's rx queues sources poll (all
+/// when the vector is shorter).
+dpdk_pool_need dpdk_pool_need_of(const dpdk_config& cfg, const std::vector<std::size_t>& ports,
+                                 std::size_t egress_threads,
+                                 const std::vector<std::uint32_t>& polled_rx_queues);
+
+/// Empty when cfg.mempool_mbufs exceeds `need`; otherwise the error, with
+/// every term of the sum and what to set.
+std::string dpdk_pool_shortfall(const dpdk_config& cfg, int socket, const dpdk_pool_need& need);
+
 /// Net drivers shardgate's tests and tools use (net_pcap, net_ring,
 /// net_null, net_memif) that are not installed in DPDK's driver directory;
 /// empty when all are. Any thread, before or after start().

@@ -160,6 +160,46 @@ dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t poll
     return h;
 }
 
+dpdk_pool_need dpdk_pool_need_of(const dpdk_config& cfg, const std::vector<std::size_t>& ports,
+                                 std::size_t egress_threads,
+                                 const std::vector<std::uint32_t>& polled_rx_queues) {
+    // Threads with a cache in the pool: at most one core per rx queue polled
+    // on these ports, and every egress thread (any of them may send through
+    // a port of any socket).
+    dpdk_pool_need n;
+    n.threads = egress_threads;
+    for (const std::size_t i : ports) {
+        const dpdk_port_config& p = cfg.ports.at(i);
+        const std::uint32_t queues = std::min<std::uint32_t>(
+            i < polled_rx_queues.size() ? polled_rx_queues[i] : p.rx_queues, p.rx_queues);
+        n.threads += queues;
+        const dpdk_mbufs_held_by h = dpdk_mbufs_held(p, queues, cfg.rx_on_egress);
+        n.held += h;
+        if (h.descriptors) n.rx_descriptors += std::uint64_t{p.rx_queues} * p.rx_descriptors;
+    }
+    n.caches = dpdk_mbufs_in_caches(cfg.mbuf_cache, n.threads);
+    return n;
+}
+
+std::string dpdk_pool_shortfall(const dpdk_config& cfg, int socket, const dpdk_pool_need& n) {
+    const std::uint64_t need = n.total();
+    if (need < cfg.mempool_mbufs) return {};
+    const dpdk_mbufs_held_by& h = n.held;
+    return "dpdk.mempool_mbufs (" + std::to_string(cfg.mempool_mbufs) +
+           ") must exceed what the ports on NUMA socket " + std::to_string(socket) +
+           " can hold: " + std::to_string(h.descriptors) +
+           " in NIC descriptors (rx_queues x rx_descriptors + tx_queues x tx_descriptors) + " +
+           std::to_string(h.sources) + " held by sources (" +
+           std::to_string(dpdk_mbufs_per_polled_queue(cfg.rx_on_egress)) + " per polled rx queue" +
+           (cfg.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") + ") + " + std::to_string(h.tx_buffers) +
+           " buffered for transmit (" + std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " +
+           std::to_string(n.caches) + " in per-thread caches (1.5 x dpdk.mbuf_cache for each of " +
+           std::to_string(n.threads) + " threads) = " + std::to_string(need) +
+           "; set dpdk.mempool_mbufs to at least " + std::to_string(need + 1) + ", or lower " +
+           (h.descriptors != 0 ? "the descriptors or " : "") + "dpdk.mbuf_cache" +
+           (cfg.rx_on_egress ? ", or turn dpdk.rx_on_egress off" : "");
+}
+
 namespace {
 
 /// Why a device did not probe, and what to do about it.
@@ -592,43 +632,13 @@ private:
             throw std::invalid_argument("dpdk.payload_bytes (" + std::to_string(cfg_.payload_bytes) +
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
         // The pool needs every mbuf the ports can hold at once, and more.
-        // Threads with a cache in a socket's pool: at most one core per rx
-        // queue polled on that socket's ports, and every egress thread (any
-        // of them may send through a port of any socket).
-        std::map<int, dpdk_mbufs_held_by> held;
-        std::map<int, std::uint64_t> polled;
-        std::map<int, std::uint64_t> rx_descriptors; // of what `held` counts: the rx rings a start may fill
-        for (const auto& p : ports_) {
-            const std::uint32_t queues = std::min<std::uint32_t>(
-                p->index < polled_rx_queues_.size() ? polled_rx_queues_[p->index] : p->cfg.rx_queues,
-                p->cfg.rx_queues);
-            polled[p->socket] += queues;
-            const dpdk_mbufs_held_by h = dpdk_mbufs_held(p->cfg, queues, cfg_.rx_on_egress);
-            held[p->socket] += h;
-            if (h.descriptors)
-                rx_descriptors[p->socket] += std::uint64_t{p->cfg.rx_queues} * p->cfg.rx_descriptors;
-        }
-        for (const auto& [socket, h] : held) {
-            const std::uint64_t threads = egress_threads_ + polled[socket];
-            const std::uint64_t caches = dpdk_mbufs_in_caches(cfg_.mbuf_cache, threads);
-            const std::uint64_t need = h.total() + caches;
-            if (need >= cfg_.mempool_mbufs)
-                throw std::invalid_argument(
-                    "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
-                    ") must exceed what the ports on NUMA socket " + std::to_string(socket) +
-                    " can hold: " + std::to_string(h.descriptors) +
-                    " in NIC descriptors (rx_queues x rx_descriptors + "
-                    "tx_queues x tx_descriptors) + " +
-                    std::to_string(h.sources) + " held by sources (" +
-                    std::to_string(dpdk_mbufs_per_polled_queue(cfg_.rx_on_egress)) + " per polled rx queue" +
-                    (cfg_.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") + ") + " +
-                    std::to_string(h.tx_buffers) + " buffered for transmit (" +
-                    std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " + std::to_string(caches) +
-                    " in per-thread caches (1.5 x dpdk.mbuf_cache for each of " + std::to_string(threads) +
-                    " threads) = " + std::to_string(need) + "; set dpdk.mempool_mbufs to at least " +
-                    std::to_string(need + 1) + ", or lower " +
-                    (h.descriptors != 0 ? "the descriptors or " : "") + "dpdk.mbuf_cache" +
-                    (cfg_.rx_on_egress ? ", or turn dpdk.rx_on_egress off" : ""));
+        std::map<int, std::vector<std::size_t>> on_socket;
+        for (const auto& p : ports_) on_socket[p->socket].push_back(p->index);
+        for (const auto& [socket, indices] : on_socket) {
+            const dpdk_pool_need n = dpdk_pool_need_of(cfg_, indices, egress_threads_, polled_rx_queues_);
+            if (const std::string e = dpdk_pool_shortfall(cfg_, socket, n); !e.empty())
+                throw std::invalid_argument(e);
+            const std::uint64_t need = n.total();
             const std::string name = "sg_mbufs_s" + std::to_string(socket);
             rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg_.mempool_mbufs, cfg_.mbuf_cache, 0,
                                                       static_cast<std::uint16_t>(room), socket);
@@ -642,7 +652,7 @@ private:
             pools_.emplace(socket, mp);
             bindable_.emplace(socket, std::make_unique<std::atomic<std::int64_t>>(
                                           static_cast<std::int64_t>(cfg_.mempool_mbufs - 1 - need)));
-            pool_needs_.emplace(socket, pool_need{need, rx_descriptors[socket]});
+            pool_needs_.emplace(socket, pool_need{need, n.rx_descriptors});
         }
         for (auto& p : ports_) {
             p->pool = pools_.at(p->socket);

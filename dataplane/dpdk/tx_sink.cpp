@@ -122,7 +122,7 @@ public:
         return true;
     }
 
-    std::size_t poll(counter_block& counters) noexcept override {
+    std::size_t poll(counter_block& /*counters*/) noexcept override {
         if (queue_.count() != 0 && queue_.checks_deadline(this)) {
             const std::uint64_t now = rte_rdtsc();
             if (queue_.due(now)) queue_.flush(now);
@@ -134,7 +134,7 @@ public:
 
     [[nodiscard]] bool idle() const noexcept override { return held_ == 0; }
 
-    void close(counter_block& counters) noexcept override {
+    void close(counter_block& /*counters*/) noexcept override {
         // Keep offering until the NIC took everything or the retry window
         // passed; then drop (and count) what is left.
         const std::uint64_t start = rte_rdtsc();

@@ -45,6 +45,13 @@ int numa_node_of(int cpu) noexcept {
     return 0;
 }
 
+int numa_node_count() noexcept {
+#ifdef SHARDGATE_HAVE_NUMA
+    if (numa_available() >= 0) return numa_max_node() + 1;
+#endif
+    return 1;
+}
+
 numa_memory::numa_memory(int node) noexcept : node_(node), numa_(false) {
 #ifdef SHARDGATE_HAVE_NUMA
     numa_ = numa_available() >= 0 && numa_max_node() > 0;

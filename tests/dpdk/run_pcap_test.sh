@@ -159,3 +159,63 @@ grep -q "another DPDK process uses this file prefix ($prefix): give each process
   { echo "FAIL [prefix-clash]: the error does not name the clash: $(tail -2 "$d/second.err")"; exit 1; }
 echo "ok   [prefix-clash] a second process on one --file-prefix is refused with the reason"
 
+
+# The mbuf pool sum: `check` refuses a pool `run` refuses, with the same
+# message (run does the sum again once the EAL has placed the ports). Exact
+# only when the ports share a NUMA socket: on a machine with several nodes
+# `check` warns instead.
+d="$work/pool-sum"
+mkdir -p "$d"
+"$gen" --pcap "$d/in.pcap" --format fixed --records 100 --keys 10 --dst-port 9000 >/dev/null ||
+  { echo "FAIL [pool-sum]: the generator could not write the capture"; exit 1; }
+{
+  cat <<TOML
+[router]
+partitions = 1
+dataplane_cpus = [-1]
+egress_cpus = [-1]
+query = "SELECT COUNT(*) FROM trades"
+stats_interval_ms = 0
+
+$(trade_format_toml fixed 1024)
+
+[dpdk]
+eal_args = ["--no-huge", "--no-pci", "-m", "256"]
+mempool_mbufs = 1100
+mbuf_cache = 0
+rx_on_egress = true
+
+[[dpdk.ports]]
+device = "net_pcap0,rx_pcap=$d/in.pcap"
+ip = "10.0.0.1"
+
+[[dpdk.ports]]
+device = "net_null0"
+ip = "10.0.0.1"
+
+[[sources]]
+kind = "dpdk"
+dpdk_port = 0
+udp_port = 9000
+
+[sinks]
+uri = "dpdk://1/02:00:00:00:00:02/10.0.1.1:9000"
+TOML
+} >"$d/router.toml"
+want="dpdk.mempool_mbufs (1100) must exceed what the ports on NUMA socket 0 can hold: 0 in NIC descriptors"
+"$shardgate" run --config "$d/router.toml" --duration 1 >"$d/run.out" 2>"$d/run.err" &&
+  { echo "FAIL [pool-sum]: run started with a pool smaller than what the ports hold"; exit 1; }
+grep -qF "$want" "$d/run.err" || { echo "FAIL [pool-sum]: run's error: $(tail -2 "$d/run.err")"; exit 1; }
+run_error=$(sed -n 's/.*\(dpdk\.mempool_mbufs (1100).*\)/\1/p' "$d/run.err" | head -1)
+"$shardgate" check --config "$d/router.toml" >"$d/check.out" 2>"$d/check.err"
+rc=$?
+if [ -d /sys/devices/system/node/node1 ]; then
+  [ "$rc" -eq 0 ] && grep -qF "if the ports share a NUMA socket: $want" "$d/check.out" ||
+    { echo "FAIL [pool-sum]: check on a multi-node machine: exit $rc, $(cat "$d/check.out" "$d/check.err" | tail -3)"; exit 1; }
+  echo "ok   [pool-sum] run refuses the pool; check, on a machine of several NUMA nodes, warns"
+else
+  [ "$rc" -eq 2 ] || { echo "FAIL [pool-sum]: check exited $rc on a pool run refuses"; exit 1; }
+  grep -qF "$run_error" "$d/check.err" ||
+    { echo "FAIL [pool-sum]: check's error differs from run's: $(cat "$d/check.err") / $run_error"; exit 1; }
+  echo "ok   [pool-sum] check refuses the pool run refuses, with the same message"
+fi
