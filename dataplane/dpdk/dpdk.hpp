@@ -167,11 +167,17 @@ struct dpdk_mbufs_held_by {
     std::uint64_t descriptors = 0; ///< every descriptor of a NIC (virtual devices hold none)
     std::uint64_t sources = 0;     ///< chunks the sources of its rx queues keep out
     std::uint64_t tx_buffers = 0;  ///< frames buffered and fresh mbufs stashed per tx queue
-    [[nodiscard]] std::uint64_t total() const noexcept { return descriptors + sources + tx_buffers; }
+    /// Frames sent into a virtual device's own rings and not yet taken out
+    /// (net_ring: up to dpdk_mbufs_per_ring_queue per tx queue).
+    std::uint64_t in_flight = 0;
+    [[nodiscard]] std::uint64_t total() const noexcept {
+        return descriptors + sources + tx_buffers + in_flight;
+    }
     dpdk_mbufs_held_by& operator+=(const dpdk_mbufs_held_by& o) noexcept {
         descriptors += o.descriptors;
         sources += o.sources;
         tx_buffers += o.tx_buffers;
+        in_flight += o.in_flight;
         return *this;
     }
 };
@@ -179,6 +185,10 @@ struct dpdk_mbufs_held_by {
 /// Mbufs one tx queue keeps out of the pool at most: the frames it buffers
 /// for a burst and the fresh mbufs it takes from the pool in bulk.
 std::uint64_t dpdk_mbufs_per_tx_queue() noexcept;
+
+/// Frames one net_ring tx queue can hold: its rte_ring of 1024 slots keeps
+/// 1023, whether or not anything receives from it.
+std::uint64_t dpdk_mbufs_per_ring_queue() noexcept;
 
 /// Mbufs the per-thread caches of one pool can hold at once: DPDK lets a
 /// cache of `mbuf_cache` grow to 1.5x that before flushing it, and every

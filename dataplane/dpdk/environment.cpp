@@ -144,6 +144,8 @@ std::uint64_t dpdk_mbufs_per_tx_queue() noexcept {
     return detail::tx_queue::capacity + detail::tx_queue::stash_size;
 }
 
+std::uint64_t dpdk_mbufs_per_ring_queue() noexcept { return 1023; }
+
 std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threads) noexcept {
     return threads * ((std::uint64_t{mbuf_cache} * 3 + 1) / 2); // RTE_MEMPOOL_CACHE flush threshold: 1.5x
 }
@@ -157,6 +159,8 @@ dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t poll
     if (!is_vdev(p.device))
         h.descriptors =
             std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
+    if (p.device.starts_with("net_ring") || p.device.starts_with("eth_ring"))
+        h.in_flight = std::uint64_t{p.tx_queues} * dpdk_mbufs_per_ring_queue();
     return h;
 }
 
@@ -193,6 +197,9 @@ std::string dpdk_pool_shortfall(const dpdk_config& cfg, int socket, const dpdk_p
            std::to_string(dpdk_mbufs_per_polled_queue(cfg.rx_on_egress)) + " per polled rx queue" +
            (cfg.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") + ") + " + std::to_string(h.tx_buffers) +
            " buffered for transmit (" + std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " +
+           (h.in_flight ? std::to_string(h.in_flight) + " in net_ring's rings (" +
+                              std::to_string(dpdk_mbufs_per_ring_queue()) + " per tx queue) + "
+                        : std::string()) +
            std::to_string(n.caches) + " in per-thread caches (1.5 x dpdk.mbuf_cache for each of " +
            std::to_string(n.threads) + " threads) = " + std::to_string(need) +
            "; set dpdk.mempool_mbufs to at least " + std::to_string(need + 1) + ", or lower " +

@@ -410,6 +410,40 @@ BOOST_AUTO_TEST_CASE(mbufs_held_count_nic_descriptors_and_what_sources_keep_out)
     BOOST_TEST(dpdk_mbufs_held(nic, 1, true).descriptors == 3u * 1024 + 2u * 512);
     BOOST_TEST(dpdk_mbufs_held(nic, 1, true).sources == 1024u);
     BOOST_TEST(dpdk_mbufs_held(nic, 1, true).tx_buffers == tx);
+    BOOST_TEST(dpdk_mbufs_held(nic, 1, true).in_flight == 0u);
+    // net_ring keeps what is sent in a ring of 1023 per tx queue until it is received.
+    dpdk_port_config ring = nic;
+    ring.device = "net_ring0";
+    BOOST_TEST(dpdk_mbufs_held(ring, 3, false).in_flight == 2u * 1023);
+    BOOST_TEST(dpdk_mbufs_held(ring, 3, false).total() == 3u * 64 + tx + 2u * 1023);
+}
+
+BOOST_AUTO_TEST_CASE(pool_sum_over_the_ports_of_one_socket) {
+    dpdk_config c;
+    c.mbuf_cache = 256;
+    c.ports.resize(2);
+    c.ports[0].device = "net_ring0";
+    c.ports[0].rx_queues = c.ports[0].tx_queues = 2;
+    c.ports[1].device = "net_null0";
+    // Port 0: one rx queue polled (64), 2 tx queues (192 buffered, 2046 in
+    // its rings); port 1: none polled, 96 buffered; caches: 1.5 x 256 for 3
+    // egress threads and the one polling core.
+    const dpdk_pool_need n = dpdk_pool_need_of(c, {0, 1}, 3, {1, 0});
+    BOOST_TEST(n.threads == 4u);
+    BOOST_TEST(n.total() == 64u + 3u * 96 + 2u * 1023 + 4u * 384);
+    c.mempool_mbufs = static_cast<std::uint32_t>(n.total());
+    const std::string e = dpdk_pool_shortfall(c, 1, n);
+    BOOST_TEST(e.find("dpdk.mempool_mbufs (3934) must exceed what the ports on NUMA socket 1 can hold") == 0u,
+               e);
+    BOOST_TEST(
+        e.find("+ 288 buffered for transmit (96 per tx queue) + 2046 in net_ring's rings (1023 per tx "
+               "queue) + 1536 in per-thread caches (1.5 x dpdk.mbuf_cache for each of 4 threads) = 3934; "
+               "set dpdk.mempool_mbufs to at least 3935") != std::string::npos,
+        e);
+    c.mempool_mbufs = static_cast<std::uint32_t>(n.total() + 1);
+    BOOST_TEST(dpdk_pool_shortfall(c, 1, n).empty());
+    // Only the ports named: port 1 alone, on a socket of its own.
+    BOOST_TEST(dpdk_pool_need_of(c, {1}, 3, {1, 0}).total() == 96u + 3u * 384);
 }
 
 BOOST_AUTO_TEST_CASE(mbufs_in_caches_are_one_and_a_half_caches_per_thread) {

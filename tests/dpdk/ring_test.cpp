@@ -153,7 +153,10 @@ void run_ring_round_trip(std::vector<std::string> eal_args) {
     c.ports[1].ip = "10.0.0.1";
     c.ports[1].udp_port = 5000;
     c.ports[2].device = "net_ring2"; // for the error checks: one tx queue, no source ip
-    for (auto& p : c.ports) p.rx_descriptors = p.tx_descriptors = 512; // 6144 in all, below mempool_mbufs
+    for (auto& p : c.ports) p.rx_descriptors = p.tx_descriptors = 512;
+    // What net_ring's rings can hold (1023 per tx queue, 5115 here) comes
+    // out of the pool with the rest: 8191 mbufs would be too few.
+    c.mempool_mbufs = 16383;
     auto env = dpdk_environment::start(c, egress_threads);
     // The EAL's memory is what the case asked for: hugepages unless --no-huge.
     const bool huge = std::find(c.eal_args.begin(), c.eal_args.end(), "--no-huge") == c.eal_args.end();
