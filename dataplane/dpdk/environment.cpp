@@ -475,7 +475,11 @@ public:
                 o << "  " << finished_text(port.rx_finished) << "\n";
                 if (port.rx_queue_frames.size() > 1) {
                     // How the device spread the frames: by RSS, or its own rule.
-                    o << "  rx queues (" << (s.rss ? "RSS" : "the device's own spread") << "), frames:";
+                    o << "  rx queues ("
+                      << (s.rss                   ? "RSS"
+                          : s.driver == "net_tap" ? "the kernel's tun queue selection"
+                                                  : "the device's own spread")
+                      << "), frames:";
                     for (std::size_t q = 0; q < port.rx_queue_frames.size(); ++q)
                         o << " " << q << "=" << port.rx_queue_frames[q];
                     o << "\n";
@@ -735,7 +739,10 @@ private:
             if (hf != 0) {
                 conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
                 conf.rx_adv_conf.rss_conf.rss_hf = hf;
-                p.rss = true;
+                // net_tap takes the RSS configuration, but hashes only for
+                // rte_flow RSS rules (a BPF program of its own): without
+                // them the kernel's tun queue selection spreads the flows.
+                p.rss = p.driver != "net_tap";
             } else {
                 warnings_.push_back(k + " (" + dev + "): rx_queues = " + std::to_string(p.cfg.rx_queues) +
                                     " but " + p.driver +
