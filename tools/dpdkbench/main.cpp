@@ -21,10 +21,11 @@
 // default 3): each layout's ratio is taken to testpmd's rate in its own
 // round, and the summary gives the median over the rounds.
 //
-// Before a two-thread run it measures how long a cache line takes to go
-// between the two CPUs and back: on a virtual machine the host may place the
-// vCPUs on the same L3 (tens of ns) or not (hundreds), and the two-thread
-// figure follows it; the one-thread figure does not depend on it.
+// Before and after a two-thread run it measures how long a cache line takes
+// to go between the two CPUs and back: on a virtual machine the host may
+// place the vCPUs on the same L3 (tens of ns) or not (hundreds), and move
+// them at any time; the two-thread figure follows it, the one-thread figure
+// does not depend on it.
 //
 // --hugepages reserves 2 MiB hugepages for the run (root) and gives them
 // back afterwards; without it both sides run with --no-huge.
@@ -737,15 +738,19 @@ int main(int argc, char** argv) {
             for (const layout how : o.layouts) {
                 const double round_trip = how != layout::one ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
                 const sg_result r = run_shardgate(*env, dc, o, how);
+                // Again after it: the host moves the vCPUs, also during a run.
+                const double round_trip_after =
+                    how != layout::one ? cache_line_round_trip_ns(o.cpu_a, o.cpu_b) : 0;
                 const double pps = static_cast<double>(r.packets) / r.seconds;
                 const double rps = static_cast<double>(r.records) / r.seconds;
                 const double out_pps = static_cast<double>(r.frames_out) / r.seconds;
                 if (how != layout::one)
                     std::printf(
                         "shardgate [%s], dataplane core on CPU %d + egress thread on CPU %d%s (cache-line "
-                        "round trip between them before the run: %.0f ns):\n",
+                        "round trip between them before the run: %.0f ns, after it: %.0f ns):\n",
                         name(how), o.cpu_b, o.cpu_a,
-                        how == layout::relay ? " polling the port for the core" : "", round_trip);
+                        how == layout::relay ? " polling the port for the core" : "", round_trip,
+                        round_trip_after);
                 else
                     std::printf("shardgate [one], dataplane and egress loops on one thread, CPU %d "
                                 "(testpmd's footprint):\n",
