@@ -27,12 +27,11 @@
 // them at any time; the two-thread figure follows it, the one-thread figure
 // does not depend on it.
 //
-// --hugepages reserves 2 MiB hugepages for the run (root) and gives them
-// back afterwards; without it both sides run with --no-huge.
+// --hugepages runs both sides on 2 MiB hugepages, which must be free: run it
+// under scripts/with-hugepages 512 (root) to reserve them for the run and
+// give them back after. Without it both sides run with --no-huge.
 
 #include <fcntl.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,7 +115,8 @@ const char* name(layout how) {
         "  --burst B               records per route burst, 1..256 (default 128, router.burst_size)\n"
         "  --cpus A,B              B: testpmd's forwarding lcore and shardgate's dataplane core;\n"
         "                          A: testpmd's main lcore and shardgate's egress thread (default 0,1)\n"
-        "  --hugepages             reserve 2 MiB hugepages for the run and release them after\n"
+        "  --hugepages             run both sides on 2 MiB hugepages (at least 256 free: reserve them\n"
+        "                          for the run with scripts/with-hugepages 512 COMMAND)\n"
         "  --testpmd PATH          dpdk-testpmd (default /usr/bin/dpdk-testpmd)\n"
         "  --testpmd-bursts LIST   testpmd's packets per burst to try, its best rate is the baseline\n"
         "                          (default 32,64; DPDK's default is 32)\n"
@@ -238,68 +238,22 @@ void write_pcap(const fs::path& path, const options& o) {
 
 // ---------------------------------------------------------------- hugepages
 
-/// Reserves 2 MiB hugepages (and mounts hugetlbfs) for the run; gives both
-/// back on destruction.
-class hugepage_reservation {
-public:
-    explicit hugepage_reservation(long pages) {
-        before_ = read_long(nr_path);
-        if (before_ < pages && !write_long(nr_path, pages))
-            throw std::runtime_error(std::string("cannot write ") + nr_path + " (hugepages need root)");
-        if (read_free() < pages / 2)
-            throw std::runtime_error("asked for " + std::to_string(pages) + " hugepages, the kernel gave " +
-                                     std::to_string(read_free()) + " free (memory too fragmented?)");
-        if (!hugetlbfs_mounted()) {
-            ::mkdir(mount_point, 0755);
-            if (::mount("nodev", mount_point, "hugetlbfs", 0, "pagesize=2M") != 0)
-                throw std::runtime_error(std::string("mount hugetlbfs on ") + mount_point + ": " +
-                                         std::strerror(errno));
-            mounted_ = true;
-        }
+/// 2 MiB hugepages free now (/proc/meminfo).
+long free_hugepages() {
+    std::ifstream in("/proc/meminfo");
+    std::string k;
+    long v = 0;
+    while (in >> k >> v) {
+        if (k == "HugePages_Free:") return v;
+        in.ignore(256, '\n');
     }
-    ~hugepage_reservation() {
-        if (mounted_) ::umount(mount_point);
-        write_long(nr_path, before_);
-    }
-    hugepage_reservation(const hugepage_reservation&) = delete;
-    hugepage_reservation& operator=(const hugepage_reservation&) = delete;
+    return 0;
+}
 
-private:
-    static constexpr const char* nr_path = "/proc/sys/vm/nr_hugepages";
-    static constexpr const char* mount_point = "/dev/hugepages";
-    static long read_long(const char* p) {
-        std::ifstream in(p);
-        long v = 0;
-        in >> v;
-        return v;
-    }
-    static bool write_long(const char* p, long v) {
-        std::ofstream out(p);
-        out << v << "\n";
-        return static_cast<bool>(out.flush());
-    }
-    static long read_free() {
-        std::ifstream in("/proc/meminfo");
-        std::string k;
-        long v = 0;
-        while (in >> k >> v) {
-            if (k == "HugePages_Free:") return v;
-            in.ignore(256, '\n');
-        }
-        return 0;
-    }
-    static bool hugetlbfs_mounted() {
-        std::ifstream in("/proc/mounts");
-        std::string dev, dir, type;
-        while (in >> dev >> dir >> type) {
-            if (type == "hugetlbfs") return true;
-            in.ignore(4096, '\n');
-        }
-        return false;
-    }
-    long before_ = 0;
-    bool mounted_ = false;
-};
+/// Free hugepages --hugepages needs (both EALs at once: shardgate's stays
+/// up while testpmd runs), and how many scripts/with-hugepages should reserve.
+constexpr long hugepages_needed = 256;
+constexpr long hugepages_reserved = 512;
 
 // ---------------------------------------------------------------- testpmd
 
@@ -677,8 +631,12 @@ int main(int argc, char** argv) {
         const fs::path pcap = dir / "replay.pcap";
         write_pcap(pcap, o);
 
-        std::unique_ptr<hugepage_reservation> huge;
-        if (o.hugepages) huge = std::make_unique<hugepage_reservation>(512);
+        if (o.hugepages && free_hugepages() < hugepages_needed)
+            throw std::runtime_error(
+                "--hugepages: " + std::to_string(free_hugepages()) +
+                " 2 MiB hugepages are free, the run needs " + std::to_string(hugepages_needed) +
+                "; run it under scripts/with-hugepages " + std::to_string(hugepages_reserved) +
+                " (root: reserves them for the run and gives them back)");
         const std::uint32_t frame =
             std::max(udp_frame_header_bytes + o.per_packet * record_bytes, min_ethernet_frame);
         std::printf(
@@ -686,8 +644,7 @@ int main(int argc, char** argv) {
             "replayed from memory (net_pcap infinite_rx=1) to net_null (no-rx=1); %u partitions by symbol "
             "(%u keys); burst %u; %.1f s per run\n",
             record_bytes, o.per_packet, frame, o.packets, partitions, o.keys, o.burst, o.seconds);
-        std::printf("mode: %s\n", o.hugepages ? "2 MiB hugepages (reserved for this run, released after)"
-                                              : "no hugepages (--no-huge, IOVA as VA)");
+        std::printf("mode: %s\n", o.hugepages ? "2 MiB hugepages" : "no hugepages (--no-huge, IOVA as VA)");
         std::fflush(stdout);
 
         // shardgate's EAL, in this process, once; testpmd runs as a child
