@@ -607,6 +607,21 @@ bool has_device_arg(std::string_view device, std::initializer_list<std::string_v
     return false;
 }
 
+/// The device string with its arguments: `device` itself, or, for a bare
+/// name, the --vdev in dpdk.eal_args that created it ("--vdev=NAME,..." or
+/// "--vdev" "NAME,...").
+std::string_view device_with_arguments(const config& cfg, std::string_view device) {
+    if (device.find(',') != std::string_view::npos) return device;
+    const auto names_it = [&](std::string_view vdev) { return vdev.substr(0, vdev.find(',')) == device; };
+    const std::vector<std::string>& args = cfg.dpdk.eal_args;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string_view a = args[i];
+        if (a.starts_with("--vdev=") && names_it(a.substr(7))) return a.substr(7);
+        if (a == "--vdev" && i + 1 < args.size() && names_it(args[i + 1])) return args[i + 1];
+    }
+    return device;
+}
+
 /// net_pcap gives each side it has no file or interface for a stand-in:
 /// receive returns nothing, and transmit drops every frame while counting
 /// it sent. A source on such a port would wait for nothing, and a sink
@@ -617,14 +632,17 @@ void check_pcap_sides(load_context& c, std::size_t i) {
     const std::string_view name = std::string_view(p.device).substr(0, p.device.find(','));
     if (!name.starts_with("net_pcap") && !name.starts_with("eth_pcap")) return;
     const std::string k = "dpdk.ports[" + std::to_string(i) + "].device";
+    const std::string_view device = device_with_arguments(cfg, p.device);
     for (std::size_t s = 0; s < cfg.sources.size(); ++s) {
         if (cfg.sources[s].kind != source_kind::dpdk || cfg.sources[s].dpdk_port != i) continue;
-        if (!has_device_arg(p.device, {"rx_pcap", "rx_iface", "rx_iface_in", "iface"}))
+        if (!has_device_arg(device, {"rx_pcap", "rx_iface", "rx_iface_in", "iface"}))
             c.fail_at(k, "sources[" + std::to_string(s) + "]" +
                              at_line(c, "sources[" + std::to_string(s) + "]") + " receives from " +
-                             quote(p.device) +
+                             quote(device) +
                              ", which has no receive side: net_pcap would hand it nothing; expected "
-                             "rx_pcap=FILE, rx_iface=IF, rx_iface_in=IF or iface=IF in the device string");
+                             "rx_pcap=FILE, rx_iface=IF, rx_iface_in=IF or iface=IF in the device string (or "
+                             "in its --vdev "
+                             "in dpdk.eal_args)");
         break;
     }
     std::string sender;
@@ -634,11 +652,12 @@ void check_pcap_sides(load_context& c, std::size_t i) {
     if (sender.empty() && cfg.dead_letter && cfg.dead_letter->kind == sink_kind::dpdk &&
         cfg.dead_letter->dpdk_port == i)
         sender = "the dead-letter sink";
-    if (!sender.empty() && !has_device_arg(p.device, {"tx_pcap", "tx_iface", "iface"}))
-        c.fail_at(k, sender + " sends to " + quote(p.device) +
-                         ", which has no transmit side: net_pcap would drop every frame and count it sent; "
-                         "expected tx_pcap=FILE, tx_iface=IF or iface=IF in the device string (net_null "
-                         "discards frames on purpose)");
+    if (!sender.empty() && !has_device_arg(device, {"tx_pcap", "tx_iface", "iface"}))
+        c.fail_at(
+            k, sender + " sends to " + quote(device) +
+                   ", which has no transmit side: net_pcap would drop every frame and count it sent; "
+                   "expected tx_pcap=FILE, tx_iface=IF or iface=IF in the device string (or in its --vdev in "
+                   "dpdk.eal_args; net_null discards frames on purpose)");
 }
 
 void check_dpdk(load_context& c) {

@@ -378,17 +378,23 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
     if (cfg.dpdk.used()) {
         // The mbuf pool sum start() does once the EAL has placed the ports,
         // done here with every port on one socket: exact on a one-node
-        // machine (where 'check' then refuses what 'run' would), an upper
-        // bound where ports may sit on several nodes, each with its own pool.
+        // machine (where 'check' then refuses what 'run' would, and 'run'
+        // refuses before the EAL starts), an upper bound where ports may sit
+        // on several nodes, each with its own pool, or where the node count
+        // is unknown: there only a warning.
         std::vector<std::uint32_t> polled(cfg.dpdk.ports.size(), 0);
         for (const auto& src : cfg.sources)
             if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
         std::vector<std::size_t> all(cfg.dpdk.ports.size());
         for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
         const dpdk_pool_need need = dpdk_pool_need_of(cfg.dpdk, all, cfg.router.egress_cpus.size(), polled);
-        if (std::string e = dpdk_pool_shortfall(cfg.dpdk, 0, need); !e.empty()) {
-            if (numa_node_count() == 1) throw std::invalid_argument(e);
-            warnings.push_back("if the ports share a NUMA socket: " + e);
+        if (numa_node_count() == 1) {
+            if (std::string e = dpdk_pool_shortfall(cfg.dpdk, "the ports on NUMA socket 0", need); !e.empty())
+                throw std::invalid_argument(e);
+        } else if (std::string e = dpdk_pool_shortfall(cfg.dpdk, "all the ports together", need);
+                   !e.empty()) {
+            warnings.push_back("if every port is on one NUMA socket (this machine has " +
+                               std::to_string(numa_node_count()) + " nodes; 0: unknown), " + e);
         }
     }
 #endif

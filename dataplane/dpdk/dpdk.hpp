@@ -168,7 +168,7 @@ struct dpdk_mbufs_held_by {
     std::uint64_t sources = 0;     ///< chunks the sources of its rx queues keep out
     std::uint64_t tx_buffers = 0;  ///< frames buffered and fresh mbufs stashed per tx queue
     /// Frames sent into a virtual device's own rings and not yet taken out
-    /// (net_ring: up to dpdk_mbufs_per_ring_queue per tx queue).
+    /// (net_ring: up to dpdk_mbufs_per_ring_queue per tx queue that sends).
     std::uint64_t in_flight = 0;
     [[nodiscard]] std::uint64_t total() const noexcept {
         return descriptors + sources + tx_buffers + in_flight;
@@ -200,7 +200,9 @@ std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threa
 std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept;
 
 /// What port `p` holds when sources poll `polled_queues` of its rx queues.
-dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress);
+/// `egress_threads`: how many of its tx queues can send (the first ones).
+dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress,
+                                   std::size_t egress_threads = SIZE_MAX);
 
 /// What the mbuf pool of one NUMA socket must exceed: everything its ports
 /// can hold at once, and the per-thread caches of every egress thread and of
@@ -221,8 +223,9 @@ dpdk_pool_need dpdk_pool_need_of(const dpdk_config& cfg, const std::vector<std::
                                  const std::vector<std::uint32_t>& polled_rx_queues);
 
 /// Empty when cfg.mempool_mbufs exceeds `need`; otherwise the error, with
-/// every term of the sum and what to set.
-std::string dpdk_pool_shortfall(const dpdk_config& cfg, int socket, const dpdk_pool_need& need);
+/// every term of the sum and what to set. `ports` names the ports summed
+/// ("the ports on NUMA socket 0").
+std::string dpdk_pool_shortfall(const dpdk_config& cfg, const std::string& ports, const dpdk_pool_need& need);
 
 /// Net drivers shardgate's tests and tools use (net_pcap, net_ring,
 /// net_null, net_memif) that are not installed in DPDK's driver directory;

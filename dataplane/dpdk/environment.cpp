@@ -150,8 +150,8 @@ std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threa
     return threads * ((std::uint64_t{mbuf_cache} * 3 + 1) / 2); // RTE_MEMPOOL_CACHE flush threshold: 1.5x
 }
 
-dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues,
-                                   bool rx_on_egress) {
+dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress,
+                                   std::size_t egress_threads) {
     dpdk_mbufs_held_by h;
     h.sources =
         std::min<std::uint64_t>(polled_queues, p.rx_queues) * dpdk_mbufs_per_polled_queue(rx_on_egress);
@@ -160,7 +160,7 @@ dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t poll
         h.descriptors =
             std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
     if (p.device.starts_with("net_ring") || p.device.starts_with("eth_ring"))
-        h.in_flight = std::uint64_t{p.tx_queues} * dpdk_mbufs_per_ring_queue();
+        h.in_flight = std::min<std::uint64_t>(p.tx_queues, egress_threads) * dpdk_mbufs_per_ring_queue();
     return h;
 }
 
@@ -177,7 +177,7 @@ dpdk_pool_need dpdk_pool_need_of(const dpdk_config& cfg, const std::vector<std::
         const std::uint32_t queues = std::min<std::uint32_t>(
             i < polled_rx_queues.size() ? polled_rx_queues[i] : p.rx_queues, p.rx_queues);
         n.threads += queues;
-        const dpdk_mbufs_held_by h = dpdk_mbufs_held(p, queues, cfg.rx_on_egress);
+        const dpdk_mbufs_held_by h = dpdk_mbufs_held(p, queues, cfg.rx_on_egress, egress_threads);
         n.held += h;
         if (h.descriptors) n.rx_descriptors += std::uint64_t{p.rx_queues} * p.rx_descriptors;
     }
@@ -185,12 +185,15 @@ dpdk_pool_need dpdk_pool_need_of(const dpdk_config& cfg, const std::vector<std::
     return n;
 }
 
-std::string dpdk_pool_shortfall(const dpdk_config& cfg, int socket, const dpdk_pool_need& n) {
+std::string dpdk_pool_shortfall(const dpdk_config& cfg, const std::string& ports, const dpdk_pool_need& n) {
     const std::uint64_t need = n.total();
     if (need < cfg.mempool_mbufs) return {};
     const dpdk_mbufs_held_by& h = n.held;
-    return "dpdk.mempool_mbufs (" + std::to_string(cfg.mempool_mbufs) +
-           ") must exceed what the ports on NUMA socket " + std::to_string(socket) +
+    std::string remedies;
+    if (h.descriptors != 0) remedies += ", or lower the descriptors";
+    if (cfg.mbuf_cache != 0) remedies += ", or lower dpdk.mbuf_cache";
+    if (cfg.rx_on_egress) remedies += ", or turn dpdk.rx_on_egress off";
+    return "dpdk.mempool_mbufs (" + std::to_string(cfg.mempool_mbufs) + ") must exceed what " + ports +
            " can hold: " + std::to_string(h.descriptors) +
            " in NIC descriptors (rx_queues x rx_descriptors + tx_queues x tx_descriptors) + " +
            std::to_string(h.sources) + " held by sources (" +
@@ -198,13 +201,12 @@ std::string dpdk_pool_shortfall(const dpdk_config& cfg, int socket, const dpdk_p
            (cfg.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") + ") + " + std::to_string(h.tx_buffers) +
            " buffered for transmit (" + std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " +
            (h.in_flight ? std::to_string(h.in_flight) + " in net_ring's rings (" +
-                              std::to_string(dpdk_mbufs_per_ring_queue()) + " per tx queue) + "
+                              std::to_string(dpdk_mbufs_per_ring_queue()) +
+                              " per tx queue an egress thread sends on) + "
                         : std::string()) +
            std::to_string(n.caches) + " in per-thread caches (1.5 x dpdk.mbuf_cache for each of " +
            std::to_string(n.threads) + " threads) = " + std::to_string(need) +
-           "; set dpdk.mempool_mbufs to at least " + std::to_string(need + 1) + ", or lower " +
-           (h.descriptors != 0 ? "the descriptors or " : "") + "dpdk.mbuf_cache" +
-           (cfg.rx_on_egress ? ", or turn dpdk.rx_on_egress off" : "");
+           "; set dpdk.mempool_mbufs to at least " + std::to_string(need + 1) + remedies;
 }
 
 namespace {
@@ -647,7 +649,9 @@ private:
         for (const auto& p : ports_) on_socket[p->socket].push_back(p->index);
         for (const auto& [socket, indices] : on_socket) {
             const dpdk_pool_need n = dpdk_pool_need_of(cfg_, indices, egress_threads_, polled_rx_queues_);
-            if (const std::string e = dpdk_pool_shortfall(cfg_, socket, n); !e.empty())
+            if (const std::string e =
+                    dpdk_pool_shortfall(cfg_, "the ports on NUMA socket " + std::to_string(socket), n);
+                !e.empty())
                 throw std::invalid_argument(e);
             const std::uint64_t need = n.total();
             const std::string name = "sg_mbufs_s" + std::to_string(socket);

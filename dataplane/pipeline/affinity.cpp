@@ -1,5 +1,6 @@
 #include "dataplane/pipeline/affinity.hpp"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -7,6 +8,7 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <string_view>
 
 #ifdef SHARDGATE_HAVE_NUMA
 #include <numa.h>
@@ -46,10 +48,18 @@ int numa_node_of(int cpu) noexcept {
 }
 
 int numa_node_count() noexcept {
-#ifdef SHARDGATE_HAVE_NUMA
-    if (numa_available() >= 0) return numa_max_node() + 1;
-#endif
-    return 1;
+    // sysfs, as DPDK counts them: libnuma is optional, and numa_available()
+    // fails where the process may not use the NUMA calls (a container).
+    DIR* d = ::opendir("/sys/devices/system/node");
+    if (d == nullptr) return 0;
+    int nodes = 0;
+    while (const dirent* e = ::readdir(d)) {
+        const std::string_view n = e->d_name;
+        nodes += n.size() > 4 && n.starts_with("node") &&
+                 n.find_first_not_of("0123456789", 4) == std::string_view::npos;
+    }
+    ::closedir(d);
+    return nodes;
 }
 
 numa_memory::numa_memory(int node) noexcept : node_(node), numa_(false) {

@@ -18,7 +18,7 @@ void pin_current_thread(int cpu, const std::string& what);
 /// The NUMA node of `cpu` (0 when libnuma is absent, NUMA is unavailable or cpu is -1).
 [[nodiscard]] int numa_node_of(int cpu) noexcept;
 
-/// NUMA nodes of this machine (1 when libnuma is absent or NUMA is unavailable).
+/// NUMA nodes of this machine, from /sys/devices/system/node (0: unknown).
 [[nodiscard]] int numa_node_count() noexcept;
 
 /// Memory on one NUMA node (numa_alloc_onnode), or the default heap when the

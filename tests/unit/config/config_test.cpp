@@ -901,6 +901,16 @@ udp_port = 7000
          "side: net_pcap would drop every frame and count it sent",
          "expected tx_pcap=FILE, tx_iface=IF or iface=IF"});
     (void)load(with("device = \"net_null0\"", "device = \"net_pcap1,rx_pcap=in.pcap,tx_iface=lo\""));
+    // A bare name takes its arguments from the --vdev in eal_args that made it.
+    const std::string bare = with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"net_pcap0\"");
+    (void)load(edit(bare, "\"-m\", \"256\"]", "\"-m\", \"256\", \"--vdev=net_pcap0,rx_pcap=in.pcap\"]"));
+    (void)load(edit(bare, "\"-m\", \"256\"]", "\"-m\", \"256\", \"--vdev\", \"net_pcap0,iface=lo\"]"));
+    expect_error(
+        edit(bare, "\"-m\", \"256\"]", "\"-m\", \"256\", \"--vdev=net_pcap0,tx_pcap=o.pcap\"]"), 26, 10,
+        "dpdk.ports[1].device",
+        {"receives from \"net_pcap0,tx_pcap=o.pcap\", which has no receive side", "or in its --vdev"});
+    expect_error(bare, 26, 10, "dpdk.ports[1].device",
+                 {"receives from \"net_pcap0\", which has no receive side"});
 
     // No ports at all.
     const std::string no_ports = ok.substr(0, ok.find("[dpdk]"));
