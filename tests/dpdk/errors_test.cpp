@@ -5,7 +5,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sched.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -76,6 +78,32 @@ BOOST_AUTO_TEST_CASE(pci_device_with_no_pci, *boost::unit_test::disabled()) {
     BOOST_TEST_MESSAGE(e);
     BOOST_TEST(contains(e, "dpdk.ports[0]: device \"0000:03:00.0\" did not probe: "), e);
     BOOST_TEST(contains(e, "dpdk.eal_args contain \"--no-pci\""), e);
+}
+
+BOOST_AUTO_TEST_CASE(tap_with_fewer_tx_than_rx_queues_names_the_rule, *boost::unit_test::disabled()) {
+    // The loader refuses this configuration; a port set up without it (the
+    // environment's own API) must still get the rule with DPDK's refusal.
+    require_drivers({"net_tap"});
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0)
+        skip("/dev/net/tun is not usable here (" + std::string(std::strerror(errno)) +
+             "): net_tap cannot create its interface");
+    // net_tap creates a kernel interface at probe: in a network namespace of
+    // this thread's own, never in the machine's (the EAL's threads, started
+    // from this one later, share it).
+    if (::unshare(CLONE_NEWNET) != 0)
+        skip("cannot make a network namespace (unshare: " + std::string(std::strerror(errno)) +
+             "; needs root) for net_tap's interface");
+    dpdk_config c;
+    c.eal_args = no_huge_args();
+    c.ports.push_back({});
+    c.ports[0].device = "net_tap0,iface=sgtap0";
+    c.ports[0].rx_queues = 2;
+    c.ports[0].tx_queues = 1;
+    const std::string e = start_error(c, {2});
+    BOOST_TEST_MESSAGE(e);
+    BOOST_TEST(
+        contains(e, "dpdk.ports[0] (\"net_tap0,iface=sgtap0\"): rte_eth_dev_configure(2 rx, 1 tx queues"), e);
+    BOOST_TEST(contains(e, "net_tap needs as many tx as rx queues: try dpdk.ports[0].tx_queues = 2"), e);
 }
 
 namespace {
