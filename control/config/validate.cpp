@@ -633,12 +633,15 @@ void check_pcap_sides(load_context& c, std::size_t i) {
     if (!name.starts_with("net_pcap") && !name.starts_with("eth_pcap")) return;
     const std::string k = "dpdk.ports[" + std::to_string(i) + "].device";
     const std::string_view device = device_with_arguments(cfg, p.device);
+    // What the message quotes: the device, and the --vdev it took its arguments from.
+    const std::string shown = device == p.device
+                                  ? quote(p.device)
+                                  : quote(p.device) + " (its --vdev in dpdk.eal_args: " + quote(device) + ")";
     for (std::size_t s = 0; s < cfg.sources.size(); ++s) {
         if (cfg.sources[s].kind != source_kind::dpdk || cfg.sources[s].dpdk_port != i) continue;
         if (!has_device_arg(device, {"rx_pcap", "rx_iface", "rx_iface_in", "iface"}))
             c.fail_at(k, "sources[" + std::to_string(s) + "]" +
-                             at_line(c, "sources[" + std::to_string(s) + "]") + " receives from " +
-                             quote(device) +
+                             at_line(c, "sources[" + std::to_string(s) + "]") + " receives from " + shown +
                              ", which has no receive side: net_pcap would hand it nothing; expected "
                              "rx_pcap=FILE, rx_iface=IF, rx_iface_in=IF or iface=IF in the device string (or "
                              "in its --vdev "
@@ -654,7 +657,7 @@ void check_pcap_sides(load_context& c, std::size_t i) {
         sender = "the dead-letter sink";
     if (!sender.empty() && !has_device_arg(device, {"tx_pcap", "tx_iface", "iface"}))
         c.fail_at(
-            k, sender + " sends to " + quote(device) +
+            k, sender + " sends to " + shown +
                    ", which has no transmit side: net_pcap would drop every frame and count it sent; "
                    "expected tx_pcap=FILE, tx_iface=IF or iface=IF in the device string (or in its --vdev in "
                    "dpdk.eal_args; net_null discards frames on purpose)");

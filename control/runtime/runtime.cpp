@@ -388,13 +388,18 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
         std::vector<std::size_t> all(cfg.dpdk.ports.size());
         for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
         const dpdk_pool_need need = dpdk_pool_need_of(cfg.dpdk, all, cfg.router.egress_cpus.size(), polled);
-        if (numa_node_count() == 1) {
+        const int nodes = numa_node_count();
+        if (nodes == 1) {
             if (std::string e = dpdk_pool_shortfall(cfg.dpdk, "the ports on NUMA socket 0", need); !e.empty())
                 throw std::invalid_argument(e);
         } else if (std::string e = dpdk_pool_shortfall(cfg.dpdk, "all the ports together", need);
                    !e.empty()) {
-            warnings.push_back("if every port is on one NUMA socket (this machine has " +
-                               std::to_string(numa_node_count()) + " nodes; 0: unknown), " + e);
+            warnings.push_back("if every port is on one NUMA socket (" +
+                               (nodes
+                                    ? "this machine has " + std::to_string(nodes) + " NUMA nodes"
+                                    : std::string("the NUMA node count is unknown: /sys/devices/system/node "
+                                                  "lists none")) +
+                               "), " + e);
         }
     }
 #endif

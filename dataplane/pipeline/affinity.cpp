@@ -48,8 +48,10 @@ int numa_node_of(int cpu) noexcept {
 }
 
 int numa_node_count() noexcept {
-    // sysfs, as DPDK counts them: libnuma is optional, and numa_available()
-    // fails where the process may not use the NUMA calls (a container).
+    // sysfs, not libnuma: libnuma is optional, and numa_available() fails
+    // where the process may not use the NUMA calls (a container). Nodes
+    // without CPUs (memory only) count too: such a machine gets the
+    // cautious answer, a warning.
     DIR* d = ::opendir("/sys/devices/system/node");
     if (d == nullptr) return 0;
     int nodes = 0;

@@ -218,7 +218,21 @@ if [ "$nodes" -eq 1 ]; then
   echo "ok   [pool-sum] check refuses the pool run refuses, with the same message"
 else
   [ "$rc" -eq 0 ] &&
-    grep -q "if every port is on one NUMA socket (this machine has $nodes nodes; 0: unknown), dpdk.mempool_mbufs (1100) must exceed what all the ports together can hold" "$d/check.out" ||
+    grep -q "if every port is on one NUMA socket (.*), dpdk.mempool_mbufs (1100) must exceed what all the ports together can hold" "$d/check.out" ||
     { echo "FAIL [pool-sum]: check on a machine of $nodes NUMA nodes: exit $rc, $(cat "$d/check.out" "$d/check.err" | tail -3)"; exit 1; }
   echo "ok   [pool-sum] run refuses the pool; check, on a machine of $nodes NUMA nodes, warns"
+fi
+# The other branch, here too where we may: check on a machine of two NUMA
+# nodes (a sysfs node list of two, in a mount namespace of its own) warns.
+if unshare -m true 2>/dev/null; then
+  unshare -m bash -c 'mount -t tmpfs none /sys/devices/system/node && mkdir /sys/devices/system/node/node0 \
+      /sys/devices/system/node/node1 && exec "$0" check --config "$1"' "$shardgate" "$d/router.toml" \
+      >"$d/check2.out" 2>"$d/check2.err"
+  rc=$?
+  [ "$rc" -eq 0 ] &&
+    grep -q "if every port is on one NUMA socket (this machine has 2 NUMA nodes), dpdk.mempool_mbufs (1100) must exceed what all the ports together can hold" "$d/check2.out" ||
+    { echo "FAIL [pool-sum]: check with two NUMA nodes listed: exit $rc, $(cat "$d/check2.out" "$d/check2.err" | tail -3)"; exit 1; }
+  echo "ok   [pool-sum] with two NUMA nodes listed, check warns instead"
+else
+  echo "skip [pool-sum] two NUMA nodes: cannot make a mount namespace (unshare -m; root)"
 fi

@@ -238,16 +238,12 @@ void write_pcap(const fs::path& path, const options& o) {
 
 // ---------------------------------------------------------------- hugepages
 
-/// 2 MiB hugepages free now (/proc/meminfo).
+/// 2 MiB hugepages free now (whatever the default hugepage size).
 long free_hugepages() {
-    std::ifstream in("/proc/meminfo");
-    std::string k;
+    std::ifstream in("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
     long v = 0;
-    while (in >> k >> v) {
-        if (k == "HugePages_Free:") return v;
-        in.ignore(256, '\n');
-    }
-    return 0;
+    in >> v;
+    return v;
 }
 
 /// Free hugepages --hugepages needs (both EALs at once: shardgate's stays

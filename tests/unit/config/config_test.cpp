@@ -905,10 +905,12 @@ udp_port = 7000
     const std::string bare = with("device = \"net_pcap0,rx_pcap=in.pcap\"", "device = \"net_pcap0\"");
     (void)load(edit(bare, "\"-m\", \"256\"]", "\"-m\", \"256\", \"--vdev=net_pcap0,rx_pcap=in.pcap\"]"));
     (void)load(edit(bare, "\"-m\", \"256\"]", "\"-m\", \"256\", \"--vdev\", \"net_pcap0,iface=lo\"]"));
-    expect_error(
-        edit(bare, "\"-m\", \"256\"]", "\"-m\", \"256\", \"--vdev=net_pcap0,tx_pcap=o.pcap\"]"), 26, 10,
-        "dpdk.ports[1].device",
-        {"receives from \"net_pcap0,tx_pcap=o.pcap\", which has no receive side", "or in its --vdev"});
+    expect_error(edit(bare, "\"-m\", \"256\"]", "\"-m\", \"256\", \"--vdev=net_pcap0,tx_pcap=o.pcap\"]"), 26,
+                 10, "dpdk.ports[1].device",
+                 {"receives from \"net_pcap0\" (its --vdev in dpdk.eal_args: \"net_pcap0,tx_pcap=o.pcap\"), "
+                  "which has no "
+                  "receive side",
+                  "or in its --vdev"});
     expect_error(bare, 26, 10, "dpdk.ports[1].device",
                  {"receives from \"net_pcap0\", which has no receive side"});
 
