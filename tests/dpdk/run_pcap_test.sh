@@ -113,12 +113,9 @@ TOML
   echo "ok   [$run] $records records through DPDK net_pcap ports verify: $(grep -o '"per_partition":\[[0-9,]*\]' "$d/sink.json")"
 done
 
-# Two processes with one --file-prefix: the second cannot start its EAL,
-# and DPDK gives no reason (rte_errno 0); the error must name the clash.
-d="$work/prefix-clash"
-mkdir -p "$d"
-prefix="sg-clash-$$"
-{
+# count_router_toml: the [router] and [format] tables of a one-partition
+# router counting trades, for the single-partition cases below.
+count_router_toml() {
   cat <<TOML
 [router]
 partitions = 1
@@ -128,6 +125,17 @@ query = "SELECT COUNT(*) FROM trades"
 stats_interval_ms = 0
 
 $(trade_format_toml fixed 1024)
+TOML
+}
+
+# Two processes with one --file-prefix: the second cannot start its EAL,
+# and DPDK gives no reason (rte_errno 0); the error must name the clash.
+d="$work/prefix-clash"
+mkdir -p "$d"
+prefix="sg-clash-$$"
+{
+  count_router_toml
+  cat <<TOML
 
 [[sources]]
 kind = "udp"
@@ -170,15 +178,8 @@ mkdir -p "$d"
 "$gen" --pcap "$d/in.pcap" --format fixed --records 100 --keys 10 --dst-port 9000 >/dev/null ||
   { echo "FAIL [pool-sum]: the generator could not write the capture"; exit 1; }
 {
+  count_router_toml
   cat <<TOML
-[router]
-partitions = 1
-dataplane_cpus = [-1]
-egress_cpus = [-1]
-query = "SELECT COUNT(*) FROM trades"
-stats_interval_ms = 0
-
-$(trade_format_toml fixed 1024)
 
 [dpdk]
 eal_args = ["--no-huge", "--no-pci", "-m", "256"]
