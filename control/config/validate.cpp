@@ -644,8 +644,7 @@ void check_pcap_sides(load_context& c, std::size_t i) {
                              at_line(c, "sources[" + std::to_string(s) + "]") + " receives from " + shown +
                              ", which has no receive side: net_pcap would hand it nothing; expected "
                              "rx_pcap=FILE, rx_iface=IF, rx_iface_in=IF or iface=IF in the device string (or "
-                             "in its --vdev "
-                             "in dpdk.eal_args)");
+                             "in its --vdev in dpdk.eal_args)");
         break;
     }
     std::string sender;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -386,7 +387,7 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
         for (const auto& src : cfg.sources)
             if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
         std::vector<std::size_t> all(cfg.dpdk.ports.size());
-        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        std::iota(all.begin(), all.end(), std::size_t{0});
         const dpdk_pool_need need = dpdk_pool_need_of(cfg.dpdk, all, cfg.router.egress_cpus.size(), polled);
         const int nodes = numa_node_count();
         if (nodes == 1) {
