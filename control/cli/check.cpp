@@ -18,7 +18,8 @@ constexpr const char* check_usage =
     "\n"
     "Loads and validates the TOML config and its query exactly as 'shardgate run' would\n"
     "(every key, the query, the plan, routing key fields against the record format) and\n"
-    "prints the plan and what would run, without opening a socket.\n"
+    "prints the plan and what would run, without opening a socket. What only DPDK itself can\n"
+    "tell (EAL arguments, whether a device probes, its queue limits) is found by 'run' alone.\n"
     "\n"
     "  --config FILE  the router's TOML configuration\n"
     "  --query FILE   the query ('-' = standard input), instead of the config's\n"
@@ -27,7 +28,8 @@ constexpr const char* check_usage =
     "  --keys         list every configuration key with its type, default, bounds and meaning\n"
     "  --help         this text\n"
     "\n"
-    "exit status: 0 valid, 2 invalid (one line on stderr naming the file, line and key)\n";
+    "exit status: 0 valid, 2 invalid (one line on stderr: what is wrong and, for a key of the\n"
+    "config, its file, line and name)\n";
 
 int usage_error(const std::string& m) {
     std::fprintf(stderr, "shardgate check: %s (see 'shardgate check --help')\n", m.c_str());

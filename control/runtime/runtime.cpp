@@ -1008,8 +1008,15 @@ const plan& runtime::current_plan() const noexcept { return impl_->the_plan; }
 
 int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     drain_timeout_ms_ = options.drain_timeout_ms;
+    const std::size_t warned = impl_->the_plan.warnings.size();
     start(&stop);
     const impl& m = *impl_;
+    // What start found (a DPDK port without RSS, a link still down): the
+    // plan the caller printed before could not show it. Labelled as in
+    // format_plan_text.
+    for (std::size_t i = warned; i < m.the_plan.warnings.size(); ++i)
+        std::fprintf(options.out, "warning:    %s\n", m.the_plan.warnings[i].c_str());
+    std::fflush(options.out);
     if (!options.ready_file.empty()) {
         // Scripts wait for this file before sending: every socket is bound.
         std::string ports;

@@ -237,3 +237,44 @@ if unshare -m true 2>/dev/null; then
 else
   echo "skip [pool-sum] two NUMA nodes: cannot make a mount namespace (unshare -m; root)"
 fi
+
+# What the environment warns about at start (here: net_ring has no RSS for
+# its two rx queues) reaches run's output, not only --summary-json.
+d="$work/start-warning"
+mkdir -p "$d"
+{
+  count_router_toml
+  cat <<TOML
+
+[dpdk]
+eal_args = ["--no-huge", "--no-pci", "-m", "256"]
+
+[[dpdk.ports]]
+device = "net_ring0"
+rx_queues = 2
+ip = "10.0.0.1"
+
+[[dpdk.ports]]
+device = "net_null0"
+ip = "10.0.0.1"
+
+[[sources]]
+kind = "dpdk"
+dpdk_port = 0
+udp_port = 9000
+
+[[sources]]
+kind = "dpdk"
+dpdk_port = 0
+dpdk_queue = 1
+udp_port = 9000
+
+[sinks]
+uri = "dpdk://1/02:00:00:00:00:02/10.0.1.1:9000"
+TOML
+} >"$d/router.toml"
+"$shardgate" run --config "$d/router.toml" --duration 1 >"$d/run.out" 2>"$d/run.err" ||
+  { echo "FAIL [start-warning]: run failed: $(tail -3 "$d/run.err")"; exit 1; }
+grep -qF 'warning:    dpdk: dpdk.ports[0] ("net_ring0"): rx_queues = 2 but net_ring has no RSS' "$d/run.out" ||
+  { echo "FAIL [start-warning]: run's output does not carry the start-time warning: $(head -8 "$d/run.out")"; exit 1; }
+echo "ok   [start-warning] a warning found at start is printed with the plan's"
