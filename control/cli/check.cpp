@@ -104,6 +104,8 @@ int check_main(std::span<const std::string_view> raw_args) {
         std::printf("  lanes       %.1f MiB (%u blocks per partition per dataplane core)\n",
                     static_cast<double>(control::runtime::lane_memory_bytes(s.cfg)) / (1 << 20),
                     s.cfg.router.ring_blocks);
+        if (const std::string pool = control::runtime::dpdk_pool_text(s.cfg); !pool.empty())
+            std::printf("  dpdk pool   %s\n", pool.c_str());
         std::printf("%s", control::format_plan_text(s.the_plan).c_str());
         return 0;
     });

@@ -269,6 +269,20 @@ struct runtime::impl {
     void egress_main(egress_thread& e, std::uint32_t drain_timeout_ms);
 };
 
+#ifdef SHARDGATE_HAVE_DPDK
+namespace {
+/// What the mbuf pool must exceed with every DPDK port on one NUMA socket.
+dpdk_pool_need pool_need_on_one_socket(const config& cfg) {
+    std::vector<std::uint32_t> polled(cfg.dpdk.ports.size(), 0);
+    for (const auto& src : cfg.sources)
+        if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
+    std::vector<std::size_t> all(cfg.dpdk.ports.size());
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    return dpdk_pool_need_of(cfg.dpdk, all, cfg.router.egress_cpus.size(), polled);
+}
+} // namespace
+#endif
+
 std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
     const routing_params& r = p.routing;
     std::vector<std::string> warnings;
@@ -383,12 +397,7 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
         // refuses before the EAL starts), an upper bound where ports may sit
         // on several nodes, each with its own pool, or where the node count
         // is unknown: there only a warning.
-        std::vector<std::uint32_t> polled(cfg.dpdk.ports.size(), 0);
-        for (const auto& src : cfg.sources)
-            if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
-        std::vector<std::size_t> all(cfg.dpdk.ports.size());
-        std::iota(all.begin(), all.end(), std::size_t{0});
-        const dpdk_pool_need need = dpdk_pool_need_of(cfg.dpdk, all, cfg.router.egress_cpus.size(), polled);
+        const dpdk_pool_need need = pool_need_on_one_socket(cfg);
         const int nodes = numa_node_count();
         if (nodes == 1) {
             if (std::string e = dpdk_pool_shortfall(cfg.dpdk, "the ports on NUMA socket 0", need); !e.empty())
@@ -405,6 +414,37 @@ std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
     }
 #endif
     return warnings;
+}
+
+std::string runtime::dpdk_pool_text(const config& cfg) {
+#ifdef SHARDGATE_HAVE_DPDK
+    if (!cfg.dpdk.used()) return {};
+    // Lane blocks of DPDK sinks live in mbufs (zero-copy transmit) only
+    // within the pool's spare, a whole lane at a time (dpdk_port::reserve_bound).
+    const std::uint64_t cores = cfg.router.dataplane_cpus.size();
+    std::uint64_t lanes = 0;
+    for (const auto& sk : cfg.sinks) lanes += sk.kind == sink_kind::dpdk ? cores : 0;
+    if (cfg.dead_letter && cfg.dead_letter->kind == sink_kind::dpdk) lanes += cores;
+    const std::uint64_t held = pool_need_on_one_socket(cfg).total();
+    const std::uint64_t pool = cfg.dpdk.mempool_mbufs;
+    const std::uint64_t spare = pool > held ? pool - 1 - held : 0;
+    std::string out =
+        std::to_string(pool) + " mbufs; ports, sources, transmit buffers and thread caches hold up to " +
+        std::to_string(held) + (numa_node_count() == 1 ? "" : " (every port on one NUMA socket)");
+    if (lanes == 0) return out;
+    const std::uint64_t blocks = lanes * cfg.router.ring_blocks;
+    const std::uint64_t fit = std::min<std::uint64_t>(lanes, spare / cfg.router.ring_blocks);
+    out += ", " + std::to_string(spare) + " to spare for the " + std::to_string(blocks) + " blocks of the " +
+           (lanes == 1 ? std::string("DPDK sinks' lane") : std::to_string(lanes) + " lanes of DPDK sinks") +
+           ": ";
+    if (fit == lanes) return out + "zero-copy transmit for all";
+    return out + "zero-copy transmit for " + std::to_string(fit) + " of " + std::to_string(lanes) +
+           " lanes, the others copy each frame (dpdk.mempool_mbufs >= " + std::to_string(held + 1 + blocks) +
+           " gives every lane zero-copy)";
+#else
+    (void)cfg;
+    return {};
+#endif
 }
 
 std::uint32_t runtime::max_record_bytes(const config& cfg) {

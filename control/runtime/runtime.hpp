@@ -71,6 +71,10 @@ public:
     static std::uint32_t max_record_bytes(const config& cfg);
     /// Memory the lanes of this config take (every core's blocks).
     static std::uint64_t lane_memory_bytes(const config& cfg);
+    /// The DPDK mbuf pool's budget: its size, what ports, sources and thread
+    /// caches hold, and how many lanes of DPDK sinks can live in the rest
+    /// (zero-copy transmit). Empty without DPDK ports or a DPDK build.
+    static std::string dpdk_pool_text(const config& cfg);
     /// A source's routing keys: its join side's keys, else the plan's.
     static const std::vector<key_expr>& keys_for(const plan& p, const source_config& s);
 

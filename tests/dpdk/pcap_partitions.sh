@@ -24,3 +24,24 @@ pcap_partition_files() {
   for p in $(seq 0 $(($1 - 1))); do out+="$2/out-$p.pcap,"; done
   echo "${out%,}"
 }
+
+# trade_router_toml PARTITIONS CORES RING_BLOCKS [FORMAT] [QUERY]: the
+# [router] table (CORES unpinned dataplane cores, one unpinned egress
+# thread, no live stats) and the [format] of the trade record (fixed by
+# default) for the DPDK scripts' routers; QUERY defaults to a GROUP BY
+# symbol.
+trade_router_toml() {
+  local cores
+  cores=$(printf -- '-1, %.0s' $(seq 1 "$2"))
+  cat <<TOML
+[router]
+partitions = $1
+dataplane_cpus = [${cores%, }]
+egress_cpus = [-1]
+query = "${5:-SELECT symbol, COUNT(*) FROM trades GROUP BY symbol}"
+stats_interval_ms = 0
+ring_blocks = $3
+
+$(trade_format_toml "${4:-fixed}" 1024)
+TOML
+}

@@ -64,18 +64,11 @@ for run in fixed csv fixed:rx_on_egress fixed:ipv6; do
     [ "$type" = 86dd ] || { echo "FAIL [$run]: the capture's frames are not IPv6 (ethertype $type)"; exit 1; }
   fi
   {
+    # Lanes hold the whole capture (2048 blocks): the replay is faster than
+    # the tx_pcap writers, and a DPDK source is lossy (it counts what does
+    # not fit).
+    trade_router_toml "$partitions" 1 2048 "$fmt"
     cat <<TOML
-[router]
-partitions = $partitions
-dataplane_cpus = [-1]
-egress_cpus = [-1]
-query = "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol"
-stats_interval_ms = 0
-# Lanes hold the whole capture: the replay is faster than the tx_pcap
-# writers, and a DPDK source is lossy (it counts what does not fit).
-ring_blocks = 2048
-
-$(trade_format_toml "$fmt" 1024)
 
 [dpdk]
 eal_args = ["--no-huge", "--no-pci", "-m", "256"]
@@ -113,25 +106,24 @@ TOML
   echo "ok   [$run] $records records through DPDK net_pcap ports verify: $(grep -o '"per_partition":\[[0-9,]*\]' "$d/sink.json")"
 done
 
-# count_router_toml: the [router] and [format] tables of a one-partition
-# router counting trades, for the single-partition cases below.
-count_router_toml() {
-  cat <<TOML
-[router]
-partitions = 1
-dataplane_cpus = [-1]
-egress_cpus = [-1]
-query = "SELECT COUNT(*) FROM trades"
-stats_interval_ms = 0
-
-$(trade_format_toml fixed 1024)
-TOML
+# start_case NAME [RECORDS KEYS]: sets d to a fresh directory for case NAME
+# and, given RECORDS and KEYS, writes a capture of that many fixed trade
+# records over that many symbols to $d/in.pcap.
+start_case() {
+  d="$work/$1"
+  mkdir -p "$d"
+  [ $# -lt 3 ] && return 0
+  "$gen" --pcap "$d/in.pcap" --format fixed --records "$2" --keys "$3" --dst-port 9000 >/dev/null ||
+    { echo "FAIL [$1]: the generator could not write the capture"; exit 1; }
 }
+
+# count_router_toml: a one-partition router counting trades, for the
+# single-partition cases below.
+count_router_toml() { trade_router_toml 1 1 64 fixed "SELECT COUNT(*) FROM trades"; }
 
 # Two processes with one --file-prefix: the second cannot start its EAL,
 # and DPDK gives no reason (rte_errno 0); the error must name the clash.
-d="$work/prefix-clash"
-mkdir -p "$d"
+start_case prefix-clash
 prefix="sg-clash-$$"
 {
   count_router_toml
@@ -173,10 +165,7 @@ echo "ok   [prefix-clash] a second process on one --file-prefix is refused with 
 # (every port is on socket 0); with more nodes, or none known, `check` can
 # only warn, and `run` refuses once the EAL has placed the ports (the
 # environment's own sum, also covered by error_mbuf_pool_too_small).
-d="$work/pool-sum"
-mkdir -p "$d"
-"$gen" --pcap "$d/in.pcap" --format fixed --records 100 --keys 10 --dst-port 9000 >/dev/null ||
-  { echo "FAIL [pool-sum]: the generator could not write the capture"; exit 1; }
+start_case pool-sum 100 10
 {
   count_router_toml
   cat <<TOML
@@ -240,8 +229,7 @@ fi
 
 # What the environment warns about at start (here: net_ring has no RSS for
 # its two rx queues) reaches run's output, not only --summary-json.
-d="$work/start-warning"
-mkdir -p "$d"
+start_case start-warning
 {
   count_router_toml
   cat <<TOML
@@ -278,3 +266,48 @@ TOML
 grep -qF 'warning:    dpdk: dpdk.ports[0] ("net_ring0"): rx_queues = 2 but net_ring has no RSS' "$d/run.out" ||
   { echo "FAIL [start-warning]: run's output does not carry the start-time warning: $(head -8 "$d/run.out")"; exit 1; }
 echo "ok   [start-warning] a warning found at start is printed with the plan's"
+
+# The pool's budget for zero-copy transmit: check says how many lanes of
+# DPDK sinks can live in mbufs, and run binds exactly that many. Four
+# partitions of 64-block lanes; a pool with room for two lanes and a bit.
+start_case zero-copy-budget 2000 50
+budget_toml() {
+  trade_router_toml 4 1 64
+  cat <<TOML
+
+[dpdk]
+eal_args = ["--no-huge", "--no-pci", "-m", "256"]
+mempool_mbufs = $1
+payload_bytes = 1400
+
+[[dpdk.ports]]
+device = "net_pcap0,rx_pcap=$d/in.pcap"
+
+$(pcap_partition_ports_toml 4 "$d")
+[[sources]]
+kind = "dpdk"
+dpdk_port = 0
+udp_port = 9000
+
+$(pcap_partition_sinks_toml 4)
+TOML
+}
+budget_toml 8191 >"$d/probe.toml"
+"$shardgate" check --config "$d/probe.toml" >"$d/probe.out" 2>&1 ||
+  { echo "FAIL [zero-copy-budget]: check refused the probe config: $(tail -2 "$d/probe.out")"; exit 1; }
+held=$(sed -n 's/.*thread caches hold up to \([0-9]*\).*/\1/p' "$d/probe.out")
+grep -q "zero-copy transmit for all" "$d/probe.out" && [ -n "$held" ] ||
+  { echo "FAIL [zero-copy-budget]: check's pool line: $(grep 'dpdk pool' "$d/probe.out")"; exit 1; }
+budget_toml $((held + 1 + 2 * 64 + 10)) >"$d/router.toml"
+"$shardgate" check --config "$d/router.toml" >"$d/check.out" 2>&1
+grep -q "zero-copy transmit for 2 of 4 lanes, the others copy each frame (dpdk.mempool_mbufs >= $((held + 1 + 4 * 64)) gives every lane zero-copy)" "$d/check.out" ||
+  { echo "FAIL [zero-copy-budget]: check's pool line: $(grep 'dpdk pool' "$d/check.out")"; exit 1; }
+"$shardgate" run --config "$d/router.toml" --duration 2 >"$d/run.out" 2>"$d/run.err" ||
+  { echo "FAIL [zero-copy-budget]: run failed: $(tail -3 "$d/run.err")"; exit 1; }
+# A lane's blocks move into mbufs as they are first sent, once its whole
+# lane is reserved; a sink whose lane does not fit says so and copies.
+bound=$(grep "sinks:" "$d/run.out" | grep -v "could not spare" | grep -c "zero-copy from [1-9][0-9]* lane blocks")
+copied=$(grep "sinks:" "$d/run.out" | grep "could not spare an mbuf per lane block" | grep -c "zero-copy from 0 lane blocks")
+[ "$bound" -eq 2 ] && [ "$copied" -eq 2 ] ||
+  { echo "FAIL [zero-copy-budget]: check predicted 2 of 4 lanes in mbufs, run bound $bound (copied $copied): $(grep 'sinks:' "$d/run.out")"; exit 1; }
+echo "ok   [zero-copy-budget] check's budget (2 of 4 lanes zero-copy) is what run binds"

@@ -62,16 +62,8 @@ records=$((flows * per_flow))
 partitions=4
 dpdk_mac=02:00:00:00:99:02
 {
+  trade_router_toml "$partitions" 2 512
   cat <<TOML
-[router]
-partitions = $partitions
-dataplane_cpus = [-1, -1]
-egress_cpus = [-1]
-query = "SELECT symbol, COUNT(*) FROM trades GROUP BY symbol"
-stats_interval_ms = 0
-ring_blocks = 512
-
-$(trade_format_toml fixed 1024)
 
 [dpdk]
 eal_args = ["--no-huge", "--no-pci", "-m", "256"]
