@@ -227,6 +227,13 @@ struct runtime::impl {
     clock_type::time_point started;
     std::atomic<bool>* stop = nullptr;
     std::uint32_t max_record_bytes = 0;
+    /// Warnings of the runtime's own (set-up, DPDK's start), kept apart
+    /// from the plan's: a reprogrammed plan carries them too.
+    std::vector<std::string> own_warnings;
+    void warn(std::string w) {
+        the_plan.warnings.push_back(w);
+        own_warnings.push_back(std::move(w));
+    }
 
     void core_main(core& c, std::uint32_t drain_timeout_ms);
 
@@ -420,7 +427,8 @@ std::string runtime::dpdk_pool_text(const config& cfg) {
 #ifdef SHARDGATE_HAVE_DPDK
     if (!cfg.dpdk.used()) return {};
     // Lane blocks of DPDK sinks live in mbufs (zero-copy transmit) only
-    // within the pool's spare, a whole lane at a time (dpdk_port::reserve_bound).
+    // within the pool's spare, a whole lane at a time, reserved when the lane
+    // first sends (dpdk_port::reserve_bound), and only if a block fits an mbuf.
     const std::uint64_t cores = cfg.router.dataplane_cpus.size();
     std::uint64_t lanes = 0;
     for (const auto& sk : cfg.sinks) lanes += sk.kind == sink_kind::dpdk ? cores : 0;
@@ -432,15 +440,19 @@ std::string runtime::dpdk_pool_text(const config& cfg) {
         std::to_string(pool) + " mbufs; ports, sources, transmit buffers and thread caches hold up to " +
         std::to_string(held) + (numa_node_count() == 1 ? "" : " (every port on one NUMA socket)");
     if (lanes == 0) return out;
+    if (!dpdk_lane_blocks_fit_mbufs(cfg.dpdk, cfg.dpdk.payload_bytes))
+        return out + "; blocks of dpdk.payload_bytes = " + std::to_string(cfg.dpdk.payload_bytes) +
+               " do not fit an mbuf with the headers in front: DPDK sinks copy every frame";
     const std::uint64_t blocks = lanes * cfg.router.ring_blocks;
-    const std::uint64_t fit = std::min<std::uint64_t>(lanes, spare / cfg.router.ring_blocks);
+    const std::uint64_t fit = std::min<std::uint64_t>(lanes, spare / std::max(cfg.router.ring_blocks, 1u));
     out += ", " + std::to_string(spare) + " to spare for the " + std::to_string(blocks) + " blocks of the " +
            (lanes == 1 ? std::string("DPDK sinks' lane") : std::to_string(lanes) + " lanes of DPDK sinks") +
            ": ";
-    if (fit == lanes) return out + "zero-copy transmit for all";
-    return out + "zero-copy transmit for " + std::to_string(fit) + " of " + std::to_string(lanes) +
-           " lanes, the others copy each frame (dpdk.mempool_mbufs >= " + std::to_string(held + 1 + blocks) +
-           " gives every lane zero-copy)";
+    if (fit == lanes) return out + "room for all to send zero-copy";
+    return out + "room for " + std::to_string(fit) + " of the " + std::to_string(lanes) +
+           " lanes to send zero-copy (the first to send; the others copy each frame; "
+           "dpdk.mempool_mbufs >= " +
+           std::to_string(held + 1 + blocks) + " makes room for all)";
 #else
     (void)cfg;
     return {};
@@ -527,8 +539,7 @@ runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_uniq
         relaying = relaying || relayed;
     }
     if (cfg.dpdk.rx_on_egress && !relaying)
-        m.the_plan.warnings.push_back(
-            "dpdk.rx_on_egress is set but no source is a DPDK port: every core polls its own sources");
+        m.warn("dpdk.rx_on_egress is set but no source is a DPDK port: every core polls its own sources");
     for (std::size_t e = 0; e < rc.egress_cpus.size(); ++e) {
         auto x = std::make_unique<impl::egress_thread>();
         x->index = e;
@@ -800,7 +811,7 @@ void runtime::start(const std::atomic<bool>* interrupt) {
         for (const auto& src : m.cfg.sources)
             if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
         m.dpdk = dpdk_environment::start(m.cfg.dpdk, m.egresses.size(), std::move(polled));
-        for (const auto& w : m.dpdk->warnings()) m.the_plan.warnings.push_back("dpdk: " + w);
+        for (const auto& w : m.dpdk->warnings()) m.warn("dpdk: " + w);
     }
 #endif
     m.started = clock_type::now();
@@ -987,6 +998,9 @@ runtime::reprogram_result runtime::reprogram(plan next, std::chrono::millisecond
     for (auto& w : validate(m.cfg, next))
         if (std::find(next.warnings.begin(), next.warnings.end(), w) == next.warnings.end())
             next.warnings.push_back(std::move(w));
+    for (const auto& w : m.own_warnings)
+        if (std::find(next.warnings.begin(), next.warnings.end(), w) == next.warnings.end())
+            next.warnings.push_back(w);
     // Epochs only grow, whatever became of earlier posts.
     next.epoch = ++m.last_epoch;
     m.plans.push_back(next);
@@ -1048,15 +1062,23 @@ const plan& runtime::current_plan() const noexcept { return impl_->the_plan; }
 
 int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
     drain_timeout_ms_ = options.drain_timeout_ms;
-    const std::size_t warned = impl_->the_plan.warnings.size();
-    start(&stop);
     const impl& m = *impl_;
-    // What start found (a DPDK port without RSS, a link still down): the
-    // plan the caller printed before could not show it. Labelled as in
-    // format_plan_text.
-    for (std::size_t i = warned; i < m.the_plan.warnings.size(); ++i)
-        std::fprintf(options.out, "warning:    %s\n", m.the_plan.warnings[i].c_str());
-    std::fflush(options.out);
+    // What start finds (a DPDK port without RSS, a link still down): the
+    // plan the caller printed before could not show it, so it is printed
+    // here, labelled as in format_plan_text, also when start then fails.
+    const std::size_t warned = m.own_warnings.size();
+    const auto print_new_warnings = [&] {
+        for (std::size_t i = warned; i < m.own_warnings.size(); ++i)
+            std::fprintf(options.out, "warning:    %s\n", m.own_warnings[i].c_str());
+        std::fflush(options.out);
+    };
+    try {
+        start(&stop);
+    } catch (...) {
+        print_new_warnings();
+        throw;
+    }
+    print_new_warnings();
     if (!options.ready_file.empty()) {
         // Scripts wait for this file before sending: every socket is bound.
         std::string ports;

@@ -222,6 +222,10 @@ dpdk_pool_need dpdk_pool_need_of(const dpdk_config& cfg, const std::vector<std::
                                  std::size_t egress_threads,
                                  const std::vector<std::uint32_t>& polled_rx_queues);
 
+/// Whether lane blocks of `block_bytes` fit the pool's mbufs, so that DPDK
+/// sinks can send them in place (zero-copy transmit); otherwise they copy.
+bool dpdk_lane_blocks_fit_mbufs(const dpdk_config& cfg, std::uint32_t block_bytes) noexcept;
+
 /// Empty when cfg.mempool_mbufs exceeds `need`; otherwise the error, with
 /// every term of the sum and what to set. `ports` names the ports summed
 /// ("the ports on NUMA socket 0").

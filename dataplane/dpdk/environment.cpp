@@ -146,6 +146,25 @@ std::uint64_t dpdk_mbufs_per_tx_queue() noexcept {
 
 std::uint64_t dpdk_mbufs_per_ring_queue() noexcept { return 1023; }
 
+namespace {
+/// The MTU the ports are given: room for a frame of payload_bytes.
+std::uint32_t mtu_for(const dpdk_config& cfg) noexcept {
+    return std::max<std::uint32_t>(RTE_ETHER_MTU, cfg.payload_bytes + ipv4_header_bytes + udp_header_bytes);
+}
+/// Each mbuf's data room: the largest frame sent or expected (MTU + two VLAN
+/// tags), plus rx_padding so decoders may read past a payload in place.
+std::uint32_t mbuf_data_room(const dpdk_config& cfg) noexcept {
+    const std::uint32_t frame = mtu_for(cfg) + max_l2_bytes + rx_padding;
+    return std::max<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + ((frame + 63) & ~63u));
+}
+} // namespace
+
+bool dpdk_lane_blocks_fit_mbufs(const dpdk_config& cfg, std::uint32_t block_bytes) noexcept {
+    // What dpdk_tx_sink::bind asks of a fresh mbuf (data from the headroom on).
+    return mbuf_data_room(cfg) - RTE_PKTMBUF_HEADROOM >=
+           detail::bound_block_offset + block_bytes + lane::slack;
+}
+
 std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threads) noexcept {
     return threads * ((std::uint64_t{mbuf_cache} * 3 + 1) / 2); // RTE_MEMPOOL_CACHE flush threshold: 1.5x
 }
@@ -630,17 +649,8 @@ private:
         ports_.push_back(std::move(p));
     }
 
-    [[nodiscard]] std::uint32_t mtu_wanted() const noexcept {
-        return std::max<std::uint32_t>(RTE_ETHER_MTU,
-                                       cfg_.payload_bytes + ipv4_header_bytes + udp_header_bytes);
-    }
-
     void make_pools() {
-        // Room for the largest frame we send or expect (MTU + two VLAN tags),
-        // plus rx_padding so decoders may read past a payload in place.
-        const std::uint32_t frame = mtu_wanted() + max_l2_bytes + rx_padding;
-        const std::uint32_t room =
-            std::max<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + ((frame + 63) & ~63u));
+        const std::uint32_t room = mbuf_data_room(cfg_);
         if (room > 65535)
             throw std::invalid_argument("dpdk.payload_bytes (" + std::to_string(cfg_.payload_bytes) +
                                         ") needs mbufs larger than DPDK allows (64 KiB)");
@@ -735,7 +745,7 @@ private:
                                         std::to_string(info.max_tx_queues));
 
         rte_eth_conf conf{};
-        std::uint32_t mtu = mtu_wanted();
+        std::uint32_t mtu = mtu_for(cfg_);
         if (info.max_mtu != 0 && mtu > info.max_mtu) mtu = info.max_mtu;
         conf.rxmode.mtu = mtu;
         if (p.cfg.rx_queues > 1) {

@@ -22,6 +22,11 @@
 
 namespace shardgate::detail {
 
+/// Where a lane block's records start in the mbuf it lives in (zero-copy
+/// transmit, tx_sink.cpp): one whole cache line in, the frame's headers in
+/// that line's last bytes.
+constexpr std::uint32_t bound_block_offset = 64;
+
 class dpdk_tx_sink;
 
 /// Frames waiting for one transmit queue of one port, shared by the sinks of

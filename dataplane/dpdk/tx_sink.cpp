@@ -32,7 +32,7 @@ class dpdk_tx_sink final : public sink {
     /// Where a block's records start in its mbuf: one whole cache line in,
     /// the headers in its last 42 bytes, so the egress thread never writes
     /// a line the dataplane core writes records into.
-    static constexpr std::uint32_t block_offset = 64;
+    static constexpr std::uint32_t block_offset = bound_block_offset;
     static_assert(block_offset >= udp_frame_header_bytes);
     /// A block lives only in an mbuf fresh from the pool, whose data starts
     /// RTE_PKTMBUF_HEADROOM into its buffer (rte_pktmbuf_reset does that for

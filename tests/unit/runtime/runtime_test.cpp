@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -185,6 +187,22 @@ BOOST_AUTO_TEST_CASE(every_core_takes_a_plan_every_core_could_build) {
     BOOST_TEST(result.cores_pending == 0u);
     BOOST_TEST(epochs(r.rt) == std::vector<std::uint64_t>({1, 1}), boost::test_tools::per_element());
     BOOST_TEST(to_string(r.rt.current_plan().routing.strategy) == "always_hash");
+}
+
+BOOST_AUTO_TEST_CASE(a_reprogrammed_plan_keeps_the_runtimes_own_warnings) {
+    config c = two_core_config();
+    c.dpdk.rx_on_egress = true; // with no DPDK source: the runtime warns about it
+    running_router r(nullptr, std::move(c));
+    const std::string own = "dpdk.rx_on_egress is set but no source is a DPDK port";
+    const auto warned = [&] {
+        const auto& ws = r.rt.current_plan().warnings;
+        return std::count_if(ws.begin(), ws.end(), [&](const std::string& w) { return w.starts_with(own); });
+    };
+    BOOST_TEST(warned() == 1);
+    BOOST_TEST(r.rt.reprogram(plan_for(group_by)).epoch == 1u);
+    BOOST_TEST(warned() == 1); // the new plan carries it, once
+    BOOST_TEST(r.rt.reprogram(plan_for(group_by_trader)).epoch == 2u);
+    BOOST_TEST(warned() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_plan_one_core_cannot_build_is_taken_by_no_core) {
