@@ -117,6 +117,21 @@ start_case() {
     { echo "FAIL [$1]: the generator could not write the capture"; exit 1; }
 }
 
+# null_port_toml: port 1, a net_null the sinks send to, and a source on
+# port 0's queue 0 (after port 0's own [[dpdk.ports]] entry).
+null_port_toml() {
+  cat <<TOML
+[[dpdk.ports]]
+device = "net_null0"
+ip = "10.0.0.1"
+
+[[sources]]
+kind = "dpdk"
+dpdk_port = 0
+udp_port = 9000
+TOML
+}
+
 # count_router_toml: a one-partition router counting trades, for the
 # single-partition cases below.
 count_router_toml() { trade_router_toml 1 1 64 fixed "SELECT COUNT(*) FROM trades"; }
@@ -180,14 +195,9 @@ rx_on_egress = true
 device = "net_pcap0,rx_pcap=$d/in.pcap"
 ip = "10.0.0.1"
 
-[[dpdk.ports]]
-device = "net_null0"
-ip = "10.0.0.1"
-
-[[sources]]
-kind = "dpdk"
-dpdk_port = 0
-udp_port = 9000
+TOML
+  null_port_toml
+  cat <<TOML
 
 [sinks]
 uri = "dpdk://1/02:00:00:00:00:02/10.0.1.1:9000"
@@ -242,14 +252,9 @@ device = "net_ring0"
 rx_queues = 2
 ip = "10.0.0.1"
 
-[[dpdk.ports]]
-device = "net_null0"
-ip = "10.0.0.1"
-
-[[sources]]
-kind = "dpdk"
-dpdk_port = 0
-udp_port = 9000
+TOML
+  null_port_toml
+  cat <<TOML
 
 [[sources]]
 kind = "dpdk"
