@@ -79,6 +79,9 @@ struct dpdk_tx_status {
     /// sink sends: it then binds no more lanes and copies their frames.
     /// Summed over sinks: how many were refused.
     std::uint32_t binding_refused = 0;
+    /// 1 when this sink's lane blocks, with the frame headers in front, do
+    /// not fit an mbuf: it copies every frame. Summed over sinks likewise.
+    std::uint32_t blocks_too_large = 0;
     std::uint32_t held = 0; ///< blocks waiting in the tx buffer
     /// Adds another sink's counts (held is a state, not a count: kept).
     dpdk_tx_status& operator+=(const dpdk_tx_status& o) noexcept;

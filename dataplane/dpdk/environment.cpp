@@ -345,6 +345,10 @@ std::string finished_text(const dpdk_tx_status& t) {
         o << "; " << t.binding_refused << (t.binding_refused == 1 ? " sink" : " sinks")
           << " copied frames because the mbuf pool could not spare an mbuf per lane block (raise "
              "dpdk.mempool_mbufs for zero-copy transmit)";
+    if (t.blocks_too_large)
+        o << "; " << t.blocks_too_large << (t.blocks_too_large == 1 ? " sink" : " sinks")
+          << " copied every frame because a lane block and the frame headers do not fit an mbuf (a "
+             "dpdk.payload_bytes up to 1920 always fits)";
     return o.str();
 }
 

@@ -193,6 +193,7 @@ private:
             rte_pktmbuf_tailroom(m) < block_offset + l.block_bytes() + lane::slack) {
             rte_pktmbuf_free(m); // mbufs too small for blocks in place: copy always
             refuse_binding_ = true;
+            status_.blocks_too_large = 1;
             return;
         }
         l.rebind(index, rte_pktmbuf_mtod(m, std::byte*) + block_offset, m);
@@ -348,6 +349,7 @@ dpdk_tx_status& dpdk_tx_status::operator+=(const dpdk_tx_status& o) noexcept {
     frames_copied += o.frames_copied;
     blocks_bound += o.blocks_bound;
     binding_refused += o.binding_refused;
+    blocks_too_large += o.blocks_too_large;
     return *this;
 }
 

@@ -322,4 +322,8 @@ budget_toml 8191 | sed 's/^payload_bytes = 1400/payload_bytes = 1985/' >"$d/larg
 "$shardgate" check --config "$d/large.toml" >"$d/large.out" 2>&1
 grep -q "blocks of dpdk.payload_bytes = 1985 do not fit an mbuf with the headers in front: DPDK sinks copy every frame" "$d/large.out" ||
   { echo "FAIL [zero-copy-budget]: check's pool line for 1985-byte blocks: $(grep 'dpdk pool' "$d/large.out")"; exit 1; }
-echo "ok   [zero-copy-budget] check's budget (2 of 4 lanes zero-copy) is what run binds; 1985-byte blocks copy"
+"$shardgate" run --config "$d/large.toml" --duration 2 >"$d/large-run.out" 2>"$d/large-run.err" ||
+  { echo "FAIL [zero-copy-budget]: run with 1985-byte blocks failed: $(tail -3 "$d/large-run.err")"; exit 1; }
+[ "$(grep -c "zero-copy from 0 lane blocks .*1 sink copied every frame because a lane block and the frame headers do not fit an mbuf" "$d/large-run.out")" -eq 4 ] ||
+  { echo "FAIL [zero-copy-budget]: run's sinks with 1985-byte blocks: $(grep 'sinks:' "$d/large-run.out")"; exit 1; }
+echo "ok   [zero-copy-budget] check's budget (2 of 4 lanes zero-copy) is what run binds; 1985-byte blocks copy, and both say so"
