@@ -203,7 +203,8 @@ std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threa
 std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept;
 
 /// What port `p` holds when sources poll `polled_queues` of its rx queues.
-/// `egress_threads`: how many of its tx queues can send (the first ones).
+/// `egress_threads`: how many of its tx queues can send (the first ones);
+/// only those buffer frames or hold fresh mbufs.
 dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t polled_queues, bool rx_on_egress,
                                    std::size_t egress_threads = SIZE_MAX);
 

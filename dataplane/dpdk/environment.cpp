@@ -174,7 +174,8 @@ dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t poll
     dpdk_mbufs_held_by h;
     h.sources =
         std::min<std::uint64_t>(polled_queues, p.rx_queues) * dpdk_mbufs_per_polled_queue(rx_on_egress);
-    h.tx_buffers = std::uint64_t{p.tx_queues} * dpdk_mbufs_per_tx_queue();
+    // Only tx queue e of egress thread e ever buffers or stashes (lazily).
+    h.tx_buffers = std::min<std::uint64_t>(p.tx_queues, egress_threads) * dpdk_mbufs_per_tx_queue();
     if (!is_vdev(p.device))
         h.descriptors =
             std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
@@ -218,7 +219,8 @@ std::string dpdk_pool_shortfall(const dpdk_config& cfg, const std::string& ports
            std::to_string(h.sources) + " held by sources (" +
            std::to_string(dpdk_mbufs_per_polled_queue(cfg.rx_on_egress)) + " per polled rx queue" +
            (cfg.rx_on_egress ? ", relayed: dpdk.rx_on_egress" : "") + ") + " + std::to_string(h.tx_buffers) +
-           " buffered for transmit (" + std::to_string(dpdk_mbufs_per_tx_queue()) + " per tx queue) + " +
+           " buffered for transmit (" + std::to_string(dpdk_mbufs_per_tx_queue()) +
+           " per tx queue an egress thread sends on) + " +
            (h.in_flight ? std::to_string(h.in_flight) + " in net_ring's rings (" +
                               std::to_string(dpdk_mbufs_per_ring_queue()) +
                               " per tx queue an egress thread sends on) + "

@@ -107,9 +107,10 @@ BOOST_AUTO_TEST_CASE(tap_with_fewer_tx_than_rx_queues_names_the_rule, *boost::un
 }
 
 namespace {
-/// Port 0's one rx queue relayed (1024 chunks out); three tx queues that
-/// buffer 96 each; one egress thread and one core caching up to 384 each:
-/// 2080 mbufs held outside the pool at most.
+/// Port 0's one rx queue relayed (1024 chunks out); three tx queues, of
+/// which the one egress thread sends on two (queue 0 of each port), which
+/// buffer 96 each; the egress thread and one core caching up to 384 each:
+/// 1984 mbufs held outside the pool at most.
 dpdk_config pool_check_config(std::uint32_t mbufs) {
     dpdk_config c;
     c.eal_args = no_huge_args();
@@ -149,30 +150,30 @@ sink_config port1_sink() {
 
 BOOST_AUTO_TEST_CASE(mbuf_pool_one_above_what_is_held_starts, *boost::unit_test::disabled()) {
     require_drivers({"net_null"});
-    BOOST_TEST(start_error(pool_check_config(2081), {1, 0}) == "started");
+    BOOST_TEST(start_error(pool_check_config(1985), {1, 0}) == "started");
 }
 
 BOOST_AUTO_TEST_CASE(mbuf_pool_too_small_for_what_ports_and_threads_hold, *boost::unit_test::disabled()) {
     require_drivers({"net_null"});
-    const std::string e = start_error(pool_check_config(2047), {1, 0});
+    const std::string e = start_error(pool_check_config(1983), {1, 0});
     BOOST_TEST_MESSAGE(e);
-    BOOST_TEST(contains(e, "dpdk.mempool_mbufs (2047) must exceed what the ports on NUMA socket"), e);
+    BOOST_TEST(contains(e, "dpdk.mempool_mbufs (1983) must exceed what the ports on NUMA socket"), e);
     BOOST_TEST(contains(e, "0 in NIC descriptors"), e);
     BOOST_TEST(contains(e, "+ 1024 held by sources (1024 per polled rx queue, relayed: dpdk.rx_on_egress)"),
                e);
-    BOOST_TEST(contains(e, "+ 288 buffered for transmit (96 per tx queue)"), e);
-    BOOST_TEST(contains(e, "+ 768 in per-thread caches (1.5 x dpdk.mbuf_cache for each of 2 threads) = 2080"),
+    BOOST_TEST(contains(e, "+ 192 buffered for transmit (96 per tx queue an egress thread sends on)"), e);
+    BOOST_TEST(contains(e, "+ 768 in per-thread caches (1.5 x dpdk.mbuf_cache for each of 2 threads) = 1984"),
                e);
-    BOOST_TEST(contains(e, "set dpdk.mempool_mbufs to at least 2081, or lower dpdk.mbuf_cache"), e);
+    BOOST_TEST(contains(e, "set dpdk.mempool_mbufs to at least 1985, or lower dpdk.mbuf_cache"), e);
     BOOST_TEST(!contains(e, "lower the descriptors"), e); // virtual devices count none
 }
 
 BOOST_AUTO_TEST_CASE(lane_blocks_live_only_in_mbufs_the_pool_can_spare, *boost::unit_test::disabled()) {
-    // 2087 mbufs, of which ports, sources, transmit buffers and thread caches
-    // can hold 2080: 6 to spare for lane blocks to live in (zero-copy
+    // 1991 mbufs, of which ports, sources, transmit buffers and thread caches
+    // can hold 1984: 6 to spare for lane blocks to live in (zero-copy
     // transmit). A lane of 4 blocks fits; the next lane does not, and its
     // frames are copied; destroying the sink gives its 4 back.
-    auto env = start_for_sinks(2087);
+    auto env = start_for_sinks(1991);
     const sink_config sc = port1_sink();
     counter_block counters;
     lane a(4, 256), b(4, 256);

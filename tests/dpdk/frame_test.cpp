@@ -451,8 +451,10 @@ BOOST_AUTO_TEST_CASE(pool_sum_over_the_ports_of_one_socket) {
     BOOST_TEST(dpdk_pool_shortfall(c, "p", n).empty());
     // Only the ports named: port 1 alone, on a socket of its own.
     BOOST_TEST(dpdk_pool_need_of(c, {1}, 3, {1, 0}).total() == 96u + 3u * 384);
-    // net_ring's rings fill only through the tx queues egress threads send on.
+    // net_ring's rings fill, and tx queues buffer, only through the tx queues
+    // egress threads send on: queue 0 alone with one egress thread.
     BOOST_TEST(dpdk_pool_need_of(c, {0}, 1, {1, 0}).held.in_flight == 1023u);
+    BOOST_TEST(dpdk_pool_need_of(c, {0}, 1, {1, 0}).held.tx_buffers == 96u);
 }
 
 BOOST_AUTO_TEST_CASE(mbufs_in_caches_are_one_and_a_half_caches_per_thread) {
