@@ -591,6 +591,15 @@ void check_dpdk_sink_ports(load_context& c) {
     }
 }
 
+/// Whether `device` is a vdev of `driver` ("pcap": net_pcap0,... or the
+/// legacy eth_pcap0,...).
+bool vdev_of(std::string_view device, std::string_view driver) {
+    const std::string_view name = device.substr(0, device.find(','));
+    for (std::string_view prefix : {"net_", "eth_"})
+        if (name.starts_with(prefix) && name.substr(prefix.size()).starts_with(driver)) return true;
+    return false;
+}
+
 /// Whether a vdev string's arguments ("net_pcap0,rx_pcap=a,tx_pcap=b")
 /// include one of `keys`.
 bool has_device_arg(std::string_view device, std::initializer_list<std::string_view> keys) {
@@ -629,8 +638,7 @@ std::string_view device_with_arguments(const config& cfg, std::string_view devic
 void check_pcap_sides(load_context& c, std::size_t i) {
     const config& cfg = c.cfg;
     const dpdk_port_config& p = cfg.dpdk.ports[i];
-    const std::string_view name = std::string_view(p.device).substr(0, p.device.find(','));
-    if (!name.starts_with("net_pcap") && !name.starts_with("eth_pcap")) return;
+    if (!vdev_of(p.device, "pcap")) return;
     const std::string k = "dpdk.ports[" + std::to_string(i) + "].device";
     const std::string_view device = device_with_arguments(cfg, p.device);
     // What the message quotes: the device, and the --vdev it took its arguments from.
@@ -677,8 +685,7 @@ void check_dpdk(load_context& c) {
         // descriptors to secondary processes in one message of at most 8,
         // aborting the process (stack smashing) when there are more.
         const std::string_view name = std::string_view(p.device).substr(0, p.device.find(','));
-        const bool tap = name.starts_with("net_tap") || name.starts_with("net_tun") ||
-                         name.starts_with("eth_tap") || name.starts_with("eth_tun");
+        const bool tap = vdev_of(p.device, "tap") || vdev_of(p.device, "tun");
         if (tap && (p.rx_queues != p.tx_queues || p.rx_queues > 4))
             c.fail_at(c.given(k + ".tx_queues") ? k + ".tx_queues" : k + ".rx_queues",
                       "the tap driver (" + std::string(name) +

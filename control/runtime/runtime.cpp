@@ -276,19 +276,29 @@ struct runtime::impl {
     void egress_main(egress_thread& e, std::uint32_t drain_timeout_ms);
 };
 
-#ifdef SHARDGATE_HAVE_DPDK
 namespace {
-/// What the mbuf pool must exceed with every DPDK port on one NUMA socket.
-dpdk_pool_need pool_need_on_one_socket(const config& cfg) {
+/// Appends `w` to `warnings` unless it is there already.
+void add_warning(std::vector<std::string>& warnings, std::string w) {
+    if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
+}
+
+#ifdef SHARDGATE_HAVE_DPDK
+/// Rx queues a source polls, per DPDK port: what sources hold comes out of the pool.
+std::vector<std::uint32_t> polled_rx_queues(const config& cfg) {
     std::vector<std::uint32_t> polled(cfg.dpdk.ports.size(), 0);
     for (const auto& src : cfg.sources)
         if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
+    return polled;
+}
+
+/// What the mbuf pool must exceed with every DPDK port on one NUMA socket.
+dpdk_pool_need pool_need_on_one_socket(const config& cfg) {
     std::vector<std::size_t> all(cfg.dpdk.ports.size());
     std::iota(all.begin(), all.end(), std::size_t{0});
-    return dpdk_pool_need_of(cfg.dpdk, all, cfg.router.egress_cpus.size(), polled);
+    return dpdk_pool_need_of(cfg.dpdk, all, cfg.router.egress_cpus.size(), polled_rx_queues(cfg));
 }
-} // namespace
 #endif
+} // namespace
 
 std::vector<std::string> runtime::validate(const config& cfg, const plan& p) {
     const routing_params& r = p.routing;
@@ -515,9 +525,7 @@ runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_uniq
     impl& m = *impl_;
     m.cfg = cfg;
     m.the_plan = the_plan;
-    for (auto& w : validate(cfg, the_plan))
-        if (std::find(m.the_plan.warnings.begin(), m.the_plan.warnings.end(), w) == m.the_plan.warnings.end())
-            m.the_plan.warnings.push_back(std::move(w));
+    for (auto& w : validate(cfg, the_plan)) add_warning(m.the_plan.warnings, std::move(w));
     m.max_record_bytes = max_record_bytes(cfg);
     const routing_params& r = the_plan.routing;
     const auto& rc = cfg.router;
@@ -806,11 +814,7 @@ void runtime::start(const std::atomic<bool>* interrupt) {
     for (const auto& src : m.cfg.sources) uses_dpdk = uses_dpdk || src.kind == source_kind::dpdk;
     for (const auto& snk : m.cfg.sinks) uses_dpdk = uses_dpdk || snk.kind == sink_kind::dpdk;
     if (uses_dpdk && !m.dpdk) {
-        // Rx queues a source polls, per port: what sources hold comes out of the pool.
-        std::vector<std::uint32_t> polled(m.cfg.dpdk.ports.size(), 0);
-        for (const auto& src : m.cfg.sources)
-            if (src.kind == source_kind::dpdk && src.dpdk_port < polled.size()) ++polled[src.dpdk_port];
-        m.dpdk = dpdk_environment::start(m.cfg.dpdk, m.egresses.size(), std::move(polled));
+        m.dpdk = dpdk_environment::start(m.cfg.dpdk, m.egresses.size(), polled_rx_queues(m.cfg));
         for (const auto& w : m.dpdk->warnings()) m.warn("dpdk: " + w);
     }
 #endif
@@ -995,12 +999,8 @@ runtime::reprogram_result runtime::reprogram(plan next, std::chrono::millisecond
                                     " partitions, the running router to " +
                                     std::to_string(m.the_plan.routing.partitions) +
                                     ": changing N needs a restart (each partition has its sink)");
-    for (auto& w : validate(m.cfg, next))
-        if (std::find(next.warnings.begin(), next.warnings.end(), w) == next.warnings.end())
-            next.warnings.push_back(std::move(w));
-    for (const auto& w : m.own_warnings)
-        if (std::find(next.warnings.begin(), next.warnings.end(), w) == next.warnings.end())
-            next.warnings.push_back(w);
+    for (auto& w : validate(m.cfg, next)) add_warning(next.warnings, std::move(w));
+    for (const auto& w : m.own_warnings) add_warning(next.warnings, w);
     // Epochs only grow, whatever became of earlier posts.
     next.epoch = ++m.last_epoch;
     m.plans.push_back(next);
