@@ -69,7 +69,7 @@ bool egress::idle() const noexcept {
 
 void egress::close() noexcept {
     for (state& s : parts_) s.out->close(counters_);
-    for (source_relay* r : relays_) r->detach();
+    for (source_relay* r : relays_) r->detach(counters_);
 }
 
 void egress::abandon(counter reason, counter_block& counters) noexcept {
@@ -88,7 +88,7 @@ void egress::abandon(counter reason, counter_block& counters) noexcept {
         }
     }
     for (state& s : parts_) s.out->abort(counters_);
-    for (source_relay* r : relays_) r->detach();
+    for (source_relay* r : relays_) r->detach(counters_);
 }
 
 } // namespace shardgate

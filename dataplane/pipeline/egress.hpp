@@ -48,7 +48,10 @@ public:
     /// came back): every block still pending or in a lane is given back and
     /// its records counted as `reason` in `counters`, then every sink is
     /// aborted (what it still holds is counted by the sink as drop_sink).
-    /// The relays are detached. Precondition: the dataplane cores have stopped.
+    /// The relays are detached; datagrams still in them, which no core will
+    /// take, are counted as drop_shutdown_datagrams in this egress's own
+    /// counters, where their datagrams_in are. Precondition: the dataplane
+    /// cores have stopped.
     void abandon(counter reason, counter_block& counters) noexcept;
 
     [[nodiscard]] std::size_t partitions() const noexcept { return parts_.size(); }

@@ -47,7 +47,10 @@ source_relay::source_relay(std::size_t capacity, std::pmr::memory_resource* mem)
                                     " chunks, got " + std::to_string(capacity));
 }
 
-source_relay::~source_relay() { detach(); }
+source_relay::~source_relay() {
+    counter_block ignored;
+    detach(ignored);
+}
 
 void source_relay::attach(std::unique_ptr<source> real) {
     if (!real) throw std::invalid_argument("a source relay needs a source");
@@ -106,9 +109,17 @@ std::size_t source_relay::pump(counter_block& counters) noexcept {
     return moved + n;
 }
 
-void source_relay::detach() noexcept {
+void source_relay::detach(counter_block& counters) noexcept {
     if (!real_) return;
     give_back();
+    // Polled (their datagrams counted in) but never decoded: the core timed
+    // out before they reached it. Counted, so the loss is not silent.
+    std::array<rx_chunk, batch> chunks;
+    while (const std::size_t n = ready_.dequeue_burst(std::span(chunks))) {
+        counters.add(counter::drop_shutdown_datagrams, n);
+        real_->release(std::span<const rx_chunk>(chunks.data(), n));
+        outstanding_ -= n;
+    }
     real_.reset();
 }
 

@@ -41,6 +41,8 @@ public:
                           std::pmr::memory_resource* mem = std::pmr::new_delete_resource());
     source_relay(const source_relay&) = delete;
     source_relay& operator=(const source_relay&) = delete;
+    /// Detaches, counting nothing: a relay whose owner never detached it was
+    /// abandoned with its process.
     ~source_relay();
 
     // --- relaying thread ----------------------------------------------------
@@ -59,9 +61,11 @@ public:
     std::size_t pump(counter_block& counters) noexcept;
 
     /// Once the core has stopped for good: releases what it gave back and
-    /// destroys the real source, which frees whatever it still holds (chunks
-    /// still in the ring, the core never took: only after a drain timeout).
-    void detach() noexcept;
+    /// what is still in the ring (chunks the core never took: only after a
+    /// drain timeout, when the core gave up before the relay passed on its
+    /// last ones), counting those as drop_shutdown_datagrams in `counters`,
+    /// then destroys the real source.
+    void detach(counter_block& counters) noexcept;
 
     // --- the core -----------------------------------------------------------
     /// The core's side, for its worker (once, after attach). It must not

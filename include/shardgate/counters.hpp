@@ -32,6 +32,7 @@ namespace shardgate {
     X(dead_lettered, "records forwarded to the dead-letter sink")                                 \
     X(dead_letter_dropped, "rejected records the dead-letter sink had no room for (still counted by reason)") \
     X(drop_shutdown, "records still held when the drain timeout ended a shutdown")                \
+    X(drop_shutdown_datagrams, "datagrams a relay held for a core that gave up draining")         \
     X(smart_fast_path, "smart_repartition: records routed by source partition without hashing")   \
     X(smart_hashed, "smart_repartition: records routed by hashing their key")                     \
     X(smart_verified, "smart_repartition: sampled records whose hash confirmed the fast path")    \
