@@ -27,6 +27,12 @@
 // them at any time; the two-thread figure follows it, the one-thread figure
 // does not depend on it.
 //
+// --ab (a build with -Dperf_knob=true) measures a change to the data path
+// instead: each run flips perf_knob() (dataplane/pipeline/perf_knob.hpp) in
+// 50 ms slices, off, on, on, off, ..., and prints the records routed per
+// second with it off (A) and on (B) and their ratio B/A. Both share the
+// host's drift, which whole runs taken in turns do not.
+//
 // --hugepages runs both sides on 2 MiB hugepages, which must be free: run it
 // under scripts/with-hugepages 512 (root) to reserve them for the run and
 // give them back after. Without it both sides run with --no-huge.
@@ -55,6 +61,7 @@
 #include "dataplane/pipeline/affinity.hpp"
 #include "dataplane/pipeline/egress.hpp"
 #include "dataplane/pipeline/idle.hpp"
+#include "dataplane/pipeline/perf_knob.hpp"
 #include "dataplane/pipeline/relay.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "tools/bench/trade_format.hpp"
@@ -82,6 +89,7 @@ struct options {
     std::uint32_t keys = 10000;
     bool hugepages = false;
     bool shardgate_only = false; ///< skip testpmd (for profiling shardgate's runs)
+    bool ab = false;             ///< interleave perf_knob() off and on within each run
     std::vector<layout> layouts{layout::relay, layout::two, layout::one}; ///< shardgate's layouts to run
     int cpu_a = 0, cpu_b = 1; ///< egress / testpmd main lcore; dataplane / testpmd forwarding lcore
     std::string testpmd = "/usr/bin/dpdk-testpmd";
@@ -105,7 +113,7 @@ const char* name(layout how) {
         stderr,
         "usage: shardgate-dpdkbench [--seconds S] [--rounds N] [--records-per-packet R] [--packets P]\n"
         "                           [--burst B] [--cpus A,B] [--hugepages] [--testpmd PATH]\n"
-        "                           [--layouts LIST] [--shardgate-only] [--testpmd-bursts B1,B2,...]\n"
+        "                           [--layouts LIST] [--shardgate-only] [--testpmd-bursts B1,B2,...] [--ab]\n"
         "  --seconds S             measuring time per run (default 5)\n"
         "  --rounds N              rounds of testpmd and every layout, one after the other (default 3);\n"
         "                          each layout's ratio is to testpmd's rate in the same round, and the\n"
@@ -124,7 +132,10 @@ const char* name(layout how) {
         "                          relay: the egress thread polls the port and relays datagrams to the\n"
         "                          core (dpdk.rx_on_egress); two: the core polls the port, egress sends;\n"
         "                          one: both loops on CPU B\n"
-        "  --shardgate-only        skip dpdk-testpmd (no ratio; for profiling)\n");
+        "  --shardgate-only        skip dpdk-testpmd (no ratio; for profiling)\n"
+        "  --ab                    measure a data-path change behind perf_knob() (a build with\n"
+        "                          -Dperf_knob=true): 50 ms slices with it off (A) and on (B) in turns\n"
+        "                          within each run; prints both rates and B/A\n");
     std::exit(2);
 }
 
@@ -172,7 +183,12 @@ options parse(int argc, char** argv) {
             }
         } else if (a == "--shardgate-only")
             o.shardgate_only = true;
-        else if (a == "--layouts") {
+        else if (a == "--ab") {
+            if (!perf_knob_built)
+                usage("--ab: this build has no perf_knob(); configure a build directory with "
+                      "-Dperf_knob=true (meson setup build-ab -Dperf_knob=true)");
+            o.ab = true;
+        } else if (a == "--layouts") {
             const std::string v = value();
             o.layouts.clear();
             for (const std::string& item : tools::split_list(v)) {
@@ -346,7 +362,8 @@ testpmd_result run_testpmd(const options& o, std::uint32_t burst, const fs::path
 struct sg_result {
     double seconds = 0;
     std::uint64_t packets = 0, records = 0, records_out = 0, frames_out = 0, drops = 0;
-    dpdk_tx_status tx; ///< summed over the sinks, whole run
+    dpdk_tx_status tx;          ///< summed over the sinks, whole run
+    double ab_rate[2] = {0, 0}; ///< --ab: records routed per second with perf_knob() off, on
 };
 
 std::uint64_t now_ns() {
@@ -360,6 +377,13 @@ idle_policy runtime_idle() {
     return idle_policy(defaults.idle_spins, defaults.idle_sleep_us);
 }
 void sleep(unsigned us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
+
+/// --ab: what the data path's perf_knob() returns from now on.
+void set_perf_knob([[maybe_unused]] bool on) {
+#ifdef SHARDGATE_PERF_KNOB
+    perf_knob_state.store(on, std::memory_order_relaxed);
+#endif
+}
 
 /// One measured run: layouts two and relay put the dataplane core on cpu_b
 /// and the egress thread on cpu_a (relay: egress polls the port for the
@@ -512,7 +536,26 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     const std::uint64_t p0 = datagrams(), r0 = core.get(counter::records_routed),
                         o0 = out.get(counter::records_out), f0 = tx_frames(), d0 = drops();
     const auto t0 = steady::now();
-    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    double ab_records[2] = {0, 0}, ab_seconds[2] = {0, 0};
+    if (o.ab) {
+        // Off, on, on, off, ...: a drift within a pair of slices falls on
+        // both sides alike. The first 5 ms of a slice are not counted (the
+        // core finishes the poll it was in with the other setting).
+        const auto slices = static_cast<std::uint32_t>(o.seconds * 20);
+        for (std::uint32_t k = 0; k < slices; ++k) {
+            const int on = static_cast<int>((k ^ (k >> 1)) & 1);
+            set_perf_knob(on != 0);
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            const std::uint64_t a = core.get(counter::records_routed);
+            const auto ta = steady::now();
+            std::this_thread::sleep_for(std::chrono::milliseconds(45));
+            ab_records[on] += static_cast<double>(core.get(counter::records_routed) - a);
+            ab_seconds[on] += std::chrono::duration<double>(steady::now() - ta).count();
+        }
+        set_perf_knob(false);
+    } else {
+        std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    }
     const std::uint64_t p1 = datagrams(), r1 = core.get(counter::records_routed),
                         o1 = out.get(counter::records_out), f1 = tx_frames(), d1 = drops();
     const auto t1 = steady::now();
@@ -527,6 +570,7 @@ sg_result run_shardgate(dpdk_environment& env, const dpdk_config& dc, const opti
     r.frames_out = f1 - f0;
     r.drops = d1 - d0;
     r.tx = tx_total;
+    for (int v = 0; v < 2; ++v) r.ab_rate[v] = ab_seconds[v] > 0 ? ab_records[v] / ab_seconds[v] : 0;
     return r;
 }
 
@@ -661,8 +705,8 @@ int main(int argc, char** argv) {
         for (const auto& w : env->warnings()) std::printf("  warning: %s\n", w.c_str());
         const std::uint32_t per_out = dc.payload_bytes / record_bytes;
 
-        std::vector<double> testpmd_pps;                     // per round
-        std::map<layout, std::vector<double>> rates, ratios; // per layout, per round
+        std::vector<double> testpmd_pps;                                // per round
+        std::map<layout, std::vector<double>> rates, ratios, ab_ratios; // per layout, per round
         for (std::uint32_t round = 1; round <= o.rounds; ++round) {
             std::printf("\n== round %u of %u\n", round, o.rounds);
             double tp_pps = 0;
@@ -724,6 +768,12 @@ int main(int argc, char** argv) {
                             static_cast<unsigned long long>(r.tx.no_mbuf),
                             static_cast<unsigned long long>(r.tx.frames_dropped));
                 rates[how].push_back(rps);
+                if (o.ab && r.ab_rate[0] > 0) {
+                    std::printf("  --ab: perf_knob() off (A) %srecords/s, on (B) %srecords/s, B/A = %.3f\n",
+                                mega(r.ab_rate[0]).c_str(), mega(r.ab_rate[1]).c_str(),
+                                r.ab_rate[1] / r.ab_rate[0]);
+                    ab_ratios[how].push_back(r.ab_rate[1] / r.ab_rate[0]);
+                }
                 if (tp_pps > 0) {
                     std::printf(
                         "  records routed/s / testpmd packets/s = %.2f (goal >= 4); packet rate %.2f of "
@@ -735,6 +785,11 @@ int main(int argc, char** argv) {
             }
         }
         print_summary(o, testpmd_pps, rates, ratios);
+        for (const auto& [how, v] : ab_ratios) {
+            const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+            std::printf("--ab, shardgate [%s]: B/A median %.3f (%.3f..%.3f) over %zu run%s\n", name(how),
+                        median(v), *lo, *hi, v.size(), v.size() == 1 ? "" : "s");
+        }
         env.reset();
         std::error_code ec;
         fs::remove_all(dir, ec);
