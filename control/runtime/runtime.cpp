@@ -1147,6 +1147,12 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
                      " datagrams never reached shardgate (a socket receive buffer was full; "
                      "their records are not in 'in')\n",
                      last.get(counter::drop_rx_kernel));
+    if (last.get(counter::drop_shutdown_datagrams))
+        std::fprintf(options.out,
+                     "shutdown drops: %" PRIu64
+                     " datagrams a relay received after its core gave up draining were never decoded "
+                     "(their records are not in 'in')\n",
+                     last.get(counter::drop_shutdown_datagrams));
     std::string parts = "partitions:";
     for (std::size_t p = 0; p < last.per_partition.size(); ++p)
         parts.append(" ").append(std::to_string(p)).append("=").append(std::to_string(last.per_partition[p]));

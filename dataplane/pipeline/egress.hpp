@@ -41,7 +41,9 @@ public:
     [[nodiscard]] bool idle() const noexcept;
 
     /// Shutdown, once the dataplane cores have stopped: closes every sink
-    /// (flushing what it still holds) and detaches the relays.
+    /// (flushing what it still holds) and detaches the relays, counting
+    /// datagrams still in them (a core that gave up draining while the sinks
+    /// did not) as drop_shutdown_datagrams in this egress's own counters.
     void close() noexcept;
 
     /// Shutdown after the drain deadline passed (a destination that never

@@ -41,8 +41,9 @@ public:
                           std::pmr::memory_resource* mem = std::pmr::new_delete_resource());
     source_relay(const source_relay&) = delete;
     source_relay& operator=(const source_relay&) = delete;
-    /// Detaches, counting nothing: a relay whose owner never detached it was
-    /// abandoned with its process.
+    /// Detaches without counting: a relay is still attached here only when
+    /// the egress thread that was to pump it failed to set up, which fails
+    /// the run.
     ~source_relay();
 
     // --- relaying thread ----------------------------------------------------
@@ -64,7 +65,9 @@ public:
     /// what is still in the ring (chunks the core never took: only after a
     /// drain timeout, when the core gave up before the relay passed on its
     /// last ones), counting those as drop_shutdown_datagrams in `counters`,
-    /// then destroys the real source.
+    /// then destroys the real source. It takes over the ring's consumer side:
+    /// the core's last poll must happen before it (the runtime's cores_done,
+    /// or a join).
     void detach(counter_block& counters) noexcept;
 
     // --- the core -----------------------------------------------------------

@@ -5,13 +5,7 @@
 #include <string>
 #include <type_traits>
 
-#include "dataplane/pipeline/perf_knob.hpp"
-
 namespace shardgate {
-#ifdef SHARDGATE_PERF_KNOB
-std::atomic<bool> perf_knob_state{false};
-#endif
-
 namespace {
 /// Dead-letter entries: a 4-byte little-endian length, a reason byte, then the
 /// record's bytes as they arrived (docs/record-formats.md).

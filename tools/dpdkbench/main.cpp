@@ -135,7 +135,9 @@ const char* name(layout how) {
         "  --shardgate-only        skip dpdk-testpmd (no ratio; for profiling)\n"
         "  --ab                    measure a data-path change behind perf_knob() (a build with\n"
         "                          -Dperf_knob=true): 50 ms slices with it off (A) and on (B) in turns\n"
-        "                          within each run; prints both rates and B/A\n");
+        "                          within each run; prints both rates and B/A (the run's own rate and\n"
+        "                          its ratio to testpmd then mix both; use --layouts one: the two-CPU\n"
+        "                          layouts also follow where the host puts the vCPUs)\n");
     std::exit(2);
 }
 
@@ -377,13 +379,6 @@ idle_policy runtime_idle() {
     return idle_policy(defaults.idle_spins, defaults.idle_sleep_us);
 }
 void sleep(unsigned us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
-
-/// --ab: what the data path's perf_knob() returns from now on.
-void set_perf_knob([[maybe_unused]] bool on) {
-#ifdef SHARDGATE_PERF_KNOB
-    perf_knob_state.store(on, std::memory_order_relaxed);
-#endif
-}
 
 /// One measured run: layouts two and relay put the dataplane core on cpu_b
 /// and the egress thread on cpu_a (relay: egress polls the port for the

@@ -962,6 +962,7 @@ BOOST_AUTO_TEST_CASE(datagrams_a_relay_passes_on_after_its_core_gave_up_are_coun
     r.e->abandon(counter::drop_shutdown, r.egress_counters);
     BOOST_TEST(!relay.attached());
     BOOST_TEST(r.egress_counters.get(counter::drop_shutdown_datagrams) == 8u);
+    BOOST_TEST(r.egress_counters.get(counter::drop_shutdown) == 0u); // datagrams, not records as well
     BOOST_TEST(released == 8u);
     BOOST_TEST(r.core_counters.get(counter::records_in) == 0u);
 }
