@@ -1141,18 +1141,16 @@ int runtime::run(const run_options& options, const std::atomic<bool>& stop) {
         last.get(counter::records_rejected),
         last.reconciled() ? "every record read is accounted for (in = out + dropped + rejected)"
                           : "NOT RECONCILED (in != out + dropped + rejected)");
-    if (last.get(counter::drop_rx_kernel))
-        std::fprintf(options.out,
-                     "kernel drops: %" PRIu64
-                     " datagrams never reached shardgate (a socket receive buffer was full; "
-                     "their records are not in 'in')\n",
-                     last.get(counter::drop_rx_kernel));
-    if (last.get(counter::drop_shutdown_datagrams))
-        std::fprintf(options.out,
-                     "shutdown drops: %" PRIu64
-                     " datagrams a relay received after its core gave up draining were never decoded "
-                     "(their records are not in 'in')\n",
-                     last.get(counter::drop_shutdown_datagrams));
+    // Datagrams lost before any core decoded them: outside the reconciliation.
+    const auto datagram_drops = [&](counter c, const char* label, const char* why) {
+        if (const std::uint64_t n = last.get(c))
+            std::fprintf(options.out, "%s: %" PRIu64 " datagrams %s; their records are not in 'in')\n", label,
+                         n, why);
+    };
+    datagram_drops(counter::drop_rx_kernel, "kernel drops",
+                   "never reached shardgate (a socket receive buffer was full");
+    datagram_drops(counter::drop_shutdown_datagrams, "shutdown drops",
+                   "reached a relay after its core gave up draining (never decoded");
     std::string parts = "partitions:";
     for (std::size_t p = 0; p < last.per_partition.size(); ++p)
         parts.append(" ").append(std::to_string(p)).append("=").append(std::to_string(last.per_partition[p]));
