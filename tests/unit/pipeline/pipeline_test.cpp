@@ -944,9 +944,10 @@ private:
 BOOST_AUTO_TEST_CASE(datagrams_a_relay_passes_on_after_its_core_gave_up_are_counted) {
     // What a drain timeout can leave: the core abandons, then the relay's
     // thread passes on what its source still hands over after the stop (or
-    // polled before it saw the stop), which no core will ever take. Egress's abandon detaches the relay:
-    // those datagrams are counted where their datagrams_in were, and their buffers go back to the source
-    // before it is destroyed.
+    // polled before it saw the stop), which no core will ever take. Egress's
+    // abandon detaches the relay: those datagrams are counted where their
+    // datagrams_in were, and their buffers go back to the source before it
+    // is destroyed.
     std::mt19937 rng(16);
     std::size_t released = 0;
     source_relay relay(64);
