@@ -134,6 +134,14 @@ bool looks_like_pci(std::string_view dev) {
 /// A virtual device ("net_pcap0,...", or the legacy "eth_" names).
 bool is_vdev(std::string_view dev) { return dev.starts_with("net_") || dev.starts_with("eth_"); }
 
+/// A device string's name, a legacy "eth_" prefix read as "net_"
+/// ("eth_ring0,..." -> "net_ring0"): a vdev's name starts with its driver's.
+std::string vdev_name(std::string_view dev) {
+    std::string name(dev.substr(0, dev.find(',')));
+    if (name.starts_with("eth_")) name.replace(0, 4, "net_");
+    return name;
+}
+
 } // namespace
 
 std::uint64_t dpdk_mbufs_per_polled_queue(bool rx_on_egress) noexcept {
@@ -179,7 +187,7 @@ dpdk_mbufs_held_by dpdk_mbufs_held(const dpdk_port_config& p, std::uint32_t poll
     if (!is_vdev(p.device))
         h.descriptors =
             std::uint64_t{p.rx_queues} * p.rx_descriptors + std::uint64_t{p.tx_queues} * p.tx_descriptors;
-    if (p.device.starts_with("net_ring") || p.device.starts_with("eth_ring"))
+    if (vdev_name(p.device).starts_with("net_ring"))
         h.in_flight = std::min<std::uint64_t>(p.tx_queues, egress_threads) * dpdk_mbufs_per_ring_queue();
     return h;
 }
@@ -241,7 +249,7 @@ std::string probe_hint(const std::string& device, const std::vector<std::string>
         return "is it bound to vfio-pci or uio_pci_generic (dpdk-devbind.py --status), and is its driver "
                "installed?";
     }
-    std::string driver = name.starts_with("eth_") ? "net_" + name.substr(4) : name;
+    const std::string driver = vdev_name(device);
     const auto installed = installed_net_drivers();
     std::string match;
     for (const auto& d : installed)
@@ -714,10 +722,8 @@ private:
                                  ("dpdk.ports[" + std::to_string(p->index) + "] " + quote(p->cfg.device));
                 throw std::invalid_argument(
                     "dpdk.mempool_mbufs (" + std::to_string(cfg_.mempool_mbufs) +
-                    ") is too small once the ports on "
-                    "NUMA socket " +
-                    std::to_string(socket) + " (" + which + ") started: their devices took " +
-                    std::to_string(taken) + " mbufs for their rings, " +
+                    ") is too small once the ports on NUMA socket " + std::to_string(socket) + " (" + which +
+                    ") started: their devices took " + std::to_string(taken) + " mbufs for their rings, " +
                     std::to_string(taken - n.rx_descriptors) + " more than counted, on top of the " +
                     std::to_string(n.total) +
                     " counted for descriptors, sources, transmit buffers and per-thread caches; set "

@@ -416,6 +416,8 @@ BOOST_AUTO_TEST_CASE(mbufs_held_count_nic_descriptors_and_what_sources_keep_out)
     ring.device = "net_ring0";
     BOOST_TEST(dpdk_mbufs_held(ring, 3, false).in_flight == 2u * 1023);
     BOOST_TEST(dpdk_mbufs_held(ring, 3, false).total() == 3u * 64 + tx + 2u * 1023);
+    ring.device = "eth_ring0,nodeaction=r0:0:CREATE"; // the legacy name, with arguments
+    BOOST_TEST(dpdk_mbufs_held(ring, 3, false).in_flight == 2u * 1023);
 }
 
 BOOST_AUTO_TEST_CASE(pool_sum_over_the_ports_of_one_socket) {
