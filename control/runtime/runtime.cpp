@@ -438,7 +438,8 @@ std::string runtime::dpdk_pool_text(const config& cfg) {
     if (!cfg.dpdk.used()) return {};
     // Lane blocks of DPDK sinks live in mbufs (zero-copy transmit) only
     // within the pool's spare, a whole lane at a time, reserved when the lane
-    // first sends (dpdk_port::reserve_bound), and only if a block fits an mbuf.
+    // first sends (dpdk_port::reserve_bound); the pool's mbufs are sized to
+    // hold a block of payload_bytes with the headers in front.
     const std::uint64_t cores = cfg.router.dataplane_cpus.size();
     std::uint64_t lanes = 0;
     for (const auto& sk : cfg.sinks) lanes += sk.kind == sink_kind::dpdk ? cores : 0;
@@ -450,9 +451,6 @@ std::string runtime::dpdk_pool_text(const config& cfg) {
         std::to_string(pool) + " mbufs; ports, sources, transmit buffers and thread caches hold up to " +
         std::to_string(held) + (numa_node_count() == 1 ? "" : " (every port on one NUMA socket)");
     if (lanes == 0) return out;
-    if (!dpdk_lane_blocks_fit_mbufs(cfg.dpdk, cfg.dpdk.payload_bytes))
-        return out + "; blocks of dpdk.payload_bytes = " + std::to_string(cfg.dpdk.payload_bytes) +
-               " do not fit an mbuf with the headers in front: DPDK sinks copy every frame";
     const std::uint64_t blocks = lanes * cfg.router.ring_blocks;
     const std::uint64_t fit = std::min<std::uint64_t>(lanes, spare / std::max(cfg.router.ring_blocks, 1u));
     out += ", " + std::to_string(spare) + " to spare for the " + std::to_string(blocks) + " blocks of the " +

@@ -79,9 +79,6 @@ struct dpdk_tx_status {
     /// sink sends: it then binds no more lanes and copies their frames.
     /// Summed over sinks: how many were refused.
     std::uint32_t binding_refused = 0;
-    /// 1 when this sink's lane blocks, with the frame headers in front, do
-    /// not fit an mbuf: it copies every frame. Summed over sinks likewise.
-    std::uint32_t blocks_too_large = 0;
     std::uint32_t held = 0; ///< blocks waiting in the tx buffer
     /// Adds another sink's counts (held is a state, not a count: kept).
     dpdk_tx_status& operator+=(const dpdk_tx_status& o) noexcept;
@@ -225,10 +222,6 @@ struct dpdk_pool_need {
 dpdk_pool_need dpdk_pool_need_of(const dpdk_config& cfg, const std::vector<std::size_t>& ports,
                                  std::size_t egress_threads,
                                  const std::vector<std::uint32_t>& polled_rx_queues);
-
-/// Whether lane blocks of `block_bytes` fit the pool's mbufs, so that DPDK
-/// sinks can send them in place (zero-copy transmit); otherwise they copy.
-bool dpdk_lane_blocks_fit_mbufs(const dpdk_config& cfg, std::uint32_t block_bytes) noexcept;
 
 /// Empty when cfg.mempool_mbufs exceeds `need`; otherwise the error, with
 /// every term of the sum and what to set. `ports` names the ports summed

@@ -159,19 +159,18 @@ namespace {
 std::uint32_t mtu_for(const dpdk_config& cfg) noexcept {
     return std::max<std::uint32_t>(RTE_ETHER_MTU, cfg.payload_bytes + ipv4_header_bytes + udp_header_bytes);
 }
-/// Each mbuf's data room: the largest frame sent or expected (MTU + two VLAN
-/// tags), plus rx_padding so decoders may read past a payload in place.
+/// Each mbuf's data room, from the headroom on the larger of: the largest
+/// frame sent or expected (MTU + two VLAN tags) plus rx_padding, so decoders
+/// may read past a payload in place; and a lane block of payload_bytes sent
+/// in place (dpdk_tx_sink::bind: a line for the headers in front, the lane's
+/// slack behind), so every DPDK sink can send zero-copy whatever the payload.
 std::uint32_t mbuf_data_room(const dpdk_config& cfg) noexcept {
     const std::uint32_t frame = mtu_for(cfg) + max_l2_bytes + rx_padding;
-    return std::max<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + ((frame + 63) & ~63u));
+    const std::uint32_t block = detail::bound_block_offset + cfg.payload_bytes + lane::slack;
+    const std::uint32_t data = std::max(frame, block);
+    return std::max<std::uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + ((data + 63) & ~63u));
 }
 } // namespace
-
-bool dpdk_lane_blocks_fit_mbufs(const dpdk_config& cfg, std::uint32_t block_bytes) noexcept {
-    // What dpdk_tx_sink::bind asks of a fresh mbuf (data from the headroom on).
-    return mbuf_data_room(cfg) - RTE_PKTMBUF_HEADROOM >=
-           detail::bound_block_offset + block_bytes + lane::slack;
-}
 
 std::uint64_t dpdk_mbufs_in_caches(std::uint32_t mbuf_cache, std::uint64_t threads) noexcept {
     return threads * ((std::uint64_t{mbuf_cache} * 3 + 1) / 2); // RTE_MEMPOOL_CACHE flush threshold: 1.5x
@@ -355,10 +354,6 @@ std::string finished_text(const dpdk_tx_status& t) {
         o << "; " << t.binding_refused << (t.binding_refused == 1 ? " sink" : " sinks")
           << " copied frames because the mbuf pool could not spare an mbuf per lane block (raise "
              "dpdk.mempool_mbufs for zero-copy transmit)";
-    if (t.blocks_too_large)
-        o << "; " << t.blocks_too_large << (t.blocks_too_large == 1 ? " sink" : " sinks")
-          << " copied every frame because a lane block and the frame headers do not fit an mbuf (a "
-             "dpdk.payload_bytes up to 1920 always fits)";
     return o.str();
 }
 

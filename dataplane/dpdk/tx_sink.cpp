@@ -173,8 +173,10 @@ public:
 
 private:
     /// Puts a fresh mbuf behind block `index` (sent by copy just now), if the
-    /// pool can spare it and the mbuf has room for the headers, the block and
-    /// lane::slack. Otherwise the block stays in the lane's memory.
+    /// pool can spare it. The pool's mbufs have room for the headers, a block
+    /// of dpdk.payload_bytes and lane::slack (mbuf_data_room), and the
+    /// runtime sizes DPDK sinks' blocks to payload_bytes; a lane built with
+    /// larger blocks stays in its own memory and copies (frames_copied).
     void bind(lane& l, std::uint32_t index) noexcept {
         if (refuse_binding_) return;
         lane** known = std::find(bound_.data(), bound_.data() + bound_lanes_, &l);
@@ -191,9 +193,8 @@ private:
         if (m == nullptr) return;
         if (m->data_off != RTE_PKTMBUF_HEADROOM ||
             rte_pktmbuf_tailroom(m) < block_offset + l.block_bytes() + lane::slack) {
-            rte_pktmbuf_free(m); // mbufs too small for blocks in place: copy always
+            rte_pktmbuf_free(m); // blocks larger than the pool was sized for: copy always
             refuse_binding_ = true;
-            status_.blocks_too_large = 1;
             return;
         }
         l.rebind(index, rte_pktmbuf_mtod(m, std::byte*) + block_offset, m);
@@ -349,7 +350,6 @@ dpdk_tx_status& dpdk_tx_status::operator+=(const dpdk_tx_status& o) noexcept {
     frames_copied += o.frames_copied;
     blocks_bound += o.blocks_bound;
     binding_refused += o.binding_refused;
-    blocks_too_large += o.blocks_too_large;
     return *this;
 }
 
