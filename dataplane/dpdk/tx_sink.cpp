@@ -48,7 +48,8 @@ class dpdk_tx_sink final : public sink {
 public:
     dpdk_tx_sink(dpdk_port& port, tx_queue& queue, const udp_frame_template& tmpl, std::uint32_t max_payload,
                  std::string what)
-        : port_(port), queue_(queue), template_(tmpl), max_payload_(max_payload), what_(std::move(what)) {}
+        : port_(port), queue_(queue), template_(tmpl), max_payload_(max_payload), what_(std::move(what)),
+          fresh_room_(rte_pktmbuf_data_room_size(queue.pool()) - RTE_PKTMBUF_HEADROOM) {}
 
     ~dpdk_tx_sink() override {
         queue_.forget(this); // frames still buffered (no close()): dropped, counted, blocks back
@@ -173,12 +174,13 @@ public:
 
 private:
     /// Puts a fresh mbuf behind block `index` (sent by copy just now), if the
-    /// pool can spare it. The pool's mbufs have room for the headers, a block
-    /// of dpdk.payload_bytes and lane::slack (mbuf_data_room), and the
-    /// runtime sizes DPDK sinks' blocks to payload_bytes; a lane built with
-    /// larger blocks stays in its own memory and copies (frames_copied).
+    /// pool can spare it and its mbufs hold the headers' line, the block and
+    /// lane::slack. They hold blocks of dpdk.payload_bytes (mbuf_data_room),
+    /// the size the runtime gives DPDK sinks' lanes; a lane built with larger
+    /// blocks is neither reserved nor bound: it stays in its own memory and
+    /// copies every frame (frames_copied), the sink's other lanes unaffected.
     void bind(lane& l, std::uint32_t index) noexcept {
-        if (refuse_binding_) return;
+        if (refuse_binding_ || block_offset + l.block_bytes() + lane::slack > fresh_room_) return;
         lane** known = std::find(bound_.data(), bound_.data() + bound_lanes_, &l);
         if (known == bound_.data() + bound_lanes_) {
             if (bound_lanes_ == bound_.size()) return; // more lanes than this sink tracks: copy
@@ -189,14 +191,8 @@ private:
             }
             bound_[bound_lanes_++] = &l;
         }
-        rte_mbuf* m = queue_.alloc();
+        rte_mbuf* m = queue_.alloc(); // data from RTE_PKTMBUF_HEADROOM on (see bound_data_off)
         if (m == nullptr) return;
-        if (m->data_off != RTE_PKTMBUF_HEADROOM ||
-            rte_pktmbuf_tailroom(m) < block_offset + l.block_bytes() + lane::slack) {
-            rte_pktmbuf_free(m); // blocks larger than the pool was sized for: copy always
-            refuse_binding_ = true;
-            return;
-        }
         l.rebind(index, rte_pktmbuf_mtod(m, std::byte*) + block_offset, m);
         ++status_.blocks_bound;
     }
@@ -213,6 +209,7 @@ private:
     std::array<lane*, 64> bound_{};
     std::uint32_t bound_lanes_ = 0;
     bool refuse_binding_ = false;
+    std::uint32_t fresh_room_; ///< bytes from a fresh mbuf's data on (its data room less the headroom)
     std::size_t completed_ = 0;
     dpdk_tx_status status_;
 };

@@ -319,6 +319,8 @@ copied=$(grep "sinks:" "$d/run.out" | grep "could not spare an mbuf per lane blo
 # of payload_bytes with the headers in front (1985 bytes needs a data room
 # beyond the largest frame's).
 budget_toml 8191 | sed 's/^payload_bytes = 1400/payload_bytes = 1985/' >"$d/large.toml"
+grep -q '^payload_bytes = 1985$' "$d/large.toml" ||
+  { echo "FAIL [zero-copy-budget]: the 1985-byte config did not get its payload_bytes"; exit 1; }
 "$shardgate" check --config "$d/large.toml" >"$d/large.out" 2>&1
 grep -q "dpdk pool .*room for all to send zero-copy" "$d/large.out" ||
   { echo "FAIL [zero-copy-budget]: check's pool line for 1985-byte blocks: $(grep 'dpdk pool' "$d/large.out")"; exit 1; }
