@@ -23,7 +23,7 @@
 namespace shardgate {
 
 struct worker_options {
-    std::uint32_t burst_size = 128;            ///< records per route burst, 1..max_burst
+    std::uint32_t burst_size = 256;            ///< records per route burst, 1..max_burst
     std::uint64_t drain_deadline_ns = 100'000; ///< a non-empty block leaves after at most this long
     backpressure_policy policy = backpressure_policy::block;
     bool line_framed = false; ///< text formats: each record leaves followed by '\n'

@@ -90,7 +90,7 @@ struct router_config {
     std::uint32_t partitions = 8;           ///< N
     std::vector<int> dataplane_cpus{0};     ///< one dataplane thread per entry, pinned to that CPU (-1 = not pinned)
     std::vector<int> egress_cpus{0};        ///< one egress thread per entry, pinned (-1 = not pinned)
-    std::uint32_t burst_size = 128;         ///< records per route burst, ≤ max_burst
+    std::uint32_t burst_size = 256;         ///< records per route burst, ≤ max_burst
     std::uint32_t ring_blocks = 64;         ///< blocks per (core, partition) lane
     std::uint32_t stream_block_bytes = 65536; ///< block size for tcp/file/null sinks (udp: sinks.datagram_bytes)
     std::uint32_t drain_deadline_us = 100;  ///< a partially filled block leaves after at most this long
