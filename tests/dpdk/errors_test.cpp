@@ -194,12 +194,9 @@ BOOST_AUTO_TEST_CASE(lane_blocks_live_only_in_mbufs_the_pool_can_spare, *boost::
     const sink_config sc = port1_sink();
     counter_block counters;
     lane a(4, 256), b(4, 256);
-    const auto send = [&](sink& out, lane& l, std::uint32_t frames) {
-        send_frames(out, l, frames, counters);
-    };
     auto first = env->make_sink(sc, 1, 0);
-    send(*first, a, 40);
-    send(*first, b, 40);
+    send_frames(*first, a, 40, counters);
+    send_frames(*first, b, 40, counters);
     const dpdk_tx_status st = dpdk_status(*first);
     BOOST_TEST(st.frames_sent == 80u);
     BOOST_TEST(st.blocks_bound == 4u); // lane a's
@@ -212,7 +209,7 @@ BOOST_AUTO_TEST_CASE(lane_blocks_live_only_in_mbufs_the_pool_can_spare, *boost::
     first.reset(); // unbinds lane a and gives its 4 mbufs back
     BOOST_TEST(a.handle(0) == nullptr);
     auto second = env->make_sink(sc, 1, 0);
-    send(*second, b, 40);
+    send_frames(*second, b, 40, counters);
     BOOST_TEST(dpdk_status(*second).blocks_bound == 4u);
     BOOST_TEST(dpdk_status(*second).frames_copied == 4u);
     BOOST_TEST(dpdk_status(*second).binding_refused == 0u);

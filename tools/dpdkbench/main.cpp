@@ -84,7 +84,7 @@ struct options {
     std::uint32_t rounds = 3; ///< testpmd and every layout once per round, interleaved
     std::uint32_t per_packet = 16;
     std::uint32_t packets = 4096;                      ///< distinct packets in the replayed pcap
-    std::uint32_t burst = 256;                         ///< router.burst_size (records)
+    std::uint32_t burst = router_config{}.burst_size;  ///< router.burst_size (records)
     std::vector<std::uint32_t> testpmd_bursts{32, 64}; ///< packets per testpmd burst; its best counts
     std::uint32_t keys = 10000;
     bool hugepages = false;
@@ -120,7 +120,7 @@ const char* name(layout how) {
         "                          summary gives the median over rounds\n"
         "  --records-per-packet R  40-byte records per UDP packet, 1..36 (default 16)\n"
         "  --packets P             distinct packets in the replayed capture (default 4096)\n"
-        "  --burst B               records per route burst, 1..256 (default 256, router.burst_size)\n"
+        "  --burst B               records per route burst, 1..256 (default %u, router.burst_size)\n"
         "  --cpus A,B              B: testpmd's forwarding lcore and shardgate's dataplane core;\n"
         "                          A: testpmd's main lcore and shardgate's egress thread (default 0,1)\n"
         "  --hugepages             run both sides on 2 MiB hugepages (at least 256 free: reserve them\n"
@@ -137,7 +137,8 @@ const char* name(layout how) {
         "                          -Dperf_knob=true): 50 ms slices with it off (A) and on (B) in turns\n"
         "                          within each run; prints both rates and B/A (the run's own rate and\n"
         "                          its ratio to testpmd then mix both; use --layouts one: the two-CPU\n"
-        "                          layouts also follow where the host puts the vCPUs)\n");
+        "                          layouts also follow where the host puts the vCPUs)\n",
+        router_config{}.burst_size);
     std::exit(2);
 }
 
