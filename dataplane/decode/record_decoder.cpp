@@ -15,8 +15,10 @@
 namespace shardgate {
 namespace {
 
-/// Bytes of unescaped strings one burst may need (csv "" quotes, JSON escapes).
-constexpr std::size_t arena_bytes = max_burst * 512;
+/// Bytes of unescaped strings (csv "" quotes, JSON escapes) a burst has room
+/// for, at the least: 1 KiB per record of a full burst, the longest canonical
+/// key. The arena also holds any one record's strings (record_decoder).
+constexpr std::size_t min_arena_bytes = max_burst * key_set::max_key_bytes;
 
 template <typename T>
 T load_le(const std::byte* p) noexcept {
@@ -156,7 +158,8 @@ reject_reason reject_reason_of(key_status s) noexcept {
 
 record_decoder::record_decoder(const record_format& format, std::span<const key_expr> keys,
                                std::uint32_t max_record_bytes)
-    : format_(format), max_record_bytes_(max_record_bytes), fields_(max_burst), arena_(arena_bytes) {
+    : format_(format), max_record_bytes_(max_record_bytes), fields_(max_burst),
+      arena_(std::max<std::size_t>(min_arena_bytes, max_record_bytes)) {
     if (format_.kind == format_kind::fixed && format_.record_size == 0)
         throw std::invalid_argument("fixed record format needs a record_size");
     if (format_.kind == format_kind::fixed) per_record_ = record_divider(format_.record_size);
@@ -230,7 +233,10 @@ record_decoder::record_decoder(const record_format& format, std::span<const key_
 record_decoder::~record_decoder() = default;
 
 std::byte* record_decoder::arena_take(std::size_t n) noexcept {
-    if (arena_.size() - arena_used_ < n) return nullptr;
+    if (arena_.size() - arena_used_ < n) {
+        arena_short_ = true;
+        return nullptr;
+    }
     std::byte* p = arena_.data() + arena_used_;
     arena_used_ += n;
     return p;
@@ -449,10 +455,11 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
         return true;
     }
     std::uint32_t records = 0, bytes = 0;
+    // False when the record's strings did not fit the arena after the
+    // burst's other records: nothing is counted, it goes into the next burst.
     auto admit = [&](const std::byte* p, std::uint32_t n) noexcept {
         const std::uint32_t i = b.size;
-        ++records;
-        bytes += n;
+        arena_short_ = false;
         b.source_partitions[i] = chunk.partition;
         b.sequences[i] = 0;
         b.event_times[i] = 0;
@@ -473,14 +480,18 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
                 ok = false;
             }
         }
+        if (!ok && arena_short_ && b.size > 0) return false;
+        ++records;
+        bytes += n;
         if (!ok) [[unlikely]] {
             rejects.reject(std::span(p, n), why);
-            return;
+            return true;
         }
         b.records[i] = record_view{p, n};
         b.key_states[i] = key_status::ok;
         b.keys[i] = {};
         ++b.size;
+        return true;
     };
 
     if (format_.kind == format_kind::fixed) {
@@ -528,6 +539,7 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
             const void* nl = std::memchr(p, '\n', left);
             const std::uint32_t n =
                 nl ? static_cast<std::uint32_t>(static_cast<const std::byte*>(nl) - p) : left;
+            const std::uint32_t at = offset;
             offset += n + (nl ? 1 : 0);
             if (n == 0 || (n == 1 && p[0] == std::byte{'\r'})) {
                 // An empty line carries no record: counted, nothing to forward.
@@ -535,7 +547,10 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
                 rejects.reject(std::span(p, n), reject_reason::syntax);
                 continue;
             }
-            admit(p, n);
+            if (!admit(p, n)) {
+                offset = at; // the burst is full: this record starts the next one
+                break;
+            }
         }
     }
     counters.add(counter::records_in, records);

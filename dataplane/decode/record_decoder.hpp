@@ -98,8 +98,11 @@ public:
     record_decoder& operator=(const record_decoder&) = delete;
 
     /// Appends records of `chunk`, from byte `offset` on, to `burst` until the
-    /// chunk ends or the burst holds `capacity` records; advances `offset`.
-    /// Returns true when the chunk is used up. Records that are malformed go
+    /// chunk ends or the burst is full: it holds `capacity` records, or the
+    /// next record's strings do not fit what is left of the burst's string
+    /// scratch (that record is then the next burst's first); advances
+    /// `offset`. Returns true when the chunk is used up; false means the
+    /// burst is full and holds at least one record. Records that are malformed go
     /// to `rejects` and are counted; every record counts in records_in and
     /// bytes_in. The owning core only; no allocation.
     bool decode(const rx_chunk& chunk, std::uint32_t& offset, record_burst& burst, std::uint32_t capacity,
@@ -184,9 +187,12 @@ private:
     std::vector<field_values> fields_;
     std::unique_ptr<key_set> keys_;
     std::unique_ptr<ndjson_reader> json_;
-    /// Unescaped strings (csv "" quotes, JSON escapes) for the current burst.
+    /// Unescaped strings (csv "" quotes, JSON escapes) for the current burst:
+    /// room for any one record's (at least max_record_bytes), so a record
+    /// that does not fit after others goes into the next burst, never out.
     std::vector<std::byte> arena_;
     std::size_t arena_used_ = 0;
+    bool arena_short_ = false; ///< arena_take found too little room since the record began
     friend class ndjson_reader;
 };
 

@@ -263,13 +263,16 @@ std::size_t worker::advance() noexcept {
             release_chunks();
             return handled;
         }
-        if (in.decoder->decode(chunks_[chunk_], offset_, burst_, options_.burst_size, *this, counters_)) {
+        const bool used_up =
+            in.decoder->decode(chunks_[chunk_], offset_, burst_, options_.burst_size, *this, counters_);
+        if (used_up) {
             ++chunk_;
             offset_ = 0;
             if (chunk_ + chunks_in_flight - 1 < nchunks_)
                 prefetch_chunk(chunks_[chunk_ + chunks_in_flight - 1]);
         }
-        if (burst_.size == options_.burst_size || (chunk_ == nchunks_ && burst_.size > 0)) {
+        // A chunk not used up means a full burst (by count, or by its strings).
+        if (burst_.size > 0 && (!used_up || burst_.size == options_.burst_size || chunk_ == nchunks_)) {
             router_.route_burst(burst_, *in.decoder, parts_, counters_);
             scatter_pos_ = 0;
             scattering_ = true;

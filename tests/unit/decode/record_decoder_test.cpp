@@ -377,6 +377,51 @@ BOOST_AUTO_TEST_CASE(oversized_records_and_chunks) {
     BOOST_TEST((jx.rejects.got.back().second == reject_reason::oversized));
 }
 
+BOOST_AUTO_TEST_CASE(strings_that_fill_a_bursts_scratch_end_the_burst_and_lose_no_record) {
+    // Each record's 3000-byte symbol is unescaped into the burst's string
+    // scratch (1 KiB per record of a full burst, 256 KiB): after 87 of them
+    // the next does not fit, and it starts the next burst instead of being
+    // rejected. (The key is then too long to route, but that is the key's
+    // verdict, not the decoder's.)
+    harness jx(bench::trade_format(format_kind::ndjson), {column_key("symbol")});
+    constexpr std::uint32_t total = 200, fit = 256 * 1024 / 3000;
+    std::string d;
+    for (std::uint32_t r = 0; r < total; ++r)
+        d += "{\"seq\":" + std::to_string(r) + ",\"symbol\":\"" + std::string(3000, char('a' + r % 26)) +
+             "\"}\n";
+    jx.storage = d + std::string(rx_padding, '\0');
+    const rx_chunk c{reinterpret_cast<const std::byte*>(jx.storage.data()),
+                     static_cast<std::uint32_t>(d.size()), unknown_source_partition, 0, chunk_none};
+    std::uint32_t off = 0, decoded = 0, bursts = 0;
+    bool used_up = false;
+    while (!used_up) {
+        jx.burst.size = 0;
+        used_up = jx.dec.decode(c, off, jx.burst, max_burst, jx.rejects, jx.counters);
+        ++bursts;
+        BOOST_REQUIRE(jx.burst.size > 0u);
+        BOOST_TEST(jx.burst.size == std::min(fit, total - decoded));
+        for (std::uint32_t i = 0; i < jx.burst.size; ++i) {
+            const std::string rec(reinterpret_cast<const char*>(jx.burst.records[i].data),
+                                  jx.burst.records[i].length);
+            BOOST_TEST(rec.find("\"seq\":" + std::to_string(decoded + i) + ",") != std::string::npos);
+        }
+        decoded += jx.burst.size;
+        BOOST_REQUIRE(bursts <= 4u);
+    }
+    BOOST_TEST(decoded == total);
+    BOOST_TEST(bursts == 3u);
+    BOOST_TEST(jx.rejects.got.empty());
+    BOOST_TEST(jx.counters.get(counter::records_in) == total);
+    BOOST_TEST(jx.counters.get(counter::bytes_in) == d.size() - total); // every record, without its newline
+
+    // One record's strings larger than that minimum still fit alone: the
+    // scratch holds any record up to max_record_bytes.
+    harness big(bench::trade_format(format_kind::ndjson), {column_key("symbol")}, 400 * 1024);
+    big.decode("{\"symbol\":\"" + std::string(300 * 1024, 'z') + "\"}");
+    BOOST_TEST(big.burst.size == 1u);
+    BOOST_TEST(big.rejects.got.empty());
+}
+
 BOOST_AUTO_TEST_CASE(source_partition_comes_from_the_chunk_unless_the_format_carries_it) {
     record_format f = bench::trade_format(format_kind::fixed);
     f.source_partition_field.clear();

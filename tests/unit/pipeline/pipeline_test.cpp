@@ -548,6 +548,43 @@ BOOST_AUTO_TEST_CASE(csv_lines_arrive_byte_for_byte_and_keyless_ones_are_rejecte
     expected.check(got);
 }
 
+BOOST_AUTO_TEST_CASE(records_whose_strings_fill_a_bursts_scratch_all_arrive) {
+    // ndjson symbols of 20000 bytes keyed by SUBSTRING(symbol, 1, 8): every
+    // symbol is unescaped into the decoder's per-burst string scratch (256
+    // KiB), which 16-record bursts of them overrun. The decoder then ends the
+    // burst early and the core routes it and goes on: nothing is rejected,
+    // nothing is lost, order holds.
+    routing_params params = hash_params(4);
+    key_expr k;
+    k.text = "SUBSTRING(symbol, 1, 8)";
+    k.program = {{key_op::field, 0, "symbol"},
+                 {key_op::push_int, 1, ""},
+                 {key_op::push_int, 8, ""},
+                 {key_op::substring, 3, ""}};
+    params.keys = {k};
+    expected_bytes expected(params);
+    std::vector<std::vector<std::byte>> datagrams;
+    std::uint64_t records = 0;
+    for (int d = 0; d < 12; ++d) {
+        std::string dg;
+        for (int i = 0; i < 5; ++i, ++records) {
+            char id[9];
+            std::snprintf(id, sizeof id, "K%07u", static_cast<unsigned>(records % 37));
+            const std::string line = "{\"seq\":" + std::to_string(records) + ",\"symbol\":\"" + id +
+                                     std::string(20000, 'p') + "\"}\n";
+            expected.add(id, bytes_of(line));
+            dg += line;
+        }
+        datagrams.push_back(bytes_of(dg));
+    }
+    delivered got;
+    route_bytes(bench::trade_format(format_kind::ndjson), params, std::move(datagrams), 32768, got);
+    BOOST_TEST(got.core.get(counter::records_in) == records);
+    BOOST_TEST(got.core.get(counter::records_routed) == records);
+    BOOST_TEST(got.core.get(counter::records_rejected) == 0u);
+    expected.check(got);
+}
+
 BOOST_AUTO_TEST_CASE(a_record_larger_than_its_lanes_blocks_is_rejected_not_held) {
     // A decoder that takes longer records than the lanes' blocks hold (the
     // runtime never builds one; an embedder might): such a record can never
