@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
                       "ns per record through one dataplane core's stages (decode, key, hash, route,\n"
                       "scatter, egress hand-off), in memory, per format and strategy; minimum of repeats.\n"
                       "Defaults: 16 partitions, burst 64, 200 records per datagram, 8192-byte blocks.\n"
-                      "The DPDK benchmark's shape: --partitions 8 --burst 128 --records-per-datagram 16\n"
+                      "The DPDK benchmark's shape: --partitions 8 --burst 256 --records-per-datagram 16\n"
                       "--block-bytes 1440. --only ROW runs one row (e.g. \"round_robin\"), for profiling.");
             return 0;
         } else {

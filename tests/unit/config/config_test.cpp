@@ -150,7 +150,7 @@ BOOST_AUTO_TEST_CASE(every_router_key_is_stored) {
 partitions = 16
 dataplane_cpus = [1, -1]
 egress_cpus = [0]
-burst_size = 256
+burst_size = 64
 ring_blocks = 128
 stream_block_bytes = 4096
 drain_deadline_us = 250
@@ -171,7 +171,7 @@ query = "SELECT * FROM s"
     BOOST_TEST(r.partitions == 16u);
     BOOST_TEST(r.dataplane_cpus == (std::vector<int>{1, -1}));
     BOOST_TEST(r.egress_cpus == (std::vector<int>{0}));
-    BOOST_TEST(r.burst_size == 256u);
+    BOOST_TEST(r.burst_size == 64u);
     BOOST_TEST(r.ring_blocks == 128u);
     BOOST_TEST(r.stream_block_bytes == 4096u);
     BOOST_TEST(r.drain_deadline_us == 250u);
