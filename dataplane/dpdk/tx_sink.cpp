@@ -49,7 +49,7 @@ public:
     dpdk_tx_sink(dpdk_port& port, tx_queue& queue, const udp_frame_template& tmpl, std::uint32_t max_payload,
                  std::string what)
         : port_(port), queue_(queue), template_(tmpl), max_payload_(max_payload), what_(std::move(what)),
-          fresh_room_(rte_pktmbuf_data_room_size(queue.pool()) - RTE_PKTMBUF_HEADROOM) {}
+          fresh_room_(fresh_room_of(queue.pool())) {}
 
     ~dpdk_tx_sink() override {
         queue_.forget(this); // frames still buffered (no close()): dropped, counted, blocks back
@@ -173,6 +173,13 @@ public:
     }
 
 private:
+    /// Bytes from a fresh mbuf's data on: the pool's data room less the
+    /// headroom (0 for a pool whose room the headroom takes whole).
+    static std::uint32_t fresh_room_of(rte_mempool* pool) noexcept {
+        const std::uint32_t room = rte_pktmbuf_data_room_size(pool);
+        return room > RTE_PKTMBUF_HEADROOM ? room - RTE_PKTMBUF_HEADROOM : 0;
+    }
+
     /// Puts a fresh mbuf behind block `index` (sent by copy just now), if the
     /// pool can spare it and its mbufs hold the headers' line, the block and
     /// lane::slack. They hold blocks of dpdk.payload_bytes (mbuf_data_room),
@@ -209,7 +216,7 @@ private:
     std::array<lane*, 64> bound_{};
     std::uint32_t bound_lanes_ = 0;
     bool refuse_binding_ = false;
-    std::uint32_t fresh_room_; ///< bytes from a fresh mbuf's data on (its data room less the headroom)
+    std::uint32_t fresh_room_; ///< fresh_room_of(the queue's pool)
     std::size_t completed_ = 0;
     dpdk_tx_status status_;
 };
