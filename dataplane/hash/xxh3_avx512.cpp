@@ -25,6 +25,11 @@
 // Per-lane scalar loads beat gathers here: vpgatherqq measured about twice as
 // slow for the 4..16 byte classes, and masked loads slower still.
 //
+// xxh3_burst_fields (keys that are a NUL-padded str field of at most 16 bytes
+// in each record) has a path of its own, hash_fields: one 16-byte load per
+// field, the length from vplzcntq (hence CD), and every class present in the
+// eight lanes computed from the two words and blended, with no sorting.
+//
 // GCC 12's AVX-512 intrinsics self-initialise an undefined vector
 // (_mm512_undefined_epi32) and trip -Wmaybe-uninitialized once inlined (GCC
 // bug 105593, fixed in GCC 13). The pragma has to precede the header.
@@ -36,8 +41,9 @@
 #include <cstddef>
 
 #include "dataplane/hash/xxh3_kernels.hpp"
+#include "dataplane/keys/padded_str.hpp"
 
-#define SG_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+#define SG_AVX512_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512cd")))
 #define SG_AVX512_INLINE SG_AVX512_TARGET __attribute__((always_inline)) inline
 
 namespace shardgate::xxh3_detail {
@@ -336,12 +342,89 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_chunk(const key_ref* keys, 
     if (i < n) burst_interleaved(keys + i, n - i, consts, out + i); // the tail, < 8 keys
 }
 
+/// Keys that are each record's str field at `offset`, `field_bytes` ≤ 16
+/// bytes with NUL padding, eight per vector: each field's 16 bytes in two
+/// words (lo, hi), cut to the field, its length from the highest non-zero
+/// byte (vplzcntq); then every length class the eight keys hold is computed
+/// from the two words, with no load per class, and blended by class. The
+/// last < 8 keys are trimmed and hashed one by one.
+SG_AVX512_TARGET __attribute__((noinline)) void hash_fields(const record_view* records, std::size_t n,
+                                                            std::uint32_t offset, std::uint32_t field_bytes,
+                                                            const short_consts& consts, std::uint64_t* out) {
+    const short_consts c = consts; // stores to out[] cannot alias a local copy
+    const auto keep = [](std::uint32_t bytes) {
+        return bytes >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
+    };
+    const __m512i lo_keep = set1(keep(field_bytes));
+    const __m512i hi_keep = set1(field_bytes > 8 ? keep(field_bytes - 8) : 0);
+    const __m512i low32 = set1(0xFFFFFFFFu);
+    const __m512i low8 = set1(0xFFu);
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const std::byte* p[8];
+        for (int j = 0; j < 8; ++j) p[j] = records[i + j].data + offset;
+        __m512i lo, hi;
+        load16x8(p, lo, hi);
+        lo = _mm512_and_si512(lo, lo_keep);
+        hi = _mm512_and_si512(hi, hi_keep);
+        // 8 - (leading zero bytes of lo), or 16 - those of hi when hi has any
+        // byte set; vplzcntq gives 64 for zero, so an all-NUL field is 0.
+        const __m512i len_lo = _mm512_sub_epi64(set1(8), _mm512_srli_epi64(_mm512_lzcnt_epi64(lo), 3));
+        const __m512i len_hi = _mm512_sub_epi64(set1(16), _mm512_srli_epi64(_mm512_lzcnt_epi64(hi), 3));
+        const __m512i len = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(hi, hi), len_lo, len_hi);
+        __m512i h = set1(c.empty_hash);
+        const __mmask8 m_4to8 = in_range(len, 4, 8);
+        if (m_4to8) {
+            // first = bytes 0..3, last = bytes len-4 .. len-1.
+            const __m512i first = _mm512_and_si512(lo, low32);
+            const __m512i last = _mm512_and_si512(
+                _mm512_srlv_epi64(lo, _mm512_slli_epi64(_mm512_sub_epi64(len, set1(4)), 3)), low32);
+            const __m512i word = _mm512_add_epi64(_mm512_slli_epi64(first, 32), last);
+            h = _mm512_mask_mov_epi64(h, m_4to8, rrmxmx(_mm512_xor_si512(word, set1(c.bitflip_4to8)), len));
+        }
+        const __mmask8 m_9to16 = in_range(len, 9, 16);
+        if (m_9to16) {
+            // last = bytes len-8 .. len-1: the top of lo and the bottom of hi
+            // (for 16 bytes, s = 64 and vpsrlvq gives 0: last = hi).
+            const __m512i s = _mm512_slli_epi64(_mm512_sub_epi64(len, set1(8)), 3);
+            const __m512i last = _mm512_or_si512(_mm512_srlv_epi64(lo, s),
+                                                 _mm512_sllv_epi64(hi, _mm512_sub_epi64(set1(64), s)));
+            h = _mm512_mask_mov_epi64(h, m_9to16, finish_9to16(lo, last, len, c));
+        }
+        const __mmask8 m_1to3 = in_range(len, 1, 3);
+        if (m_1to3) {
+            // XXH3_len_1to3_64b: c1 = byte 0, c2 = byte len/2, c3 = byte len-1.
+            const __m512i c1 = _mm512_and_si512(lo, low8);
+            const __m512i c2 = _mm512_and_si512(
+                _mm512_srlv_epi64(lo, _mm512_slli_epi64(_mm512_srli_epi64(len, 1), 3)), low8);
+            const __m512i c3 = _mm512_and_si512(
+                _mm512_srlv_epi64(lo, _mm512_slli_epi64(_mm512_sub_epi64(len, set1(1)), 3)), low8);
+            const __m512i packed =
+                _mm512_or_si512(_mm512_or_si512(_mm512_slli_epi64(c1, 16), _mm512_slli_epi64(c2, 24)),
+                                _mm512_or_si512(c3, _mm512_slli_epi64(len, 8)));
+            h = _mm512_mask_mov_epi64(h, m_1to3,
+                                      xxh64_avalanche(_mm512_xor_si512(packed, set1(c.bitflip_1to3))));
+        }
+        _mm512_storeu_si512(out + i, h);
+    }
+    for (; i < n; ++i) {
+        const std::byte* f = records[i].data + offset;
+        out[i] = hash_short(f, padded_length(f, field_bytes), c);
+    }
+}
+
 } // namespace
 
 SG_AVX512_TARGET void burst_avx512(const key_ref* keys, std::size_t n, const seeded_consts& consts,
                                    std::uint64_t* out) noexcept {
     for (std::size_t i = 0; i < n; i += chunk)
         hash_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
+}
+
+SG_AVX512_TARGET void fields_avx512(const record_view* records, std::size_t n, std::uint32_t offset,
+                                    std::uint32_t field_bytes, const seeded_consts& consts,
+                                    std::uint64_t* out) noexcept {
+    hash_fields(records, n, offset, field_bytes, consts.s, out);
 }
 
 } // namespace shardgate::xxh3_detail

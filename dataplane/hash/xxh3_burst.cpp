@@ -10,7 +10,12 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
+#include <array>
+
 #include "dataplane/hash/xxh3_kernels.hpp"
+#include "dataplane/keys/padded_str.hpp"
+#include "shardgate/burst.hpp"
 #include "shardgate/hash.hpp"
 
 namespace shardgate {
@@ -208,10 +213,12 @@ cpu_paths detect() noexcept {
     const bool popcnt = __builtin_cpu_supports("popcnt");
     p.avx2 = popcnt && __builtin_cpu_supports("avx2");
     // The AVX-512 path uses F (512-bit integer ops), DQ (vpmullq), BW
-    // (vpshufb on zmm for the byte swap) and VL. libgcc's feature bits
-    // include the OS check (XCR0 enables the zmm state).
+    // (vpshufb on zmm for the byte swap), VL and CD (vplzcntq, trimming
+    // padded keys); every AVX-512 CPU has CD. libgcc's feature bits include
+    // the OS check (XCR0 enables the zmm state).
     p.avx512 = popcnt && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512cd");
     // The order is by measurement (README, Performance): avx512 beats avx2 and
     // avx2 beats interleaved on every key length shardgate-hashbench tries.
     p.best = p.avx512 ? xxh3_path::avx512 : p.avx2 ? xxh3_path::avx2 : xxh3_path::interleaved;
@@ -284,6 +291,29 @@ void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std
     case xxh3_path::best: // resolved above; listed so every value has a safe path
         burst_interleaved(keys.data(), n, make_consts(seed), out.data());
         return;
+    }
+}
+
+void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
+                       std::uint64_t seed, std::span<std::uint64_t> out, xxh3_path path) noexcept {
+    if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
+    if (path == xxh3_path::avx512) {
+        fields_avx512(records.data(), records.size(), offset, field_bytes, make_consts(seed), out.data());
+        return;
+    }
+    std::array<key_ref, max_burst> keys;
+    for (std::size_t i = 0; i < records.size(); i += max_burst) {
+        const std::size_t n = std::min(records.size() - i, max_burst);
+        slice_field_keys(records.subspan(i, n), offset, field_bytes, keys);
+        xxh3_burst(std::span<const key_ref>(keys.data(), n), seed, out.subspan(i, n), path);
+    }
+}
+
+void slice_field_keys(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
+                      std::span<key_ref> keys) noexcept {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const std::byte* f = records[i].data + offset;
+        keys[i] = {f, padded_length(f, field_bytes)};
     }
 }
 

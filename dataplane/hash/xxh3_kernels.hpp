@@ -189,5 +189,9 @@ void burst_interleaved(const key_ref* keys, std::size_t n, const seeded_consts& 
 // Callers check CPU support first. out[i] = XXH3(keys[i]) for i < n.
 void burst_avx2(const key_ref* keys, std::size_t n, const seeded_consts& c, std::uint64_t* out) noexcept;
 void burst_avx512(const key_ref* keys, std::size_t n, const seeded_consts& c, std::uint64_t* out) noexcept;
+/// out[i] = XXH3 of records[i]'s NUL-padded str field at `offset`, trimmed
+/// (`field_bytes` ≤ 16, 16 bytes readable at the field).
+void fields_avx512(const record_view* records, std::size_t n, std::uint32_t offset, std::uint32_t field_bytes,
+                   const seeded_consts& c, std::uint64_t* out) noexcept;
 
 } // namespace shardgate::xxh3_detail

@@ -26,7 +26,7 @@ enum class xxh3_path : std::uint8_t {
     scalar,      ///< the reference: xxHash's XXH3_64bits_withSeed inlined, key by key
     interleaved, ///< portable: keys grouped by length class, each class hashed without branches
     avx2,        ///< four keys per vector (runtime-checked; any x86-64 build)
-    avx512,      ///< eight keys per vector; needs AVX-512 F, DQ, BW and VL
+    avx512,      ///< eight keys per vector; needs AVX-512 F, DQ, BW, VL and CD
     best,        ///< the fastest this CPU runs: avx512, else avx2, else interleaved
 };
 
@@ -48,6 +48,21 @@ enum class xxh3_path : std::uint8_t {
 /// less, 0.8 ns at 32 bytes, 1.4 ns at 64, at bursts of 256.
 void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std::uint64_t> out,
                 xxh3_path path = xxh3_path::best) noexcept;
+
+/// XXH3 of one str field of each record: out[i] = XXH3(records[i]'s field
+/// [offset, offset + field_bytes) without its trailing NUL padding, seed).
+/// 1 ≤ field_bytes ≤ 16, and 16 bytes are readable at each field (a fixed
+/// record is followed by more records or by rx_padding). On the avx512
+/// path one pass reads, trims and hashes eight fields per vector; the
+/// others slice the keys (slice_field_keys), then run xxh3_burst.
+void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
+                       std::uint64_t seed, std::span<std::uint64_t> out,
+                       xxh3_path path = xxh3_path::best) noexcept;
+
+/// keys[i] = records[i]'s str field at `offset`, trimmed of its NUL padding
+/// (the keys xxh3_burst_fields hashes). keys.size() >= records.size().
+void slice_field_keys(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
+                      std::span<key_ref> keys) noexcept;
 
 /// Single key XXH3_64bits_withSeed (the scalar reference).
 [[nodiscard]] std::uint64_t xxh3_64(const void* data, std::size_t length, std::uint64_t seed) noexcept;

@@ -2,7 +2,8 @@
 // XXH3_64bits_withSeed (the shared library, not an inlined copy): every key
 // length 0..1024, several seeds, unaligned keys, mixed-length bursts, every
 // burst size 1..max_burst, longer bursts of runs of one length class, and
-// keys that end at an unreadable page.
+// keys that end at an unreadable page; and xxh3_burst_fields over NUL-padded
+// fields of records.
 #include <boost/test/unit_test.hpp>
 
 #include <sys/mman.h>
@@ -10,6 +11,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -156,6 +158,59 @@ void page_edges(xxh3_path path) {
     munmap(mem, static_cast<std::size_t>(3 * page));
 }
 
+/// Records with a NUL-padded str field of every size 1..16 at offsets 0..5,
+/// as fixed layouts have them: values of every length 0..size (some with
+/// NULs inside, which stay), random bytes around the field (which must not
+/// count), in bursts of every size up to 40 and of 300 (beyond max_burst).
+/// Checks each hash against libxxhash over the trimmed value, and the keys
+/// slice_field_keys makes against a byte scan.
+void record_fields(xxh3_path path) {
+    std::mt19937_64 rng(2024);
+    std::size_t bad = 0;
+    for (std::uint32_t size = 1; size <= 16; ++size) {
+        for (std::size_t burst = 1; burst <= 41; ++burst) {
+            const std::size_t count = burst == 41 ? 300 : burst;
+            const std::uint32_t offset = static_cast<std::uint32_t>(burst % 6);
+            // Each record: `offset` bytes, the field, then 16 bytes, so a
+            // 16-byte read of any field stays inside the buffer.
+            const std::size_t stride = offset + size + 16;
+            std::vector<std::byte> buf(count * stride);
+            for (auto& b : buf) b = static_cast<std::byte>(rng() | 1);
+            std::vector<record_view> records(count);
+            std::vector<key_ref> want(count);
+            for (std::size_t i = 0; i < count; ++i) {
+                std::byte* rec = buf.data() + i * stride;
+                std::byte* f = rec + offset;
+                // Mostly one length (runs of one class), sometimes any.
+                const std::uint32_t len =
+                    rng() % 4 ? std::min<std::uint32_t>(size, 1 + burst % size) : rng() % (size + 1);
+                for (std::uint32_t j = len; j < size; ++j) f[j] = std::byte{0};
+                if (len > 2 && rng() % 3 == 0) f[rng() % (len - 1)] = std::byte{0}; // an inner NUL stays
+                records[i] = {rec, static_cast<std::uint32_t>(stride)};
+                want[i] = {f, len};
+            }
+            const std::uint64_t seed = seeds[(size + burst) % seeds.size()];
+            std::vector<std::uint64_t> out(count + 9, 0xA5A5A5A5A5A5A5A5ULL);
+            xxh3_burst_fields(records, offset, size, seed, out, path);
+            std::vector<key_ref> sliced(count);
+            slice_field_keys(records, offset, size, sliced);
+            for (std::size_t i = 0; i < count; ++i) {
+                if (out[i] != libxxhash(want[i], seed) || sliced[i].data != want[i].data ||
+                    sliced[i].length != want[i].length) {
+                    if (++bad <= 5)
+                        BOOST_ERROR("field of " << size << " bytes at " << offset << ", record " << i
+                                                << " of " << count << " (value length " << want[i].length
+                                                << "): hash 0x" << std::hex << out[i] << ", libxxhash 0x"
+                                                << libxxhash(want[i], seed) << std::dec << "; sliced length "
+                                                << sliced[i].length);
+                }
+            }
+            for (std::size_t i = count; i < out.size(); ++i) bad += out[i] != 0xA5A5A5A5A5A5A5A5ULL;
+        }
+    }
+    BOOST_TEST(bad == 0u);
+}
+
 /// A test case runs only on a CPU that has its path; otherwise Boost.Test
 /// counts it skipped (the summary, report_level=short, says how many) and
 /// the reason is printed to the test log.
@@ -188,6 +243,9 @@ BOOST_AUTO_TEST_SUITE(xxh3_burst_paths)
     }                                                                                                        \
     BOOST_AUTO_TEST_CASE(p##_page_edges, *utf::precondition(path_available{xxh3_path::p})) {                 \
         page_edges(xxh3_path::p);                                                                            \
+    }                                                                                                        \
+    BOOST_AUTO_TEST_CASE(p##_record_fields, *utf::precondition(path_available{xxh3_path::p})) {              \
+        record_fields(xxh3_path::p);                                                                         \
     }
 
 SG_PATH_CASES(scalar)
