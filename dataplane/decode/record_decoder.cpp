@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
 
 #include "dataplane/decode/ndjson_reader.hpp"
+#include "dataplane/keys/padded_str.hpp"
 
 namespace shardgate {
 namespace {
@@ -25,36 +23,6 @@ T load_le(const std::byte* p) noexcept {
     T v;
     std::memcpy(&v, p, sizeof v); // x86-64 and the formats are little-endian
     return v;
-}
-
-#if defined(__SSE2__)
-/// Length of a str field of at most 16 bytes without its trailing NUL
-/// padding; `mask` has one bit per byte of the field. One 16-byte load, a
-/// compare and a bit scan, whatever the field's size: reading past a shorter
-/// field is safe, since a field lies in a record and every record is
-/// followed by more record bytes or by rx_padding.
-inline std::uint32_t short_trimmed_length(const std::byte* p, std::uint32_t mask) noexcept {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const auto zero = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
-    // One bit per byte of the field that is not NUL, moved up one place over
-    // a bit that is always set: the highest set bit's index is the length,
-    // 0 for an all-NUL field, found by a bare bsr. std::bit_width needs a
-    // branch or a fix-up for zero and the subtraction from 32; per record
-    // of the DPDK benchmark this is 3 instructions and a branch fewer, about
-    // 1 % of the one-CPU layout (shardgate-dpdkbench --ab, B/A 1.012 over 4
-    // runs).
-    const std::uint32_t marks = ((~zero & mask) << 1) | 1;
-    return static_cast<std::uint32_t>(__builtin_ia32_bsrsi(static_cast<int>(marks)));
-}
-#endif
-
-/// Length of a fixed str field without its trailing NUL padding.
-std::uint32_t trimmed_length(const std::byte* p, std::uint32_t size) noexcept {
-#if defined(__SSE2__)
-    if (size <= 16) return short_trimmed_length(p, (1u << size) - 1);
-#endif
-    while (size > 0 && p[size - 1] == std::byte{0}) --size;
-    return size;
 }
 
 /// A fixed-layout field's value.
@@ -79,7 +47,7 @@ key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
         key_value v;
         v.type = value_type::string;
         v.data = p;
-        v.length = trimmed_length(p, f.size);
+        v.length = padded_length(p, f.size);
         return v;
     }
     }
@@ -92,13 +60,13 @@ key_value fixed_value(const field_spec& f, const std::byte* rec) noexcept {
 template <typename Body>
 void with_key_length(std::uint32_t size, Body&& body) {
 #if defined(__SSE2__)
-    if (size <= 16) {
+    if (size <= short_padded_field_bytes) {
         const std::uint32_t mask = (1u << size) - 1;
-        body([mask](const std::byte* k) { return short_trimmed_length(k, mask); });
+        body([mask](const std::byte* k) { return short_padded_length(k, mask); });
         return;
     }
 #endif
-    body([size](const std::byte* k) { return trimmed_length(k, size); });
+    body([size](const std::byte* k) { return padded_length(k, size); });
 }
 
 /// Integer metadata (source partition, sequence, event time) from a value.
@@ -203,6 +171,8 @@ record_decoder::record_decoder(const record_format& format, std::span<const key_
     single_str_slot_ = format_.kind == format_kind::fixed && keys_ && keys_->size() == 1 &&
                        (*keys_)[0].plain_field().has_value() &&
                        format_.fields[slot_field_[0]].type == field_type::str;
+    if (single_str_slot_ && format_.fields[slot_field_[0]].size <= short_padded_field_bytes)
+        field_key_ = {format_.fields[slot_field_[0]].offset, format_.fields[slot_field_[0]].size};
     if (format_.kind == format_kind::fixed && keys_ && !single_str_slot_) {
         // Several plain fields (or one integer): the canonical key has a fixed
         // largest size, so each burst record gets a slot of that size.
@@ -285,7 +255,7 @@ key_ref record_decoder::plain_key(const std::byte* p, std::uint32_t i) noexcept 
     for (const fixed_key_part& k : fixed_parts_) {
         const std::byte* src = p + k.field.offset;
         if (k.str_size) {
-            const std::uint32_t n = trimmed_length(src, k.str_size);
+            const std::uint32_t n = padded_length(src, k.str_size);
             w[0] = static_cast<std::byte>(value_type::string);
             std::memcpy(w + 1, &n, 4);
             // Up to 16 bytes: one move whatever the length (the slot's slack
@@ -311,7 +281,7 @@ void record_decoder::fixed_keys(record_burst& b, std::uint32_t i) noexcept {
     if (single_str_slot_) {
         // The common case, one plain string key: a slice of the record.
         const field_spec& f = format_.fields[slot_field_[0]];
-        b.keys[i] = {p + f.offset, trimmed_length(p + f.offset, f.size)};
+        b.keys[i] = {p + f.offset, padded_length(p + f.offset, f.size)};
         b.key_states[i] = key_status::ok;
         return;
     }
@@ -501,7 +471,11 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
         const std::uint32_t take = std::min(per_record_(chunk.length - offset), capacity - b.size);
         const std::uint32_t first = b.size;
         const std::byte* p = base + offset;
-        if (single_str_slot_ && (wanted_ & metadata_keys)) {
+        if (keys_from_fields()) {
+            // Frame only: the router's hash reads each key from its record
+            // (extract_all_keys_or_field).
+            for (std::uint32_t i = first; i < first + take; ++i, p += rs) b.records[i] = record_view{p, rs};
+        } else if (single_str_slot_ && (wanted_ & metadata_keys)) {
             // Frame and slice the key in one pass (see metadata_keys), with
             // the field's offset and size hoisted out of the loop.
             const field_spec& f = format_.fields[slot_field_[0]];
@@ -583,7 +557,8 @@ void record_decoder::extract_all_keys(record_burst& b) noexcept {
     }
     if (format_.kind == format_kind::fixed) {
         if (single_str_slot_) {
-            if (wanted_ & metadata_keys) return; // sliced by decode() already
+            // Sliced by decode() already, unless it left them to the hash.
+            if ((wanted_ & metadata_keys) && !keys_from_fields()) return;
             // The common case in one tight loop: a slice of each record.
             const field_spec& f = format_.fields[slot_field_[0]];
             with_key_length(f.size, [&](auto key_length) {
@@ -606,6 +581,12 @@ void record_decoder::extract_all_keys(record_burst& b) noexcept {
         return;
     }
     for (std::uint32_t i = 0; i < b.size; ++i) keys_->encode(b, i, fields_[i]);
+}
+
+field_key record_decoder::extract_all_keys_or_field(record_burst& b) noexcept {
+    if (keys_from_fields()) return field_key_;
+    extract_all_keys(b);
+    return {};
 }
 
 } // namespace shardgate

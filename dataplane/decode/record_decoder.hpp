@@ -78,9 +78,11 @@ enum metadata : std::uint8_t {
     metadata_event_time = 4,       ///< burst.event_times
     metadata_all = 7,
     /// Not metadata proper: every record's routing key is needed (the router
-    /// hashes all of them), so a decoder that can slice keys while framing
-    /// records (fixed format, one plain string key) does it in that pass and
-    /// extract_all_keys has nothing left to do.
+    /// hashes all of them). With a fixed format keyed by one plain str
+    /// field, the decoder then slices the keys while framing the records
+    /// (extract_all_keys has nothing left to do), or, when the field has at
+    /// most 16 bytes, leaves them to the router's hash, which reads them from
+    /// the records (extract_all_keys_or_field).
     metadata_keys = 8,
 };
 
@@ -111,6 +113,7 @@ public:
     /// key_extractor: evaluates the routing keys of the given records.
     void extract_keys(record_burst& burst, std::span<const std::uint16_t> indices) noexcept override;
     void extract_all_keys(record_burst& burst) noexcept override;
+    field_key extract_all_keys_or_field(record_burst& burst) noexcept override;
 
     /// Which metadata decode() fills in from now on (a mask of `metadata`;
     /// metadata_all after construction). Arrays not asked for hold
@@ -151,7 +154,15 @@ private:
     std::uint8_t wanted_ = metadata_all;
     std::uint32_t csv_last_needed_ = 0; ///< csv: highest column index anything reads
     bool single_str_slot_ = false;      ///< fixed: one plain str key, sliced from the record
-    bool plain_fixed_keys_ = false;     ///< fixed: plain field keys, encoded straight from the record
+    /// single_str_slot_ with a field of at most 16 bytes: where it is.
+    field_key field_key_;
+    /// Every record's key is wanted and is field_key_: decode() frames the
+    /// records only, and the router's hash reads the keys from them
+    /// (extract_all_keys_or_field), eight per vector on AVX-512.
+    [[nodiscard]] bool keys_from_fields() const noexcept {
+        return field_key_.size && (wanted_ & metadata_keys);
+    }
+    bool plain_fixed_keys_ = false; ///< fixed: plain field keys, encoded straight from the record
     /// A fixed-layout integer field read with one unaligned 8-byte load,
     /// masked and sign-extended to its width: no per-record switch. Reading
     /// up to 7 bytes past the field is safe (more record bytes, or

@@ -33,13 +33,18 @@ counter key_counter(key_status s) noexcept {
 std::size_t route_all_by_hash(const partition_function& fn, record_burst& b, key_extractor& keys,
                               std::span<partition_id> out, counter_block& counters) noexcept {
     const std::uint32_t n = b.size;
-    keys.extract_all_keys(b);
-    fn.hash(std::span<const key_ref>(b.keys.data(), n), std::span<std::uint64_t>(b.hashes.data(), n));
+    const std::span<std::uint64_t> hash_out(b.hashes.data(), n);
+    const field_key field = keys.extract_all_keys_or_field(b);
+    if (field.size)
+        fn.hash_fields(std::span<const record_view>(b.records.data(), n), field, hash_out);
+    else
+        fn.hash(std::span<const key_ref>(b.keys.data(), n), hash_out);
     // Every record gets its hash's partition without a branch; records whose
     // key failed (rare) are found by one OR over the states and fixed after.
     const std::uint64_t* const hashes = b.hashes.data();
     partition_id* const parts = out.data();
     for (std::uint32_t i = 0; i < n; ++i) parts[i] = fn(hashes[i]);
+    if (field.size) return n; // a fixed layout's field is always there: no state to check
     const auto* const states = reinterpret_cast<const std::uint8_t*>(b.key_states.data());
     static_assert(sizeof(key_status) == 1 && static_cast<std::uint8_t>(key_status::ok) == 0);
     std::uint8_t any_bad = 0;
@@ -85,6 +90,20 @@ void partition_function::hash(std::span<const key_ref> keys, std::span<std::uint
         xxh3_burst(keys, seed_, hashes);
     else
         kafka_murmur2_burst(keys, hashes);
+}
+
+void partition_function::hash_fields(std::span<const record_view> records, field_key field,
+                                     std::span<std::uint64_t> hashes) const noexcept {
+    if (kind_ == hash_function::xxh3) {
+        xxh3_burst_fields(records, field.offset, field.size, seed_, hashes);
+        return;
+    }
+    std::array<key_ref, max_burst> keys;
+    for (std::size_t i = 0; i < records.size(); i += max_burst) {
+        const std::size_t n = std::min(records.size() - i, max_burst);
+        slice_field_keys(records.subspan(i, n), field.offset, field.size, keys);
+        kafka_murmur2_burst(std::span<const key_ref>(keys.data(), n), hashes.subspan(i, n));
+    }
 }
 
 router::router(const routing_params& p) : partitions_(checked_partitions(p)), strategy_(route::fan_in{}) {

@@ -18,6 +18,13 @@
 
 namespace shardgate {
 
+/// Where a record's key lies when it is one str field of a fixed layout:
+/// `size` bytes at `offset`, NUL-padded. size 0: no such field.
+struct field_key {
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+};
+
 /// Fills routing keys for records of a burst. Implemented by the decoders,
 /// which know the record format; the router calls it once per burst, only for
 /// the records whose key it needs (smart_repartition's fast path needs none).
@@ -29,6 +36,16 @@ public:
     virtual void extract_keys(record_burst& burst, std::span<const std::uint16_t> indices) noexcept = 0;
     /// The same for every record [0, burst.size).
     virtual void extract_all_keys(record_burst& burst) noexcept = 0;
+    /// extract_all_keys, except that when every key is one str field of the
+    /// record (fixed layout, NUL-padded, at most 16 bytes) the extractor may
+    /// return where that field is instead: the hash then reads each key from
+    /// its record (partition_function::hash_fields), and burst.keys and
+    /// burst.key_states are left as they were (such a key is always present
+    /// and ok). Returns {} when it extracted the keys.
+    virtual field_key extract_all_keys_or_field(record_burst& burst) noexcept {
+        extract_all_keys(burst);
+        return {};
+    }
 };
 
 /// Hash → partition for the plan's hash function: xxh3 through the key-group
@@ -39,6 +56,9 @@ public:
 
     /// Hashes keys[i] into hashes[i] (keys with a state other than ok hash as empty).
     void hash(std::span<const key_ref> keys, std::span<std::uint64_t> hashes) const noexcept;
+    /// hashes[i] = the hash of records[i]'s key `field` (see field_key).
+    void hash_fields(std::span<const record_view> records, field_key field,
+                     std::span<std::uint64_t> hashes) const noexcept;
     [[nodiscard]] partition_id operator()(std::uint64_t hash) const noexcept {
         if (kind_ == hash_function::xxh3) return table_(hash);
         return partition_id{(static_cast<std::uint32_t>(hash) & 0x7fffffffu) % partitions_};

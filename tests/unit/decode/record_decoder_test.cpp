@@ -1,11 +1,13 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "dataplane/decode/record_decoder.hpp"
+#include "shardgate/hash.hpp"
 #include "shardgate/key.hpp"
 #include "tools/bench/trade_format.hpp"
 
@@ -175,7 +177,36 @@ BOOST_AUTO_TEST_CASE(string_keys_of_every_field_size_lose_only_their_trailing_nu
             for (std::uint32_t i = 0; i < expected.size(); ++i)
                 BOOST_TEST(h.key(i) == expected[i], "size " << size << " value length " << i);
         }
+        // When the router hashes every key, a field of at most 16 bytes is
+        // left to the hash, which reads it from each record; a longer one
+        // is sliced as before.
+        harness h(f, {column_key("k")});
+        h.dec.set_metadata(metadata_keys);
+        h.decode(data);
+        if (size <= 16) h.burst.keys.fill({}); // not read: the router's hash reads the records
+        const field_key field = h.dec.extract_all_keys_or_field(h.burst);
+        std::vector<key_ref> keys(h.burst.size);
+        if (size <= 16) {
+            BOOST_TEST(field.offset == 1u);
+            BOOST_TEST(field.size == size);
+            slice_field_keys(std::span(h.burst.records.data(), h.burst.size), field.offset, field.size, keys);
+        } else {
+            BOOST_TEST(field.size == 0u);
+            std::copy_n(h.burst.keys.begin(), h.burst.size, keys.begin());
+        }
+        BOOST_REQUIRE_EQUAL(keys.size(), expected.size());
+        for (std::uint32_t i = 0; i < expected.size(); ++i)
+            BOOST_TEST(std::string(reinterpret_cast<const char*>(keys[i].data), keys[i].length) ==
+                           expected[i],
+                       "size " << size << " value length " << i << " (key read by the router)");
     }
+    // Not when some keys are not wanted, nor for other key shapes.
+    harness none(bench::trade_format(format_kind::fixed), {column_key("symbol")});
+    none.dec.set_metadata(metadata_none);
+    BOOST_TEST(none.dec.extract_all_keys_or_field(none.burst).size == 0u);
+    harness two(bench::trade_format(format_kind::fixed), {column_key("symbol"), column_key("trader_id")});
+    two.dec.set_metadata(metadata_keys);
+    BOOST_TEST(two.dec.extract_all_keys_or_field(two.burst).size == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(composite_fixed_keys_are_the_canonical_encoding_of_every_field_type) {

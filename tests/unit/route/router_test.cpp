@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <new>
@@ -118,6 +119,55 @@ BOOST_AUTO_TEST_CASE(always_hash_routes_each_key_to_its_hash_partition) {
         std::vector<int> used(7, 0);
         for (auto& [k, part] : seen) used[part.value()] = 1;
         BOOST_TEST(std::count(used.begin(), used.end(), 1) == 7); // 300 keys reach every partition
+    }
+}
+
+/// Keys that are a NUL-padded str field of each record, left to the hash:
+/// what a fixed-layout decoder does for a key field of at most 16 bytes.
+class field_extractor final : public key_extractor {
+public:
+    field_key field;
+    std::size_t sliced = 0; ///< keys extract_* had to set
+    void extract_keys(record_burst& b, std::span<const std::uint16_t> idx) noexcept override {
+        sliced += idx.size();
+        (void)b;
+    }
+    void extract_all_keys(record_burst& b) noexcept override { sliced += b.size; }
+    field_key extract_all_keys_or_field(record_burst&) noexcept override { return field; }
+};
+
+BOOST_AUTO_TEST_CASE(keys_read_from_record_fields_route_as_their_trimmed_values) {
+    // 24-byte records, the key a 12-byte str field at offset 5: values of
+    // 0..12 bytes, NUL-padded, with bytes around them that must not count.
+    constexpr std::uint32_t record_bytes = 24, offset = 5, size = 12;
+    std::mt19937_64 rng(11);
+    for (auto h : {hash_function::xxh3, hash_function::kafka_murmur2}) {
+        const auto p = params(strategy_kind::always_hash, 7, h);
+        router r(p);
+        record_burst burst;
+        field_extractor ex;
+        ex.field = {offset, size};
+        std::vector<partition_id> out(max_burst);
+        counter_block counters;
+        std::vector<std::byte> bytes(max_burst * record_bytes + 16);
+        for (auto& b : bytes) b = static_cast<std::byte>(rng() | 1);
+        std::vector<std::string> values(max_burst);
+        for (std::uint32_t i = 0; i < max_burst; ++i) {
+            std::byte* rec = bytes.data() + i * record_bytes;
+            char text[16];
+            const int n = std::snprintf(text, sizeof text, "K%llu",
+                                        static_cast<unsigned long long>(rng() % 1000000000));
+            values[i].assign(text, std::min<std::size_t>(static_cast<std::size_t>(n), i % (size + 1)));
+            for (std::uint32_t j = 0; j < size; ++j)
+                rec[offset + j] = j < values[i].size() ? static_cast<std::byte>(values[i][j]) : std::byte{0};
+            burst.records[i] = {rec, record_bytes};
+            burst.key_states[i] = key_status::missing; // not read: a field is always there
+        }
+        burst.size = max_burst;
+        BOOST_REQUIRE_EQUAL(r.route_burst(burst, ex, out, counters), max_burst);
+        BOOST_TEST(ex.sliced == 0u);
+        for (std::uint32_t i = 0; i < max_burst; ++i) BOOST_REQUIRE(out[i] == hash_partition(p, values[i]));
+        BOOST_TEST(counters.get(counter::malformed_missing_key) == 0u);
     }
 }
 
