@@ -519,6 +519,10 @@ std::uint64_t runtime::lane_memory_bytes(const config& cfg) {
     return per_core * cfg.router.dataplane_cpus.size();
 }
 
+std::uint64_t runtime::decoder_memory_bytes(const config& cfg) {
+    return std::uint64_t{cfg.sources.size()} * record_decoder::scratch_bytes(max_record_bytes(cfg));
+}
+
 runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_unique<impl>()) {
     impl& m = *impl_;
     m.cfg = cfg;

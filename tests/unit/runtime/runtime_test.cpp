@@ -22,6 +22,7 @@
 #include "control/config/config_loader.hpp"
 #include "control/plan/planner.hpp"
 #include "control/runtime/runtime.hpp"
+#include "dataplane/decode/record_decoder.hpp"
 
 using namespace shardgate;
 using namespace shardgate::control;
@@ -178,6 +179,18 @@ struct running_router {
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(runtime_reprogram)
+
+BOOST_AUTO_TEST_CASE(check_counts_one_decoder_scratch_per_source) {
+    // What `check` prints as the decoders' memory: a burst's string scratch
+    // (at least 1 KiB per record of a full burst, and at least the longest
+    // record) and field values, for each of the two sources.
+    const config cfg = two_core_config();
+    const std::uint64_t one = record_decoder::scratch_bytes(runtime::max_record_bytes(cfg));
+    BOOST_TEST(one >= max_burst * 1024u);
+    BOOST_TEST(runtime::decoder_memory_bytes(cfg) == 2 * one);
+    // Records longer than the minimum scratch make it grow with them.
+    BOOST_TEST(record_decoder::scratch_bytes(4u << 20) - record_decoder::scratch_bytes(1u << 20) == 3u << 20);
+}
 
 BOOST_AUTO_TEST_CASE(every_core_takes_a_plan_every_core_could_build) {
     running_router r(nullptr);
