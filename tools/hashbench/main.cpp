@@ -3,7 +3,9 @@
 //  1. ns/key of xxh3_burst (best path and every path this CPU has) against a
 //     plain loop of XXH3_64bits_withSeed over the same keys, for key lengths
 //     4, 8, 16, 32, 64 and a mixed 1..16 row, with the speed-up over the loop.
-//  2. ns/record of router::route_burst for each strategy at bursts of 32 and
+//  2. ns/record of xxh3_burst_fields (a fixed layout's str key hashed from
+//     the records) against slicing the keys and running xxh3_burst.
+//  3. ns/record of router::route_burst for each strategy at bursts of 32 and
 //     256, keys already extracted (the bench's extractor copies key slices).
 //
 // Every figure is the minimum over repeats; the variants of one row are timed
@@ -211,6 +213,65 @@ void bench_hashing(const options& o) {
         mixed_keys, pool_keys);
 }
 
+/// xxh3_burst_fields against what it replaces on the data path: slicing
+/// each record's NUL-padded str field (trimming the padding) and hashing the
+/// slices with xxh3_burst. 40-byte records with a 12-byte field at offset
+/// 12, as the DPDK benchmark's trade records: values of 6 bytes
+/// ("S%05u"), and of random lengths 1..12.
+void bench_fields(const options& o) {
+    constexpr std::uint32_t record_bytes = 40, offset = 12, field = 12;
+    std::vector<xxh3_path> paths;
+    for (auto p : {xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512})
+        if (xxh3_path_available(p)) paths.push_back(p);
+    std::printf("\nXXH3 of a record's NUL-padded %u-byte str field, ns/record, bursts of %zu; slice = trim "
+                "each field (slice_field_keys),\nthen xxh3_burst (best); the paths are xxh3_burst_fields\n",
+                field, max_burst);
+    std::printf("%-8s %10s", "values", "slice");
+    for (auto p : paths) std::printf(" %11s", std::string(to_string(p)).c_str());
+    std::printf(" %9s   %s\n", "best", "best speed-up vs slice");
+    std::mt19937_64 rng(5);
+    std::vector<std::byte> bytes(pool_keys * record_bytes + 16);
+    std::vector<record_view> records(pool_keys);
+    std::vector<std::uint64_t> out(pool_keys);
+    std::vector<key_ref> keys(max_burst);
+    for (const bool mixed : {false, true}) {
+        for (std::size_t i = 0; i < pool_keys; ++i) {
+            std::byte* rec = bytes.data() + i * record_bytes;
+            for (std::uint32_t j = 0; j < record_bytes; ++j) rec[j] = static_cast<std::byte>(rng() | 1);
+            char value[field + 1] = {};
+            std::snprintf(value, sizeof value, "S%05u", static_cast<unsigned>(rng() % 10000));
+            const std::size_t len = mixed ? 1 + rng() % field : std::strlen(value);
+            for (std::uint32_t j = 0; j < field; ++j)
+                rec[offset + j] = j < len ? static_cast<std::byte>(value[j] ? value[j] : 'x') : std::byte{0};
+            records[i] = {rec, record_bytes};
+        }
+        auto over_bursts = [&](auto&& fn) {
+            return [&, fn] {
+                for (std::size_t i = 0; i < pool_keys; i += max_burst)
+                    fn(std::span<const record_view>(records.data() + i, max_burst),
+                       std::span<std::uint64_t>(out.data() + i, max_burst));
+                g_sink = g_sink + out[0];
+            };
+        };
+        std::vector<std::function<void()>> variants;
+        variants.push_back(over_bursts([&](std::span<const record_view> r, std::span<std::uint64_t> h) {
+            slice_field_keys(r, offset, field, keys);
+            xxh3_burst(keys, seed, h);
+        }));
+        for (auto p : paths)
+            variants.push_back(over_bursts([p](std::span<const record_view> r, std::span<std::uint64_t> h) {
+                xxh3_burst_fields(r, offset, field, seed, h, p);
+            }));
+        variants.push_back(over_bursts([](std::span<const record_view> r, std::span<std::uint64_t> h) {
+            xxh3_burst_fields(r, offset, field, seed, h);
+        }));
+        const auto ns = time_min(variants, pool_keys, o.repeats, o.quick ? 0.0005 : 0.002);
+        std::printf("%-8s %10.3f", mixed ? "1..12" : "6 bytes", ns[0]);
+        for (std::size_t i = 0; i < paths.size(); ++i) std::printf(" %11.3f", ns[1 + i]);
+        std::printf(" %9.3f   %.2fx\n", ns.back(), ns[0] / ns.back());
+    }
+}
+
 /// Hands the router keys prepared in advance: a copy per record, no parsing.
 class pool_extractor final : public key_extractor {
 public:
@@ -328,6 +389,7 @@ int main(int argc, char** argv) {
     std::printf("\nminimum of %d repeats per figure%s; lower is better\n", o.repeats,
                 o.quick ? " (--quick)" : "");
     bench_hashing(o);
+    bench_fields(o);
     bench_routing(o);
     return 0;
 }
