@@ -357,7 +357,6 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_fields(const record_view* r
     };
     const __m512i lo_keep = set1(keep(field_bytes));
     const __m512i hi_keep = set1(field_bytes > 8 ? keep(field_bytes - 8) : 0);
-    const __m512i low32 = set1(0xFFFFFFFFu);
     const __m512i low8 = set1(0xFFu);
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -367,38 +366,40 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_fields(const record_view* r
         load16x8(p, lo, hi);
         lo = _mm512_and_si512(lo, lo_keep);
         hi = _mm512_and_si512(hi, hi_keep);
-        // 8 - (leading zero bytes of lo), or 16 - those of hi when hi has any
-        // byte set; vplzcntq gives 64 for zero, so an all-NUL field is 0.
-        const __m512i len_lo = _mm512_sub_epi64(set1(8), _mm512_srli_epi64(_mm512_lzcnt_epi64(lo), 3));
-        const __m512i len_hi = _mm512_sub_epi64(set1(16), _mm512_srli_epi64(_mm512_lzcnt_epi64(hi), 3));
-        const __m512i len = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(hi, hi), len_lo, len_hi);
+        // Every byte of lo and hi past the value is zero (NUL padding, or
+        // cut off above), which spares masking below. The length is 8 -
+        // (leading zero bytes of lo), or 16 - those of hi when hi has any
+        // byte set: such keys are the 9..16 byte class. vplzcntq gives 64
+        // for zero, so an all-NUL field is 0.
+        const __mmask8 m_9to16 = _mm512_test_epi64_mask(hi, hi);
+        __m512i len = _mm512_sub_epi64(set1(8), _mm512_srli_epi64(_mm512_lzcnt_epi64(lo), 3));
+        if (m_9to16)
+            len = _mm512_mask_sub_epi64(len, m_9to16, set1(16), _mm512_srli_epi64(_mm512_lzcnt_epi64(hi), 3));
+        const __mmask8 m_4to8 = _mm512_mask_cmpge_epu64_mask(static_cast<__mmask8>(~m_9to16), len, set1(4));
+        const __mmask8 m_1to3 =
+            _mm512_mask_test_epi64_mask(static_cast<__mmask8>(~(m_9to16 | m_4to8)), lo, lo);
+        const __m512i len8 = _mm512_slli_epi64(len, 3); // the length in bits
         __m512i h = set1(c.empty_hash);
-        const __mmask8 m_4to8 = in_range(len, 4, 8);
         if (m_4to8) {
-            // first = bytes 0..3, last = bytes len-4 .. len-1.
-            const __m512i first = _mm512_and_si512(lo, low32);
-            const __m512i last = _mm512_and_si512(
-                _mm512_srlv_epi64(lo, _mm512_slli_epi64(_mm512_sub_epi64(len, set1(4)), 3)), low32);
-            const __m512i word = _mm512_add_epi64(_mm512_slli_epi64(first, 32), last);
+            // XXH3_len_4to8_64b: bytes 0..3 above bytes len-4 .. len-1.
+            const __m512i last = _mm512_srlv_epi64(lo, _mm512_sub_epi64(len8, set1(32)));
+            const __m512i word = _mm512_add_epi64(_mm512_slli_epi64(lo, 32), last);
             h = _mm512_mask_mov_epi64(h, m_4to8, rrmxmx(_mm512_xor_si512(word, set1(c.bitflip_4to8)), len));
         }
-        const __mmask8 m_9to16 = in_range(len, 9, 16);
         if (m_9to16) {
             // last = bytes len-8 .. len-1: the top of lo and the bottom of hi
             // (for 16 bytes, s = 64 and vpsrlvq gives 0: last = hi).
-            const __m512i s = _mm512_slli_epi64(_mm512_sub_epi64(len, set1(8)), 3);
+            const __m512i s = _mm512_sub_epi64(len8, set1(64));
             const __m512i last = _mm512_or_si512(_mm512_srlv_epi64(lo, s),
                                                  _mm512_sllv_epi64(hi, _mm512_sub_epi64(set1(64), s)));
             h = _mm512_mask_mov_epi64(h, m_9to16, finish_9to16(lo, last, len, c));
         }
-        const __mmask8 m_1to3 = in_range(len, 1, 3);
         if (m_1to3) {
             // XXH3_len_1to3_64b: c1 = byte 0, c2 = byte len/2, c3 = byte len-1.
             const __m512i c1 = _mm512_and_si512(lo, low8);
             const __m512i c2 = _mm512_and_si512(
                 _mm512_srlv_epi64(lo, _mm512_slli_epi64(_mm512_srli_epi64(len, 1), 3)), low8);
-            const __m512i c3 = _mm512_and_si512(
-                _mm512_srlv_epi64(lo, _mm512_slli_epi64(_mm512_sub_epi64(len, set1(1)), 3)), low8);
+            const __m512i c3 = _mm512_srlv_epi64(lo, _mm512_sub_epi64(len8, set1(8)));
             const __m512i packed =
                 _mm512_or_si512(_mm512_or_si512(_mm512_slli_epi64(c1, 16), _mm512_slli_epi64(c2, 24)),
                                 _mm512_or_si512(c3, _mm512_slli_epi64(len, 8)));
