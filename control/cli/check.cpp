@@ -82,13 +82,14 @@ int check_main(std::span<const std::string_view> raw_args) {
             std::string plan_json = control::format_plan_json(s.the_plan);
             while (!plan_json.empty() && plan_json.back() == '\n') plan_json.pop_back();
             const std::string path = control::json_string(s.cfg.path);
-            std::printf("{\"config\":%s,\"partitions\":%u,\"sources\":%zu,\"dataplane_cores\":%zu,"
-                        "\"egress_threads\":%zu,\"lane_bytes\":%llu,\"decoder_bytes\":%llu,\"plan\":%s}\n",
-                        path.c_str(), s.the_plan.routing.partitions, s.cfg.sources.size(),
-                        s.cfg.router.dataplane_cpus.size(), s.cfg.router.egress_cpus.size(),
-                        static_cast<unsigned long long>(control::runtime::lane_memory_bytes(s.cfg)),
-                        static_cast<unsigned long long>(control::runtime::decoder_memory_bytes(s.cfg)),
-                        plan_json.c_str());
+            std::printf(
+                "{\"config\":%s,\"partitions\":%u,\"sources\":%zu,\"dataplane_cores\":%zu,"
+                "\"egress_threads\":%zu,\"lane_bytes\":%llu,\"decoder_bytes\":%llu,\"plan\":%s}\n",
+                path.c_str(), s.the_plan.routing.partitions, s.cfg.sources.size(),
+                s.cfg.router.dataplane_cpus.size(), s.cfg.router.egress_cpus.size(),
+                static_cast<unsigned long long>(control::runtime::lane_memory_bytes(s.cfg)),
+                static_cast<unsigned long long>(control::runtime::decoder_memory_bytes(s.cfg, s.the_plan)),
+                plan_json.c_str());
             return 0;
         }
         std::printf("config %s: valid\n", s.cfg.path.c_str());
@@ -105,9 +106,9 @@ int check_main(std::span<const std::string_view> raw_args) {
         std::printf("  lanes       %.1f MiB (%u blocks per partition per dataplane core)\n",
                     static_cast<double>(control::runtime::lane_memory_bytes(s.cfg)) / (1 << 20),
                     s.cfg.router.ring_blocks);
-        std::printf("  decoders    %.1f MiB at most (burst scratch of %zu decoder%s, one per source)\n",
-                    static_cast<double>(control::runtime::decoder_memory_bytes(s.cfg)) / (1 << 20),
-                    s.cfg.sources.size(), s.cfg.sources.size() == 1 ? "" : "s");
+        std::printf(
+            "  decoders    %.1f MiB (one per source, measured; twice that while a new plan is installed)\n",
+            static_cast<double>(control::runtime::decoder_memory_bytes(s.cfg, s.the_plan)) / (1 << 20));
         if (const std::string pool = control::runtime::dpdk_pool_text(s.cfg); !pool.empty())
             std::printf("  dpdk pool   %s\n", pool.c_str());
         std::printf("%s", control::format_plan_text(s.the_plan).c_str());

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "control/plan/plan_format.hpp"
@@ -519,8 +520,19 @@ std::uint64_t runtime::lane_memory_bytes(const config& cfg) {
     return per_core * cfg.router.dataplane_cpus.size();
 }
 
-std::uint64_t runtime::decoder_memory_bytes(const config& cfg) {
-    return std::uint64_t{cfg.sources.size()} * record_decoder::scratch_bytes(max_record_bytes(cfg));
+std::uint64_t runtime::decoder_memory_bytes(const config& cfg, const plan& p) {
+    const auto in_use = [] {
+        const struct mallinfo2 m = mallinfo2();
+        return std::uint64_t{m.uordblks} + std::uint64_t{m.hblkhd}; // small chunks + mmapped ones
+    };
+    const std::uint32_t max_record = max_record_bytes(cfg);
+    std::vector<std::unique_ptr<record_decoder>> decoders;
+    decoders.reserve(cfg.sources.size());
+    const std::uint64_t before = in_use();
+    for (const auto& s : cfg.sources)
+        decoders.push_back(std::make_unique<record_decoder>(cfg.format, keys_for(p, s), max_record));
+    const std::uint64_t after = in_use();
+    return after > before ? after - before : 0;
 }
 
 runtime::runtime(const config& cfg, const plan& the_plan) : impl_(std::make_unique<impl>()) {

@@ -71,10 +71,13 @@ public:
     static std::uint32_t max_record_bytes(const config& cfg);
     /// Memory the lanes of this config take (every core's blocks).
     static std::uint64_t lane_memory_bytes(const config& cfg);
-    /// Memory the decoders' burst scratch takes at most: one decoder per
-    /// source (sources of a core with the same keys share one), twice that
-    /// while a new plan is being installed.
-    static std::uint64_t decoder_memory_bytes(const config& cfg);
+    /// Memory the decoders take under plan `p`, measured: one decoder per
+    /// source is built as run builds them (sources of a core with the same
+    /// keys share one, so this is an upper bound), and the heap it takes
+    /// (glibc's mallinfo2) counted: burst scratch, key arenas and, for
+    /// ndjson, simdjson's parser, all sized by the longest record. Twice
+    /// that while a new plan is being installed. Single-threaded callers.
+    static std::uint64_t decoder_memory_bytes(const config& cfg, const plan& p);
     /// The DPDK mbuf pool's budget: its size, what ports, sources and thread
     /// caches hold, and how many lanes of DPDK sinks can live in the rest
     /// (zero-copy transmit). Empty without DPDK ports or a DPDK build.

@@ -124,10 +124,6 @@ reject_reason reject_reason_of(key_status s) noexcept {
     return reject_reason::bad_key_value;
 }
 
-std::size_t record_decoder::scratch_bytes(std::uint32_t max_record_bytes) noexcept {
-    return std::max<std::size_t>(min_arena_bytes, max_record_bytes) + max_burst * sizeof(field_values);
-}
-
 record_decoder::record_decoder(const record_format& format, std::span<const key_expr> keys,
                                std::uint32_t max_record_bytes)
     : format_(format), max_record_bytes_(max_record_bytes), fields_(max_burst),

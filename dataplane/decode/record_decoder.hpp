@@ -125,11 +125,6 @@ public:
     /// Call before filling a new burst: releases per-burst scratch.
     void begin_burst() noexcept { arena_used_ = 0; }
 
-    /// Memory a decoder allocates for one burst's scratch (unescaped strings
-    /// and the field values of every record) when its records may be
-    /// `max_record_bytes` long; the rest of it is a few kilobytes.
-    [[nodiscard]] static std::size_t scratch_bytes(std::uint32_t max_record_bytes) noexcept;
-
     [[nodiscard]] const record_format& format() const noexcept { return format_; }
     [[nodiscard]] std::uint32_t max_record_bytes() const noexcept { return max_record_bytes_; }
 
