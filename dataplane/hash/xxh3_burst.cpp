@@ -297,7 +297,7 @@ void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std
 void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
                        std::uint64_t seed, std::span<std::uint64_t> out, xxh3_path path) noexcept {
     if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
-    if (path == xxh3_path::avx512) {
+    if (path == xxh3_path::avx512 && field_bytes <= 16) {
         fields_avx512(records.data(), records.size(), offset, field_bytes, make_consts(seed), out.data());
         return;
     }

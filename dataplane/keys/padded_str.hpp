@@ -1,8 +1,8 @@
 #pragma once
 /// Fixed-layout str fields: a field of `size` bytes holds its value followed
 /// by NUL padding, which is not part of the value. Shared by the decoder
-/// (which slices such fields as keys) and the hash (which trims keys it is
-/// handed with their padding still on, xxh3_burst_padded).
+/// (which slices such fields as keys) and the hash (xxh3_burst_fields and
+/// slice_field_keys, which read them from the records).
 
 #include <cstddef>
 #include <cstdint>

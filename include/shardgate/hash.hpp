@@ -51,10 +51,11 @@ void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std
 
 /// XXH3 of one str field of each record: out[i] = XXH3(records[i]'s field
 /// [offset, offset + field_bytes) without its trailing NUL padding, seed).
-/// 1 ≤ field_bytes ≤ 16, and 16 bytes are readable at each field (a fixed
-/// record is followed by more records or by rx_padding). On the avx512
-/// path one pass reads, trims and hashes eight fields per vector; the
-/// others slice the keys (slice_field_keys), then run xxh3_burst.
+/// At least 16 bytes are readable at each field (a fixed record is followed
+/// by more records or by rx_padding). On the avx512 path a field of at most
+/// 16 bytes is read, trimmed and hashed eight fields per vector in one
+/// pass; longer fields and the other paths slice the keys
+/// (slice_field_keys), then run xxh3_burst.
 void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
                        std::uint64_t seed, std::span<std::uint64_t> out,
                        xxh3_path path = xxh3_path::best) noexcept;

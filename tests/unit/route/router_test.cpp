@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(keys_read_from_record_fields_route_as_their_trimmed_values)
             std::byte* rec = bytes.data() + i * record_bytes;
             char text[16];
             const int n = std::snprintf(text, sizeof text, "K%llu",
-                                        static_cast<unsigned long long>(rng() % 1000000000));
+                                        static_cast<unsigned long long>(rng() % 100000000000ULL));
             values[i].assign(text, std::min<std::size_t>(static_cast<std::size_t>(n), i % (size + 1)));
             for (std::uint32_t j = 0; j < size; ++j)
                 rec[offset + j] = j < values[i].size() ? static_cast<std::byte>(values[i][j]) : std::byte{0};
