@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdexcept>
 #include <system_error>
 
@@ -23,6 +27,22 @@ T load_le(const std::byte* p) noexcept {
     T v;
     std::memcpy(&v, p, sizeof v); // x86-64 and the formats are little-endian
     return v;
+}
+
+/// records[k] = {p + k·size, size} for k < n. With SSE2 one 16-byte store
+/// per record of a vector advanced by an add, instead of two stores: about
+/// 1 % of the DPDK benchmark's one-CPU layout (shardgate-dpdkbench --ab, B/A
+/// median 1.01 over 10 runs, every one above 1).
+void frame_fixed(record_view* records, const std::byte* p, std::uint32_t size, std::uint32_t n) noexcept {
+#if defined(__SSE2__)
+    static_assert(sizeof(record_view) == 16 && offsetof(record_view, length) == 8, "{data, length, padding}");
+    __m128i v = _mm_set_epi64x(size, reinterpret_cast<long long>(p));
+    const __m128i step = _mm_set_epi64x(0, size);
+    auto* out = reinterpret_cast<__m128i*>(records); // __m128i may alias any type
+    for (std::uint32_t k = 0; k < n; ++k, v = _mm_add_epi64(v, step)) _mm_storeu_si128(out + k, v);
+#else
+    for (std::uint32_t k = 0; k < n; ++k, p += size) records[k] = record_view{p, size};
+#endif
 }
 
 /// A fixed-layout field's value.
@@ -474,7 +494,7 @@ bool record_decoder::decode(const rx_chunk& chunk, std::uint32_t& offset, record
         if (keys_from_fields()) {
             // Frame only: the router's hash reads each key from its record
             // (extract_all_keys_or_field).
-            for (std::uint32_t i = first; i < first + take; ++i, p += rs) b.records[i] = record_view{p, rs};
+            frame_fixed(b.records.data() + first, p, rs, take);
         } else if (single_str_slot_ && (wanted_ & metadata_keys)) {
             // Frame and slice the key in one pass (see metadata_keys), with
             // the field's offset and size hoisted out of the loop.
