@@ -331,4 +331,21 @@ SG_AVX2_TARGET void burst_avx2(const key_ref* keys, std::size_t n, const seeded_
         hash_chunk(keys + i, n - i < chunk ? n - i : chunk, consts, out + i);
 }
 
+SG_AVX2_TARGET void partitions_avx2(const std::uint64_t* hashes, std::size_t n, std::uint32_t mask,
+                                    std::uint32_t partitions, std::uint32_t group_bits,
+                                    std::uint32_t* out) noexcept {
+    const __m256i m = _mm256_set1_epi64x(mask);
+    const __m256i p = _mm256_set1_epi64x(partitions);
+    const __m128i bits = _mm_cvtsi32_si128(static_cast<int>(group_bits));
+    const __m256i low_words = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hashes + i));
+        const __m256i part = _mm256_srl_epi64(_mm256_mul_epu32(_mm256_and_si256(h, m), p), bits);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(part, low_words)));
+    }
+    for (; i < n; ++i) out[i] = static_cast<std::uint32_t>(((hashes[i] & mask) * partitions) >> group_bits);
+}
+
 } // namespace shardgate::xxh3_detail

@@ -414,6 +414,11 @@ SG_AVX512_TARGET __attribute__((noinline)) void hash_fields(const record_view* r
     }
 }
 
+/// partitions_avx512's eight: (h & m) · p >> bits, p and m below 2^32.
+SG_AVX512_INLINE __m512i partitions_of(__m512i h, __m512i m, __m512i p, __m128i bits) noexcept {
+    return _mm512_srl_epi64(_mm512_mul_epu32(_mm512_and_si512(h, m), p), bits);
+}
+
 } // namespace
 
 SG_AVX512_TARGET void burst_avx512(const key_ref* keys, std::size_t n, const seeded_consts& consts,
@@ -426,6 +431,24 @@ SG_AVX512_TARGET void fields_avx512(const record_view* records, std::size_t n, s
                                     std::uint32_t field_bytes, const seeded_consts& consts,
                                     std::uint64_t* out) noexcept {
     hash_fields(records, n, offset, field_bytes, consts.s, out);
+}
+
+SG_AVX512_TARGET void partitions_avx512(const std::uint64_t* hashes, std::size_t n, std::uint32_t mask,
+                                        std::uint32_t partitions, std::uint32_t group_bits,
+                                        std::uint32_t* out) noexcept {
+    const __m512i m = _mm512_set1_epi64(mask);
+    const __m512i p = _mm512_set1_epi64(partitions);
+    const __m128i bits = _mm_cvtsi32_si128(static_cast<int>(group_bits));
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512i part = partitions_of(_mm512_loadu_si512(hashes + i), m, p, bits);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi64_epi32(part));
+    }
+    if (i < n) {
+        const auto rest = static_cast<__mmask8>((1u << (n - i)) - 1);
+        const __m512i part = partitions_of(_mm512_maskz_loadu_epi64(rest, hashes + i), m, p, bits);
+        _mm512_mask_cvtepi64_storeu_epi32(out + i, rest, part);
+    }
 }
 
 } // namespace shardgate::xxh3_detail

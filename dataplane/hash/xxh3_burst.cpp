@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
 
 #include "dataplane/hash/xxh3_kernels.hpp"
 #include "dataplane/keys/padded_str.hpp"
@@ -306,6 +307,28 @@ void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offse
         const std::size_t n = std::min(records.size() - i, max_burst);
         slice_field_keys(records.subspan(i, n), offset, field_bytes, keys);
         xxh3_burst(std::span<const key_ref>(keys.data(), n), seed, out.subspan(i, n), path);
+    }
+}
+
+void partition_burst(const partition_table& table, std::span<const std::uint64_t> hashes,
+                     std::span<partition_id> out, xxh3_path path) noexcept {
+    static_assert(sizeof(partition_id) == sizeof(std::uint32_t) &&
+                  std::is_trivially_copyable_v<partition_id>);
+    if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
+    const std::uint32_t mask = table.key_groups() - 1;
+    auto* const out32 = reinterpret_cast<std::uint32_t*>(out.data()); // written by vector stores only
+    switch (path) {
+    case xxh3_path::avx512:
+        partitions_avx512(hashes.data(), hashes.size(), mask, table.partitions(), table.group_bits(), out32);
+        return;
+    case xxh3_path::avx2:
+        partitions_avx2(hashes.data(), hashes.size(), mask, table.partitions(), table.group_bits(), out32);
+        return;
+    case xxh3_path::scalar:
+    case xxh3_path::interleaved:
+    case xxh3_path::best: // resolved above
+        for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = table(hashes[i]);
+        return;
     }
 }
 

@@ -194,4 +194,12 @@ void burst_avx512(const key_ref* keys, std::size_t n, const seeded_consts& c, st
 void fields_avx512(const record_view* records, std::size_t n, std::uint32_t offset, std::uint32_t field_bytes,
                    const seeded_consts& c, std::uint64_t* out) noexcept;
 
+/// out[i] = ((hashes[i] & mask) · partitions) >> group_bits (partition_burst):
+/// eight hashes per vector, four with AVX2. mask < 2^24 and partitions < 2^16,
+/// so one 32 x 32 -> 64-bit multiply per hash is exact.
+void partitions_avx512(const std::uint64_t* hashes, std::size_t n, std::uint32_t mask,
+                       std::uint32_t partitions, std::uint32_t group_bits, std::uint32_t* out) noexcept;
+void partitions_avx2(const std::uint64_t* hashes, std::size_t n, std::uint32_t mask, std::uint32_t partitions,
+                     std::uint32_t group_bits, std::uint32_t* out) noexcept;
+
 } // namespace shardgate::xxh3_detail

@@ -41,9 +41,8 @@ std::size_t route_all_by_hash(const partition_function& fn, record_burst& b, key
         fn.hash(std::span<const key_ref>(b.keys.data(), n), hash_out);
     // Every record gets its hash's partition without a branch; records whose
     // key failed (rare) are found by one OR over the states and fixed after.
-    const std::uint64_t* const hashes = b.hashes.data();
+    fn.partitions(hash_out, out);
     partition_id* const parts = out.data();
-    for (std::uint32_t i = 0; i < n; ++i) parts[i] = fn(hashes[i]);
     if (field.size) return n; // a fixed layout's field is always there: no state to check
     const auto* const states = reinterpret_cast<const std::uint8_t*>(b.key_states.data());
     static_assert(sizeof(key_status) == 1 && static_cast<std::uint8_t>(key_status::ok) == 0);
@@ -104,6 +103,15 @@ void partition_function::hash_fields(std::span<const record_view> records, field
         slice_field_keys(records.subspan(i, n), field.offset, field.size, keys);
         kafka_murmur2_burst(std::span<const key_ref>(keys.data(), n), hashes.subspan(i, n));
     }
+}
+
+void partition_function::partitions(std::span<const std::uint64_t> hashes,
+                                    std::span<partition_id> out) const noexcept {
+    if (kind_ == hash_function::xxh3) {
+        partition_burst(table_, hashes, out);
+        return;
+    }
+    for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = (*this)(hashes[i]);
 }
 
 router::router(const routing_params& p) : partitions_(checked_partitions(p)), strategy_(route::fan_in{}) {

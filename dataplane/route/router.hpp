@@ -59,6 +59,9 @@ public:
     /// hashes[i] = the hash of records[i]'s key `field` (see field_key).
     void hash_fields(std::span<const record_view> records, field_key field,
                      std::span<std::uint64_t> hashes) const noexcept;
+    /// out[i] = (*this)(hashes[i]); for xxh3 eight hashes per vector where
+    /// the CPU has AVX-512 (partition_burst). out.size() >= hashes.size().
+    void partitions(std::span<const std::uint64_t> hashes, std::span<partition_id> out) const noexcept;
     [[nodiscard]] partition_id operator()(std::uint64_t hash) const noexcept {
         if (kind_ == hash_function::xxh3) return table_(hash);
         return partition_id{(static_cast<std::uint32_t>(hash) & 0x7fffffffu) % partitions_};

@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "shardgate/partition_table.hpp"
 #include "shardgate/record.hpp"
 
 namespace shardgate {
@@ -60,6 +61,11 @@ void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offse
                        std::uint64_t seed, std::span<std::uint64_t> out,
                        xxh3_path path = xxh3_path::best) noexcept;
 
+/// out[i] = table(hashes[i]) for a burst of hashes: on the avx512 path eight
+/// per vector, four on avx2, the others one by one (a mask, a multiply and a
+/// shift each; see partition_table). out.size() >= hashes.size().
+void partition_burst(const partition_table& table, std::span<const std::uint64_t> hashes,
+                     std::span<partition_id> out, xxh3_path path = xxh3_path::best) noexcept;
 /// keys[i] = records[i]'s str field at `offset`, trimmed of its NUL padding
 /// (the keys xxh3_burst_fields hashes). keys.size() >= records.size().
 void slice_field_keys(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,

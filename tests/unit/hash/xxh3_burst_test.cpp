@@ -211,6 +211,42 @@ void record_fields(xxh3_path path) {
     BOOST_TEST(bad == 0u);
 }
 
+/// partition_burst on `path` against the table one hash at a time, for
+/// bursts of 0..300 hashes (every tail of the vector paths) and tables from
+/// one group to the largest (2^24 groups onto 65535 partitions: the product
+/// of a group and N needs more than 32 bits there), with nothing written
+/// past the burst.
+void partitions(xxh3_path path) {
+    std::mt19937_64 rng(29);
+    std::size_t bad = 0;
+    const std::pair<std::uint32_t, std::uint32_t> tables[] = {
+        {1, 1}, {1, 4096}, {3, 4096}, {8, 4096}, {255, 256}, {1000, 1u << 20}, {65535, 1u << 24}, {65535, 65536}};
+    for (const auto [n, groups] : tables) {
+        const partition_table table(n, groups);
+        for (std::size_t count = 0; count <= 300; count += count < 20 ? 1 : 37) {
+            std::vector<std::uint64_t> hashes(count);
+            for (auto& h : hashes) h = rng();
+            // Groups at both ends of the table, where a lost high bit shows.
+            if (count > 1) hashes[0] |= groups - 1;
+            if (count > 2) hashes[1] &= ~std::uint64_t{groups - 1};
+            std::vector<partition_id> out(count + 9, partition_id{0xA5A5A5A5u});
+            partition_burst(table, hashes, out, path);
+            for (std::size_t i = 0; i < count; ++i) {
+                const std::uint64_t group = hashes[i] & (groups - 1);
+                const partition_id want{static_cast<std::uint32_t>(group * n / groups)};
+                if (out[i] != want || table(hashes[i]) != want) {
+                    if (++bad <= 5)
+                        BOOST_ERROR(n << " partitions of " << groups << " groups, hash " << i << " of " << count
+                                      << ": partition_burst " << out[i].value() << ", table "
+                                      << table(hashes[i]).value() << ", want " << want.value());
+                }
+            }
+            for (std::size_t i = count; i < out.size(); ++i) bad += out[i] != partition_id{0xA5A5A5A5u};
+        }
+    }
+    BOOST_TEST(bad == 0u);
+}
+
 /// A test case runs only on a CPU that has its path; otherwise Boost.Test
 /// counts it skipped (the summary, report_level=short, says how many) and
 /// the reason is printed to the test log.
@@ -246,6 +282,9 @@ BOOST_AUTO_TEST_SUITE(xxh3_burst_paths)
     }                                                                                                        \
     BOOST_AUTO_TEST_CASE(p##_record_fields, *utf::precondition(path_available{xxh3_path::p})) {              \
         record_fields(xxh3_path::p);                                                                         \
+    }                                                                                                        \
+    BOOST_AUTO_TEST_CASE(p##_partitions, *utf::precondition(path_available{xxh3_path::p})) {                 \
+        partitions(xxh3_path::p);                                                                            \
     }
 
 SG_PATH_CASES(scalar)
