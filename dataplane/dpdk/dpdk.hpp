@@ -22,6 +22,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/pipeline/sink.hpp"
@@ -232,5 +233,13 @@ std::string dpdk_pool_shortfall(const dpdk_config& cfg, const std::string& ports
 /// net_null, net_memif) that are not installed in DPDK's driver directory;
 /// empty when all are. Any thread, before or after start().
 std::vector<std::string> missing_dpdk_drivers();
+
+/// True for a net driver ("net_pcap", as rte_eth_dev_info's driver_name)
+/// that copies each received frame into its mbuf inside rte_eth_rx_burst,
+/// on the polling thread: net_pcap, net_af_packet and net_tap. Their
+/// sources' bytes are in cache when the core decodes them, so it does not
+/// prefetch them (source::received_in_cache). False for every other driver:
+/// a NIC's DMA, or mbufs filled on another thread (net_ring, net_memif).
+[[nodiscard]] bool dpdk_driver_copies_on_receive(std::string_view driver) noexcept;
 
 } // namespace shardgate

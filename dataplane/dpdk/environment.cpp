@@ -312,6 +312,10 @@ std::vector<std::string> missing_dpdk_drivers() {
     return missing;
 }
 
+bool dpdk_driver_copies_on_receive(std::string_view driver) noexcept {
+    return driver == "net_pcap" || driver == "net_af_packet" || driver == "net_tap";
+}
+
 namespace detail {
 namespace {
 
@@ -742,6 +746,7 @@ private:
         rte_eth_dev_info info{};
         if (int r = rte_eth_dev_info_get(p.id, &info); r != 0) fail("rte_eth_dev_info_get", r);
         p.driver = info.driver_name ? info.driver_name : "?";
+        p.copies_on_receive = dpdk_driver_copies_on_receive(p.driver);
         if (p.cfg.rx_queues > info.max_rx_queues)
             throw std::invalid_argument(k + ".rx_queues = " + std::to_string(p.cfg.rx_queues) + ", but " +
                                         dev + " (" + p.driver + ") has at most " +

@@ -130,6 +130,9 @@ struct dpdk_port {
     int socket = 0;
     mac_address mac{}; ///< the port's own
     bool rss = false;
+    /// The driver copies each frame into its mbuf inside rte_eth_rx_burst,
+    /// on the polling thread (driver_copies_on_receive).
+    bool copies_on_receive = false;
     bool ipv4_checksum_offload = false;
     bool udp_checksum_offload = false;
     std::uint32_t max_payload = 0; ///< largest UDP payload a tx frame may carry (MTU and mbuf size)

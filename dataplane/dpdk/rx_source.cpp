@@ -204,6 +204,7 @@ public:
     }
 
     [[nodiscard]] bool lossless() const noexcept override { return false; }
+    [[nodiscard]] bool received_in_cache() const noexcept override { return port_.copies_on_receive; }
     [[nodiscard]] bool finished() const noexcept override {
         return stopped_ && nfree_ == slots && scratch_.empty();
     }

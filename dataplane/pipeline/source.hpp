@@ -71,6 +71,14 @@ public:
     /// before it counts a lossy source as drained.
     [[nodiscard]] virtual bool settling() const noexcept { return false; }
 
+    /// True when the bytes of the chunks poll() hands over were written by
+    /// the polling thread during that poll (a driver that copies each frame
+    /// into its buffer as it receives it): they are in this CPU's cache, and
+    /// the core does not prefetch them. False, the default: they come from a
+    /// NIC's DMA, the kernel or another thread, and the core asks for the
+    /// next chunks' lines while it decodes one.
+    [[nodiscard]] virtual bool received_in_cache() const noexcept { return false; }
+
     /// Any time from the owning core: stop taking new work (close listening
     /// sockets, stop re-arming receives). Records already received are still
     /// handed over by poll().

@@ -231,8 +231,9 @@ namespace {
 /// Three ahead covers the ~0.6 us a line took to come from the far CPU of
 /// the DPDK benchmark's host: there the relay layout routed 54-64 M
 /// records/s with prefetching and 39-50 M without (10 alternating pairs of
-/// 3 s runs); the one-thread layout was unchanged within the host's noise
-/// (per-pair ratio median 0.98 and 1.02 in two sets of alternating runs).
+/// 3 s runs). Not for a source whose driver has just written the bytes on
+/// this CPU (source::received_in_cache, net_pcap in that benchmark): there
+/// the prefetches only cost: 2-4 % of the one-thread layout (--ab).
 constexpr std::size_t chunks_in_flight = 4;
 /// Only a chunk's start: an MTU-sized datagram whole, and no more of a
 /// stream's long chunks than the hardware prefetcher needs to pick it up.
@@ -268,7 +269,7 @@ std::size_t worker::advance() noexcept {
         if (used_up) {
             ++chunk_;
             offset_ = 0;
-            if (chunk_ + chunks_in_flight - 1 < nchunks_)
+            if (prefetch_ && chunk_ + chunks_in_flight - 1 < nchunks_)
                 prefetch_chunk(chunks_[chunk_ + chunks_in_flight - 1]);
         }
         // A chunk not used up means a full burst (by count, or by its strings).
@@ -281,7 +282,10 @@ std::size_t worker::advance() noexcept {
 }
 
 void worker::hold(std::size_t input, std::size_t n) noexcept {
-    for (std::size_t c = 0; c < std::min<std::size_t>(n, chunks_in_flight); ++c) prefetch_chunk(chunks_[c]);
+    prefetch_ = !inputs_[input].src->received_in_cache();
+    if (prefetch_)
+        for (std::size_t c = 0; c < std::min<std::size_t>(n, chunks_in_flight); ++c)
+            prefetch_chunk(chunks_[c]);
     input_ = input;
     nchunks_ = n;
     chunk_ = 0;

@@ -154,6 +154,7 @@ private:
     std::uint32_t offset_ = 0;
     std::size_t input_ = 0;   ///< which input the chunks came from
     bool busy_ = false;       ///< chunks are held (being processed or blocked)
+    bool prefetch_ = false;   ///< the held chunks' bytes are not in cache (source::received_in_cache)
     bool scattering_ = false; ///< burst_ is routed; scatter resumes at scatter_pos_
     std::uint32_t scatter_pos_ = 0;
     record_burst burst_;

@@ -144,6 +144,8 @@ BOOST_AUTO_TEST_CASE(gen_pcap_through_shardgate_verifies_exactly, *boost::unit_t
         record_decoder decoder(bench::trade_format(), std::vector<key_expr>{column_key("symbol")}, c.payload_bytes);
         std::vector<worker_input> inputs;
         inputs.push_back({env->make_source(sc), &decoder});
+        // net_pcap copies each frame into its mbuf as it receives it: no prefetching.
+        BOOST_TEST(inputs.back().src->received_in_cache());
         std::vector<std::unique_ptr<lane>> lanes;
         std::vector<lane*> raw;
         for (std::uint32_t p = 0; p < partitions; ++p) {
