@@ -131,7 +131,7 @@ struct dpdk_port {
     mac_address mac{}; ///< the port's own
     bool rss = false;
     /// The driver copies each frame into its mbuf inside rte_eth_rx_burst,
-    /// on the polling thread (driver_copies_on_receive).
+    /// on the polling thread (dpdk_driver_copies_on_receive).
     bool copies_on_receive = false;
     bool ipv4_checksum_offload = false;
     bool udp_checksum_offload = false;

@@ -345,7 +345,10 @@ SG_AVX2_TARGET void partitions_avx2(const std::uint64_t* hashes, std::size_t n, 
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
                          _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(part, low_words)));
     }
-    for (; i < n; ++i) out[i] = static_cast<std::uint32_t>(((hashes[i] & mask) * partitions) >> group_bits);
+    for (; i < n; ++i) {
+        const auto part = static_cast<std::uint32_t>(((hashes[i] & mask) * partitions) >> group_bits);
+        std::memcpy(out + i, &part, sizeof part);
+    }
 }
 
 } // namespace shardgate::xxh3_detail

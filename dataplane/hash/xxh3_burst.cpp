@@ -316,7 +316,9 @@ void partition_burst(const partition_table& table, std::span<const std::uint64_t
                   std::is_trivially_copyable_v<partition_id>);
     if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
     const std::uint32_t mask = table.key_groups() - 1;
-    auto* const out32 = reinterpret_cast<std::uint32_t*>(out.data()); // written by vector stores only
+    // The kernels write each partition_id's one uint32_t member: by vector
+    // stores, and by memcpy in the AVX2 tail.
+    auto* const out32 = reinterpret_cast<std::uint32_t*>(out.data());
     switch (path) {
     case xxh3_path::avx512:
         partitions_avx512(hashes.data(), hashes.size(), mask, table.partitions(), table.group_bits(), out32);
@@ -326,9 +328,12 @@ void partition_burst(const partition_table& table, std::span<const std::uint64_t
         return;
     case xxh3_path::scalar:
     case xxh3_path::interleaved:
-    case xxh3_path::best: // resolved above
-        for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = table(hashes[i]);
+    case xxh3_path::best: { // resolved above
+        // A local copy: stores to out[] cannot alias it, so its fields stay in registers.
+        const partition_table t = table;
+        for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = t(hashes[i]);
         return;
+    }
     }
 }
 

@@ -29,7 +29,7 @@ counter key_counter(key_status s) noexcept {
     return counter::malformed_bad_key_value;
 }
 
-/// Routes [0, n) by hash: extract all keys, hash all, one table load each.
+/// Routes [0, n) by hash: extract all keys, hash all, then every partition at once.
 std::size_t route_all_by_hash(const partition_function& fn, record_burst& b, key_extractor& keys,
                               std::span<partition_id> out, counter_block& counters) noexcept {
     const std::uint32_t n = b.size;
@@ -111,7 +111,9 @@ void partition_function::partitions(std::span<const std::uint64_t> hashes,
         partition_burst(table_, hashes, out);
         return;
     }
-    for (std::size_t i = 0; i < hashes.size(); ++i) out[i] = (*this)(hashes[i]);
+    const std::uint32_t n = partitions_; // a local: stores to out[] cannot alias it
+    for (std::size_t i = 0; i < hashes.size(); ++i)
+        out[i] = partition_id{(static_cast<std::uint32_t>(hashes[i]) & 0x7fffffffu) % n};
 }
 
 router::router(const routing_params& p) : partitions_(checked_partitions(p)), strategy_(route::fan_in{}) {

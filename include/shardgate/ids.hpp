@@ -40,8 +40,9 @@ inline constexpr partition_id invalid_partition{std::numeric_limits<std::uint32_
 inline constexpr source_partition unknown_source_partition{
     std::numeric_limits<std::uint32_t>::max()};
 
-/// Upper bound on N: partition tables store entries as 16-bit values so a
-/// 4096-group table is 8 KiB and stays in L1.
+/// Upper bound on N: the source-partition tables of sticky_partition and
+/// smart_repartition store partitions as 16-bit values, and the key-group
+/// mapping multiplies a group (< 2^24) by N in 64 bits.
 inline constexpr std::uint32_t max_partitions = 65535;
 
 } // namespace shardgate

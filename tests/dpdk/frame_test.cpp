@@ -465,6 +465,13 @@ BOOST_AUTO_TEST_CASE(mbufs_in_caches_are_one_and_a_half_caches_per_thread) {
     BOOST_TEST(dpdk_mbufs_in_caches(0, 5) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(drivers_that_copy_frames_in_on_the_polling_thread) {
+    for (const char* d : {"net_pcap", "net_af_packet", "net_tap"})
+        BOOST_TEST(dpdk_driver_copies_on_receive(d), d);
+    for (const char* d : {"net_ring", "net_memif", "net_null", "net_ice", "net_mlx5", "", "net_pcap0"})
+        BOOST_TEST(!dpdk_driver_copies_on_receive(d), d);
+}
+
 BOOST_AUTO_TEST_CASE(no_ports) {
     dpdk_config c;
     BOOST_TEST(start_error(c) == "dpdk: no [[dpdk.ports]] declared; nothing to start");

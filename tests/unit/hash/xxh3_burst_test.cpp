@@ -221,9 +221,9 @@ void partitions(xxh3_path path) {
     std::size_t bad = 0;
     const std::pair<std::uint32_t, std::uint32_t> tables[] = {
         {1, 1}, {1, 4096}, {3, 4096}, {8, 4096}, {255, 256}, {1000, 1u << 20}, {65535, 1u << 24}, {65535, 65536}};
-    for (const auto [n, groups] : tables) {
+    for (const auto& [n, groups] : tables) {
         const partition_table table(n, groups);
-        for (std::size_t count = 0; count <= 300; count += count < 20 ? 1 : 37) {
+        for (std::size_t count = 0; count <= 300; count += count < 20 ? 1 : 40) {
             std::vector<std::uint64_t> hashes(count);
             for (auto& h : hashes) h = rng();
             // Groups at both ends of the table, where a lost high bit shows.
