@@ -295,19 +295,37 @@ void xxh3_burst(std::span<const key_ref> keys, std::uint64_t seed, std::span<std
     }
 }
 
-void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
-                       std::uint64_t seed, std::span<std::uint64_t> out, xxh3_path path) noexcept {
-    if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
-    if (path == xxh3_path::avx512 && field_bytes <= 16) {
-        fields_avx512(records.data(), records.size(), offset, field_bytes, make_consts(seed), out.data());
-        return;
-    }
+namespace {
+/// Slices the records' fields into keys (slice_field_keys), max_burst at a
+/// time, and hands each slice and its part of `out` to `hash`.
+template <typename Hash>
+void hash_sliced_fields(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
+                        std::span<std::uint64_t> out, Hash hash) noexcept {
     std::array<key_ref, max_burst> keys;
     for (std::size_t i = 0; i < records.size(); i += max_burst) {
         const std::size_t n = std::min(records.size() - i, max_burst);
         slice_field_keys(records.subspan(i, n), offset, field_bytes, keys);
-        xxh3_burst(std::span<const key_ref>(keys.data(), n), seed, out.subspan(i, n), path);
+        hash(std::span<const key_ref>(keys.data(), n), out.subspan(i, n));
     }
+}
+} // namespace
+
+void xxh3_burst_fields(std::span<const record_view> records, std::uint32_t offset, std::uint32_t field_bytes,
+                       std::uint64_t seed, std::span<std::uint64_t> out, xxh3_path path) noexcept {
+    if (path == xxh3_path::best || !xxh3_path_available(path)) path = cpu().best;
+    if (path == xxh3_path::avx512 && field_bytes <= short_padded_field_bytes) {
+        fields_avx512(records.data(), records.size(), offset, field_bytes, make_consts(seed), out.data());
+        return;
+    }
+    hash_sliced_fields(records, offset, field_bytes, out,
+                       [&](std::span<const key_ref> keys, std::span<std::uint64_t> hashes) {
+                           xxh3_burst(keys, seed, hashes, path);
+                       });
+}
+
+void kafka_murmur2_burst_fields(std::span<const record_view> records, std::uint32_t offset,
+                                std::uint32_t field_bytes, std::span<std::uint64_t> out) noexcept {
+    hash_sliced_fields(records, offset, field_bytes, out, kafka_murmur2_burst);
 }
 
 void partition_burst(const partition_table& table, std::span<const std::uint64_t> hashes,

@@ -93,16 +93,10 @@ void partition_function::hash(std::span<const key_ref> keys, std::span<std::uint
 
 void partition_function::hash_fields(std::span<const record_view> records, field_key field,
                                      std::span<std::uint64_t> hashes) const noexcept {
-    if (kind_ == hash_function::xxh3) {
+    if (kind_ == hash_function::xxh3)
         xxh3_burst_fields(records, field.offset, field.size, seed_, hashes);
-        return;
-    }
-    std::array<key_ref, max_burst> keys;
-    for (std::size_t i = 0; i < records.size(); i += max_burst) {
-        const std::size_t n = std::min(records.size() - i, max_burst);
-        slice_field_keys(records.subspan(i, n), field.offset, field.size, keys);
-        kafka_murmur2_burst(std::span<const key_ref>(keys.data(), n), hashes.subspan(i, n));
-    }
+    else
+        kafka_murmur2_burst_fields(records, field.offset, field.size, hashes);
 }
 
 void partition_function::partitions(std::span<const std::uint64_t> hashes,

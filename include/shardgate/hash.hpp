@@ -86,5 +86,9 @@ void slice_field_keys(std::span<const record_view> records, std::uint32_t offset
 
 /// kafka_murmur2 of each key into out[i] (zero-extended).
 void kafka_murmur2_burst(std::span<const key_ref> keys, std::span<std::uint64_t> out) noexcept;
+/// kafka_murmur2 of each record's str field, as xxh3_burst_fields reads it
+/// (trimmed of its NUL padding), into out[i] (zero-extended).
+void kafka_murmur2_burst_fields(std::span<const record_view> records, std::uint32_t offset,
+                                std::uint32_t field_bytes, std::span<std::uint64_t> out) noexcept;
 
 } // namespace shardgate
