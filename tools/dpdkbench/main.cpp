@@ -66,6 +66,7 @@
 #include "dataplane/pipeline/worker.hpp"
 #include "tools/bench/trade_format.hpp"
 #include "tools/common/cli.hpp"
+#include "tools/common/host.hpp"
 
 namespace {
 
@@ -681,6 +682,7 @@ int main(int argc, char** argv) {
             "(%u keys); burst %u; %.1f s per run\n",
             record_bytes, o.per_packet, frame, o.packets, partitions, o.keys, o.burst, o.seconds);
         std::printf("mode: %s\n", o.hugepages ? "2 MiB hugepages" : "no hugepages (--no-huge, IOVA as VA)");
+        std::printf("host: %s\n", shardgate::tools::host_cpu().c_str());
         std::fflush(stdout);
 
         // shardgate's EAL, in this process, once; testpmd runs as a child

@@ -29,6 +29,7 @@
 #include "shardgate/burst.hpp"
 #include "shardgate/hash.hpp"
 #include "shardgate/partition_table.hpp"
+#include "tools/common/host.hpp"
 #include "tools/hashbench/baselines.hpp"
 
 namespace shardgate::bench {
@@ -386,7 +387,8 @@ int main(int argc, char** argv) {
                 std::string(to_string(xxh3_best_path())).c_str());
     for (auto p : {xxh3_path::scalar, xxh3_path::interleaved, xxh3_path::avx2, xxh3_path::avx512})
         if (xxh3_path_available(p)) std::printf(" %s", std::string(to_string(p)).c_str());
-    std::printf("\nminimum of %d repeats per figure%s; lower is better\n", o.repeats,
+    std::printf("\nhost: %s\n", shardgate::tools::host_cpu().c_str());
+    std::printf("minimum of %d repeats per figure%s; lower is better\n", o.repeats,
                 o.quick ? " (--quick)" : "");
     bench_hashing(o);
     bench_fields(o);

@@ -24,6 +24,7 @@
 #include "dataplane/pipeline/memory_io.hpp"
 #include "dataplane/pipeline/worker.hpp"
 #include "tools/bench/trade_format.hpp"
+#include "tools/common/host.hpp"
 #include "tools/common/trade.hpp"
 
 namespace {
@@ -230,6 +231,7 @@ int main(int argc, char** argv) {
     }
     const std::size_t records_per_datagram = cfg.records_per_datagram, datagrams = cfg.datagrams;
     const auto trades = make_trades(records_per_datagram * datagrams);
+    std::printf("host: %s\n", shardgate::tools::host_cpu().c_str());
     std::printf("one dataplane core in memory: %u partitions, burst %u, %zu records per datagram, "
                 "%u-byte blocks, min of %d repeats (ns/record, M records/s)\n\n",
                 cfg.partitions, cfg.burst, records_per_datagram, cfg.block_bytes, repeats);
