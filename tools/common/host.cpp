@@ -7,11 +7,12 @@
 namespace shardgate::tools {
 namespace {
 
+/// Without the blanks around it, a CR of a CRLF line ending among them.
 std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t");
+    constexpr std::string_view blanks = " \t\r";
+    const auto first = s.find_first_not_of(blanks);
     if (first == std::string_view::npos) return {};
-    const auto last = s.find_last_not_of(" \t\r");
-    return s.substr(first, last - first + 1);
+    return s.substr(first, s.find_last_not_of(blanks) - first + 1);
 }
 
 bool has_word(std::string_view list, std::string_view word) {

@@ -1,8 +1,7 @@
 #pragma once
-/// What machine a benchmark ran on, for its first lines: figures move with
-/// the host (the DPDK benchmark's ratio to testpmd went from about 4 on one
-/// 2-vCPU guest to 5-6 on another with the same code), so a run's output
-/// says which host it measured.
+/// What machine a benchmark ran on, for its first lines: the same code
+/// measures differently from one host to the next (README, "Performance"),
+/// so a run's output says which host it measured.
 
 #include <string>
 #include <string_view>
