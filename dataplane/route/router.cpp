@@ -107,7 +107,7 @@ void partition_function::partitions(std::span<const std::uint64_t> hashes,
     }
     const std::uint32_t n = partitions_; // a local: stores to out[] cannot alias it
     for (std::size_t i = 0; i < hashes.size(); ++i)
-        out[i] = partition_id{(static_cast<std::uint32_t>(hashes[i]) & 0x7fffffffu) % n};
+        out[i] = partition_id{kafka_partition_of(static_cast<std::uint32_t>(hashes[i]), n)};
 }
 
 router::router(const routing_params& p) : partitions_(checked_partitions(p)), strategy_(route::fan_in{}) {

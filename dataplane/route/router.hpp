@@ -11,6 +11,7 @@
 
 #include "shardgate/burst.hpp"
 #include "shardgate/counters.hpp"
+#include "shardgate/hash.hpp"
 #include "shardgate/ids.hpp"
 #include "shardgate/partition_table.hpp"
 #include "shardgate/plan.hpp"
@@ -64,7 +65,7 @@ public:
     void partitions(std::span<const std::uint64_t> hashes, std::span<partition_id> out) const noexcept;
     [[nodiscard]] partition_id operator()(std::uint64_t hash) const noexcept {
         if (kind_ == hash_function::xxh3) return table_(hash);
-        return partition_id{(static_cast<std::uint32_t>(hash) & 0x7fffffffu) % partitions_};
+        return partition_id{kafka_partition_of(static_cast<std::uint32_t>(hash), partitions_)};
     }
     [[nodiscard]] std::uint32_t partitions() const noexcept { return partitions_; }
     [[nodiscard]] hash_function kind() const noexcept { return kind_; }

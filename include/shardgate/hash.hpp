@@ -78,10 +78,15 @@ void slice_field_keys(std::span<const record_view> records, std::uint32_t offset
 /// 0x9747b28c), bit for bit, as a signed-agnostic 32-bit value.
 [[nodiscard]] std::uint32_t kafka_murmur2(const void* data, std::size_t length) noexcept;
 
+/// Kafka's default partition for a key's murmur2: (murmur2 & 0x7fffffff) % n.
+[[nodiscard]] inline std::uint32_t kafka_partition_of(std::uint32_t murmur2, std::uint32_t n) noexcept {
+    return (murmur2 & 0x7fffffffu) % n;
+}
+
 /// Kafka's default partition for a key: (murmur2(key) & 0x7fffffff) % n.
 [[nodiscard]] inline std::uint32_t kafka_partition(const void* data, std::size_t length,
                                                    std::uint32_t n) noexcept {
-    return (kafka_murmur2(data, length) & 0x7fffffffu) % n;
+    return kafka_partition_of(kafka_murmur2(data, length), n);
 }
 
 /// kafka_murmur2 of each key into out[i] (zero-extended).
